@@ -1,0 +1,23 @@
+package io.vigil.controller.ha;
+
+import java.util.Map;
+
+/**
+ * One entry of the event log: what happened, when, to which host or VM, and why. Failover steps share a
+ * {@code failover} id in {@code details} and carry {@code elapsedMillis} since the failure was detected, so a person
+ * can read how long each step took.
+ *
+ * <p>Types: host-connected, host-suspect, host-recovered, host-isolated, host-failed, host-leases-expired,
+ * host-storage-lost, host-rejoined, host-lost-vms, vm-created, vm-placed, vm-start-requested, vm-started,
+ * vm-start-failed, vm-stopped, vm-stop-requested, vm-deleted, vm-pending-capacity, vm-error, vm-lifecycle,
+ * failover-completed, policy-changed.
+ *
+ * <p>{@code sequence} is assigned by the shell when the event is stored (0 inside the core).
+ */
+public record ClusterEvent(long sequence, long timeMillis, String type, String host, String vm, String cause,
+        String message, Map<String, Object> details) {
+
+    public ClusterEvent withSequence(long newSequence) {
+        return new ClusterEvent(newSequence, timeMillis, type, host, vm, cause, message, details);
+    }
+}

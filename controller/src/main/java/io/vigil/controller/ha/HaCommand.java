@@ -1,0 +1,22 @@
+package io.vigil.controller.ha;
+
+import io.vigil.protocol.AgentCommand;
+import java.util.List;
+
+/** What the core asks the shell to do. */
+public sealed interface HaCommand {
+
+    /** Send {@code command} to {@code host}'s agent; its result comes back as {@link HaInput.CommandCompleted}. */
+    record SendToAgent(String host, AgentCommand command) implements HaCommand {}
+
+    /** Tell a rejoining host which VMs it lost and must never run. */
+    record TellLostVms(String host, List<String> vms) implements HaCommand {}
+
+    /** Tell every connected agent the new policy. */
+    record BroadcastPolicy(ClusterPolicy policy) implements HaCommand {}
+
+    record RecordEvent(ClusterEvent event) implements HaCommand {}
+
+    /** The VM is gone (destroyed and undefined after a delete): remove its spec and status from the store. */
+    record ForgetVm(String vm) implements HaCommand {}
+}

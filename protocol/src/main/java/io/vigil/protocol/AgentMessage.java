@@ -1,0 +1,37 @@
+package io.vigil.protocol;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+
+/** What an agent sends the controller over its connection. */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = AgentMessage.Hello.class, name = "hello"),
+    @JsonSubTypes.Type(value = AgentMessage.Heartbeat.class, name = "heartbeat"),
+    @JsonSubTypes.Type(value = AgentMessage.VmLifecycle.class, name = "vm-lifecycle"),
+    @JsonSubTypes.Type(value = AgentMessage.CommandResult.class, name = "command-result"),
+})
+public sealed interface AgentMessage {
+    String host();
+
+    /**
+     * First message on a connection. {@code hostGeneration} is the generation of the host's lease on shared storage;
+     * it grows each time the host rejoins after its lease lapsed.
+     */
+    record Hello(String host, long hostGeneration, int protocolVersion, HostInventory inventory, boolean storageOk)
+            implements AgentMessage {}
+
+    /**
+     * Sent every heartbeat interval; carries the full inventory so the controller's view converges even if an
+     * event was lost (level-triggered). {@code storageOk} is false once the host failed to renew its leases.
+     */
+    record Heartbeat(String host, long hostGeneration, long sequence, HostInventory inventory, boolean storageOk)
+            implements AgentMessage {}
+
+    /** A libvirt lifecycle event, forwarded as it happens ({@code event} is libvirt's name, e.g. "started"). */
+    record VmLifecycle(String host, String vm, String event, String detail, VmPowerState state) implements AgentMessage {}
+
+    /** The outcome of the command with {@code commandId}. {@code error} is a person-readable reason when not ok. */
+    record CommandResult(String host, String commandId, String vm, boolean ok, String error, long leaseGeneration)
+            implements AgentMessage {}
+}

@@ -1,0 +1,36 @@
+package io.vigil.protocol;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.util.List;
+
+/** What a controller sends an agent over the agent's connection. */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = ControllerMessage.Welcome.class, name = "welcome"),
+    @JsonSubTypes.Type(value = ControllerMessage.Refused.class, name = "refused"),
+    @JsonSubTypes.Type(value = ControllerMessage.Command.class, name = "command"),
+    @JsonSubTypes.Type(value = ControllerMessage.PolicyUpdate.class, name = "policy"),
+    @JsonSubTypes.Type(value = ControllerMessage.LostVms.class, name = "lost-vms"),
+})
+public sealed interface ControllerMessage {
+
+    /**
+     * Reply to Hello. {@code controllers} lists the agent URLs of every controller in the cluster, so the agent can
+     * fail over to another one.
+     */
+    record Welcome(String controller, List<String> controllers, AgentPolicy policy) implements ControllerMessage {}
+
+    /** The controller will not take this agent (wrong protocol version, duplicate host); the connection closes. */
+    record Refused(String reason) implements ControllerMessage {}
+
+    record Command(AgentCommand command) implements ControllerMessage {}
+
+    record PolicyUpdate(AgentPolicy policy) implements ControllerMessage {}
+
+    /**
+     * VMs this host must not run: they were restarted elsewhere while the host was declared failed. The agent
+     * destroys any of them that still run and forgets their leases.
+     */
+    record LostVms(List<String> vms) implements ControllerMessage {}
+}
