@@ -1,0 +1,347 @@
+package io.vigil.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Vigil cluster of real processes on this machine: one controller and host agents started through
+ * {@code scripts/controller} and {@code scripts/agent}, each agent on its own embedded QEMU root, all sharing
+ * storage in one folder. Each agent reaches the controller through its own {@link TcpProxy} (so its network link can
+ * be cut) and reaches shared storage through its own symlink (so its storage can be cut). Everything lives under one
+ * short /tmp directory, removed on {@link #close()}, with every process this object started.
+ */
+public final class LocalCluster implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LocalCluster.class);
+    /** libvirt's QEMU capability probe takes ~8 s per fresh root; its cache is reusable, so roots share a copy. */
+    private static final Path CAPABILITY_CACHE = Path.of(System.getProperty("java.io.tmpdir"), "vigil-qemu-capabilities");
+
+    private final Path home;
+    private final Path dir;
+    private final List<String> hosts;
+    private final long hostMemoryMiB;
+    private final int httpPort;
+    private final int hazelcastPort;
+    private final Map<String, Process> agents = new LinkedHashMap<>();
+    private final Map<String, TcpProxy> links = new LinkedHashMap<>();
+    private final Map<String, Path> roots = new LinkedHashMap<>();
+    private final QemuCensus census;
+    private final RestClient rest;
+    private Process controller;
+
+    public LocalCluster(Path home, List<String> hosts, long hostMemoryMiB) throws IOException {
+        this.home = home;
+        this.hosts = List.copyOf(hosts);
+        this.hostMemoryMiB = hostMemoryMiB;
+        this.dir = Files.createTempDirectory(Path.of("/tmp"), "vg");
+        this.httpPort = freePort();
+        this.hazelcastPort = freePort();
+        for (String h : hosts) roots.put(h, dir.resolve(h));
+        this.census = new QemuCensus(roots);
+        this.rest = new RestClient("http://127.0.0.1:" + httpPort + "/api/v1");
+        Files.createDirectories(dir.resolve("shared"));
+        Files.createDirectories(dir.resolve("logs"));
+        Files.createDirectories(dir.resolve("mnt"));
+    }
+
+    /** The repository root, from -Dvigil.home or the working directory's parent chain. */
+    public static Path repositoryHome() {
+        String prop = System.getProperty("vigil.home");
+        Path start = prop != null ? Path.of(prop) : Path.of("").toAbsolutePath();
+        for (Path p = start.toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isExecutable(p.resolve("scripts/agent"))) return p;
+        }
+        throw new IllegalStateException("cannot find the Vigil repository (scripts/agent) from " + start);
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public RestClient rest() {
+        return rest;
+    }
+
+    public QemuCensus census() {
+        return census;
+    }
+
+    public List<String> hosts() {
+        return hosts;
+    }
+
+    public Path root(String host) {
+        return roots.get(host);
+    }
+
+    public void startController() throws IOException {
+        Path config = dir.resolve("controller.yaml");
+        Files.writeString(config, String.join("\n",
+                "name: c1",
+                "httpHost: 127.0.0.1",
+                "httpPort: " + httpPort,
+                "hazelcastPort: " + hazelcastPort,
+                "sharedStorage: " + dir.resolve("shared"),
+                ""));
+        controller = launch("controller", home.resolve("scripts/controller"), config);
+        awaitTrue("the controller's health endpoint", Duration.ofSeconds(60), () -> {
+            try {
+                return rest.get("/health").status() == 200;
+            } catch (IllegalStateException notYet) {
+                return false;
+            }
+        });
+    }
+
+    public void startAgent(String host) throws IOException {
+        Path root = roots.get(host);
+        Files.createDirectories(root.resolve("cache"));
+        if (Files.isDirectory(CAPABILITY_CACHE) && !Files.exists(root.resolve("cache/qemu"))) {
+            copyTree(CAPABILITY_CACHE, root.resolve("cache/qemu"));
+        }
+        Path mount = dir.resolve("mnt").resolve(host);
+        if (!Files.exists(mount, java.nio.file.LinkOption.NOFOLLOW_LINKS)) Files.createSymbolicLink(mount, dir.resolve("shared"));
+        TcpProxy link = links.get(host);
+        if (link == null) {
+            link = new TcpProxy(httpPort);
+            links.put(host, link);
+        }
+        Path config = dir.resolve(host + ".yaml");
+        Files.writeString(config, String.join("\n",
+                "host: " + host,
+                "controllers: [ \"ws://127.0.0.1:" + link.port() + "/agent/v1\" ]",
+                "libvirtUri: \"qemu:///embed?root=" + root + "\"",
+                "sharedStorage: " + mount,
+                "stateDir: " + dir.resolve(host + "-state"),
+                "memoryMiB: " + hostMemoryMiB,
+                "cpus: 2",
+                ""));
+        agents.put(host, launch("agent-" + host, home.resolve("scripts/agent"), config));
+    }
+
+    public void startAgents() throws IOException {
+        for (String h : hosts) startAgent(h);
+    }
+
+    private Process launch(String name, Path script, Path config) throws IOException {
+        Path logFile = dir.resolve("logs").resolve(name + ".log");
+        ProcessBuilder pb = new ProcessBuilder(script.toString(), "--config", config.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+        pb.environment().remove("VIGIL_REBUILD");
+        log.info("starting {} (log {})", name, logFile);
+        return pb.start();
+    }
+
+    /** Waits until {@code count} hosts report state "connected". */
+    public void awaitConnectedHosts(int count, Duration timeout) {
+        awaitTrue(count + " connected hosts", timeout, () -> connectedHosts().size() >= count);
+    }
+
+    public List<String> connectedHosts() {
+        List<String> names = new ArrayList<>();
+        JsonNode body = rest.get("/hosts").body();
+        if (body != null) body.forEach(h -> {
+            if ("connected".equals(h.path("state").asText())) names.add(h.path("name").asText());
+        });
+        return names;
+    }
+
+    /** Creates an HA VM from the demo's qboot domain template; returns the REST reply. */
+    public RestClient.Reply createVm(String name, long memoryMiB, String priority) {
+        return rest.post("/vms", Map.of("domainXml", domainXml(name, memoryMiB), "haEnabled", true, "priority", priority));
+    }
+
+    public static String domainXml(String name, long memoryMiB) {
+        String type = Files.isWritable(Path.of("/dev/kvm")) ? "kvm" : "qemu";
+        return "<domain type='" + type + "'>\n"
+                + "  <name>" + name + "</name>\n"
+                + "  <memory unit='MiB'>" + memoryMiB + "</memory>\n"
+                + "  <vcpu>1</vcpu>\n"
+                + "  <os><type arch='x86_64' machine='pc'>hvm</type><loader type='rom'>/usr/share/qemu/qboot.rom</loader></os>\n"
+                + "  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator><video><model type='none'/></video>"
+                + "<memballoon model='none'/></devices>\n"
+                + "</domain>\n";
+    }
+
+    public JsonNode vm(String name) {
+        return rest.get("/vms/" + name).body();
+    }
+
+    /** Waits until the REST API says {@code vm} is running, and remembers the probe cache for later roots. */
+    public void awaitRunning(String vm, Duration timeout) {
+        awaitTrue(vm + " running", timeout, () -> {
+            JsonNode v = vm(vm);
+            return v != null && "running".equals(v.path("state").asText());
+        });
+        saveCapabilityCache();
+    }
+
+    private void saveCapabilityCache() {
+        if (Files.isDirectory(CAPABILITY_CACHE)) return;
+        for (Path root : roots.values()) {
+            Path caps = root.resolve("cache/qemu/capabilities");
+            try (Stream<Path> files = Files.isDirectory(caps) ? Files.list(caps) : Stream.empty()) {
+                if (files.findAny().isEmpty()) continue;
+                Path tmp = Files.createTempDirectory(CAPABILITY_CACHE.getParent(), "vigil-caps");
+                copyTree(root.resolve("cache/qemu"), tmp.resolve("qemu"));
+                Files.move(tmp.resolve("qemu"), CAPABILITY_CACHE, StandardCopyOption.ATOMIC_MOVE);
+                deleteTree(tmp);
+                return;
+            } catch (IOException e) {
+                log.warn("could not save QEMU capability cache: {}", e.toString());
+                return;
+            }
+        }
+    }
+
+    /** Host failure: SIGKILL the host's agent and all its QEMU processes. Returns System.nanoTime() of the kill. */
+    public long killHost(String host) {
+        long at = System.nanoTime();
+        Process agent = agents.remove(host);
+        if (agent != null) agent.destroyForcibly();
+        for (QemuCensus.Qemu q : census.take()) {
+            if (q.host().equals(host)) ProcessHandle.of(q.pid()).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        if (agent != null) waitFor(agent);
+        return at;
+    }
+
+    /** SIGKILL only the agent: its VMs' QEMU processes keep running, as they would after an agent crash. */
+    public void killAgent(String host) {
+        Process agent = agents.remove(host);
+        if (agent != null) {
+            agent.destroyForcibly();
+            waitFor(agent);
+        }
+    }
+
+    /** Cuts the host's network link to the controller; its storage stays reachable. */
+    public void cutLink(String host) {
+        links.get(host).cut();
+    }
+
+    public void restoreLink(String host) {
+        links.get(host).restore();
+    }
+
+    /** Makes shared storage unreachable for this host only (its mount symlink disappears). */
+    public void cutStorage(String host) throws IOException {
+        Files.delete(dir.resolve("mnt").resolve(host));
+    }
+
+    public void restoreStorage(String host) throws IOException {
+        Files.createSymbolicLink(dir.resolve("mnt").resolve(host), dir.resolve("shared"));
+    }
+
+    /** Events from the REST API, oldest first, optionally filtered ("type=host-failed&host=h2"). */
+    public List<JsonNode> events(String query) {
+        JsonNode body = rest.get("/events" + (query.isEmpty() ? "" : "?" + query)).body();
+        List<JsonNode> list = new ArrayList<>();
+        if (body != null) body.forEach(list::add);
+        return list;
+    }
+
+    public static void awaitTrue(String what, Duration timeout, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what);
+            }
+        }
+    }
+
+    /** The tail of a process's log, for failure messages. */
+    public String logTail(String name, int lines) {
+        try {
+            List<String> all = Files.readAllLines(dir.resolve("logs").resolve(name + ".log"));
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Process p : agents.values()) p.destroy();
+        if (controller != null) controller.destroy();
+        for (Process p : agents.values()) waitFor(p);
+        if (controller != null) waitFor(controller);
+        for (QemuCensus.Qemu q : census.take()) {
+            if (!q.host().equals("?")) ProcessHandle.of(q.pid()).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        links.values().forEach(l -> {
+            try {
+                l.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        });
+        if (!Boolean.getBoolean("vigil.keepClusterDir")) {
+            try {
+                deleteTree(dir);
+            } catch (IOException e) {
+                log.warn("could not remove {}: {}", dir, e.toString());
+            }
+        }
+    }
+
+    private static void waitFor(Process p) {
+        try {
+            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> all = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(target);
+                else Files.copy(p, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
+            }
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+        try (Stream<Path> all = Files.walk(root)) {
+            all.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package io.vigil.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.TestInfo;
+
+/**
+ * Starts a real three-host cluster with six HA VMs before each test and tears it down after; watches QEMU processes
+ * for a VM running on two hosts for the whole test.
+ */
+abstract class ClusterTestBase {
+    static final List<String> HOSTS = List.of("h1", "h2", "h3");
+    static final String[] PRIORITIES = {"highest", "high", "medium", "medium", "low", "lowest"};
+    /** Default policy (see ClusterPolicy.DEFAULT): the lease timeout every fence deadline is measured against. */
+    static final long LEASE_TIMEOUT_MILLIS = 4000;
+
+    LocalCluster cluster;
+    DoubleRunWatch watch;
+
+    @BeforeEach
+    void startCluster(TestInfo info) throws Exception {
+        assumeTrue(!"false".equals(System.getProperty("vigil.e2e")), "end-to-end tests disabled (-Dvigil.e2e=false)");
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64")), "QEMU is not installed");
+        cluster = new LocalCluster(LocalCluster.repositoryHome(), HOSTS, 1024);
+        watch = new DoubleRunWatch(cluster.census(), 100);
+        cluster.startController();
+        cluster.startAgents();
+        cluster.awaitConnectedHosts(HOSTS.size(), Duration.ofSeconds(120));
+        for (int i = 1; i <= 6; i++) {
+            RestClient.Reply r = cluster.createVm("vm" + i, 64 + 32 * ((i - 1) % 3), PRIORITIES[i - 1]);
+            assertEquals(201, r.status(), () -> "create vm: " + r.body());
+        }
+        for (int i = 1; i <= 6; i++) cluster.awaitRunning("vm" + i, Duration.ofSeconds(120));
+        LocalCluster.awaitTrue("six QEMU processes", Duration.ofSeconds(30), () -> cluster.census().hostsByVm().size() == 6);
+    }
+
+    @AfterEach
+    void stopCluster() throws Exception {
+        if (watch != null) watch.close();
+        if (cluster != null) cluster.close();
+    }
+
+    /** The host running the most VMs right now (ground truth), so that a failure of it moves several. */
+    String busiestHost() {
+        return placement().entrySet().stream().collect(Collectors.groupingBy(Map.Entry::getValue, Collectors.counting()))
+                .entrySet().stream().max(Map.Entry.<String, Long>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
+                .orElseThrow().getKey();
+    }
+
+    /** VM name to the one host a QEMU process runs it on (ground truth). */
+    Map<String, String> placement() {
+        Map<String, String> where = new HashMap<>();
+        cluster.census().hostsByVm().forEach((vm, hosts) -> where.put(vm, hosts.get(0)));
+        return where;
+    }
+
+    Map<String, Long> qemuPids() {
+        Map<String, Long> pids = new HashMap<>();
+        for (QemuCensus.Qemu q : cluster.census().take()) if (!q.host().equals("?")) pids.put(q.vm(), q.pid());
+        return pids;
+    }
+
+    List<String> vmsOn(String host) {
+        return placement().entrySet().stream().filter(e -> e.getValue().equals(host)).map(Map.Entry::getKey).sorted().toList();
+    }
+
+    String restHostOf(String vm) {
+        JsonNode v = cluster.vm(vm);
+        return v == null ? null : v.path("host").asText(null);
+    }
+
+    String restState(String vm) {
+        JsonNode v = cluster.vm(vm);
+        return v == null ? null : v.path("state").asText(null);
+    }
+
+    JsonNode host(String name) {
+        return cluster.rest().get("/hosts/" + name).body();
+    }
+
+    /** Waits until every VM in {@code vms} runs (REST and QEMU agree) on a host other than {@code notOn}. */
+    void awaitRunningElsewhere(List<String> vms, String notOn, Duration timeout) {
+        LocalCluster.awaitTrue(vms + " running away from " + notOn, timeout, () -> {
+            Map<String, List<String>> truth = cluster.census().hostsByVm();
+            for (String vm : vms) {
+                List<String> where = truth.get(vm);
+                if (where == null || where.size() != 1 || where.get(0).equals(notOn)) return false;
+                if (!"running".equals(restState(vm)) || !where.get(0).equals(restHostOf(vm))) return false;
+            }
+            return true;
+        });
+    }
+
+    long eventCount(String query) {
+        return cluster.events(query).size();
+    }
+}
