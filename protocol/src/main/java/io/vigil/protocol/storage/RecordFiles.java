@@ -52,8 +52,17 @@ public final class RecordFiles {
 
     /** Replaces {@code file} atomically with {@code record}, durable when this returns. */
     public static void replace(Path file, Object record) throws IOException {
+        Files.createDirectories(file.getParent());
+        replaceInExistingDir(file, record);
+    }
+
+    /**
+     * Like {@link #replace} but never creates directories: when the parent is gone the write fails. Writers on
+     * shared storage use this, so that a vanished mount (or a removed symlink to it) makes writes fail instead of
+     * silently recreating the path on local disk, where a heartbeat would keep "succeeding" unseen by anyone.
+     */
+    public static void replaceInExistingDir(Path file, Object record) throws IOException {
         Path dir = file.getParent();
-        Files.createDirectories(dir);
         Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
         writeDurably(tmp, encode(record), StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
         try {
@@ -69,6 +78,11 @@ public final class RecordFiles {
      */
     public static boolean createExclusively(Path file, Object record) throws IOException {
         Files.createDirectories(file.getParent());
+        return createExclusivelyInExistingDir(file, record);
+    }
+
+    /** Like {@link #createExclusively} but never creates directories (see {@link #replaceInExistingDir}). */
+    public static boolean createExclusivelyInExistingDir(Path file, Object record) throws IOException {
         try {
             writeDurably(file, encode(record), StandardOpenOption.CREATE_NEW);
             return true;

@@ -1,0 +1,89 @@
+package io.vigil.agent;
+
+import io.vigil.agent.config.AgentConfig;
+import io.vigil.protocol.config.ConfigException;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The host agent program: {@code AgentMain --config FILE}. Exits with status 2 on bad configuration (the message
+ * names the field), 1 when it cannot start. SIGTERM stops it cleanly and leaves the VMs running.
+ */
+public final class AgentMain {
+    private AgentMain() {}
+
+    public static void main(String[] args) {
+        Path configFile = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--help", "-h" -> {
+                    System.out.print(usage());
+                    return;
+                }
+                case "--config", "-c" -> {
+                    if (i + 1 >= args.length) fail(2, "--config needs a file");
+                    configFile = Path.of(args[++i]);
+                }
+                default -> {
+                    if (args[i].startsWith("--config=")) configFile = Path.of(args[i].substring("--config=".length()));
+                    else fail(2, "unknown argument '" + args[i] + "'\n\n" + usage());
+                }
+            }
+        }
+        AgentConfig config;
+        try {
+            config = AgentConfig.load(configFile, System.getenv());
+        } catch (ConfigException e) {
+            fail(2, e.getMessage());
+            return;
+        }
+        Logger log = LoggerFactory.getLogger(AgentMain.class);
+        HostAgent agent;
+        try {
+            agent = HostAgent.start(config);
+        } catch (Exception e) {
+            log.error("agent {} cannot start: {}", config.host(), e.getMessage(), e);
+            fail(1, "agent cannot start: " + e.getMessage());
+            return;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            agent.close();
+            stopped.countDown();
+        }, "vigil-shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static String usage() {
+        StringBuilder b = new StringBuilder();
+        b.append("Vigil host agent: keeps this host's VMs under their disk leases and serves the controller.\n\n");
+        b.append("usage: AgentMain --config FILE     (YAML; every field can be set from the environment)\n");
+        b.append("       AgentMain --help\n\n");
+        b.append("configuration fields (environment variable):\n");
+        for (String[] f : AgentConfig.fieldHelp()) {
+            b.append(String.format("  %-32s %-44s %s%n", f[0], "(" + AgentConfig.envName(f[0]) + ")", f[1]));
+        }
+        b.append("""
+
+                example:
+                  host: h1
+                  controllers: [ws://127.0.0.1:8080/agent/v1]
+                  libvirtUri: qemu:///embed?root=/tmp/vigil/h1
+                  sharedStorage: /srv/vigil-shared
+                  stateDir: /var/lib/vigil/agent
+                  memoryMiB: 2048
+                """);
+        return b.toString();
+    }
+
+    private static void fail(int status, String message) {
+        System.err.println("vigil-agent: " + message);
+        System.exit(status);
+    }
+}

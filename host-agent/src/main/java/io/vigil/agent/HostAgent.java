@@ -1,0 +1,340 @@
+package io.vigil.agent;
+
+import io.vertx.core.Vertx;
+import io.vigil.agent.config.AgentConfig;
+import io.vigil.agent.isolation.IsolationMonitor;
+import io.vigil.agent.lease.HostLease;
+import io.vigil.agent.lease.HostLiveness;
+import io.vigil.agent.lease.LeaseRecovery;
+import io.vigil.agent.lease.LeaseTiming;
+import io.vigil.agent.lease.LocalState;
+import io.vigil.agent.lease.LocalStateStore;
+import io.vigil.agent.lease.SelfFenceWatchdog;
+import io.vigil.agent.lease.VmLeases;
+import io.vigil.agent.libvirt.DomainStatus;
+import io.vigil.agent.libvirt.Hypervisor;
+import io.vigil.agent.libvirt.HypervisorException;
+import io.vigil.agent.libvirt.LibvirtHypervisor;
+import io.vigil.agent.libvirt.LifecycleEvent;
+import io.vigil.agent.link.ControllerLink;
+import io.vigil.agent.vm.Inventory;
+import io.vigil.agent.vm.VmCommands;
+import io.vigil.protocol.AgentCommand;
+import io.vigil.protocol.AgentMessage;
+import io.vigil.protocol.AgentPolicy;
+import io.vigil.protocol.HostInventory;
+import io.vigil.protocol.IsolationResponse;
+import io.vigil.protocol.ProtocolVersion;
+import io.vigil.protocol.VmPowerState;
+import io.vigil.protocol.storage.HostHeartbeat;
+import io.vigil.protocol.storage.RecordFiles;
+import io.vigil.protocol.storage.SharedStorage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One host agent: recovers its host lease, connects to libvirt, keeps the lease and the self-fence running, and
+ * serves the controller over its link. Assembles the capability packages; holds no logic of its own beyond the
+ * start-up order, which matters: a resumed lease is renewed before anything slow (libvirt) happens, and a lapsed
+ * one is given up only after the HA VMs it protected are destroyed.
+ */
+public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HostAgent.class);
+
+    private final AgentConfig config;
+    private final SharedStorage storage;
+    private final ExecutorService commandWorkers = Executors.newFixedThreadPool(4, named("vigil-command"));
+    private final ExecutorService eventWorker = Executors.newSingleThreadExecutor(named("vigil-libvirt-events"));
+    private final ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(named("vigil-heartbeat-poll"));
+    private LocalStateStore stateStore;
+    private HostLease hostLease;
+    private SelfFenceWatchdog watchdog;
+    private HostLiveness liveness;
+    private Hypervisor hypervisor;
+    private VmLeases vmLeases;
+    private volatile VmCommands vmCommands;
+    private Inventory inventory;
+    private Vertx vertx;
+    private ControllerLink link;
+    private IsolationMonitor isolation;
+    private volatile AgentPolicy policy;
+
+    private HostAgent(AgentConfig config) {
+        this.config = config;
+        this.storage = new SharedStorage(config.sharedStorage());
+        this.policy = new AgentPolicy(config.heartbeatIntervalMillis(), config.leaseTimeoutMillis(), IsolationResponse.NONE);
+    }
+
+    /** Opens the hypervisor; lifecycle events must be delivered on {@code events}. */
+    public interface HypervisorFactory {
+        Hypervisor open(AgentConfig config, java.util.concurrent.Executor events) throws HypervisorException;
+    }
+
+    /** Starts an agent on libvirt at the configured URI. */
+    public static HostAgent start(AgentConfig config) throws Exception {
+        return start(config, (c, events) -> LibvirtHypervisor.open(c.libvirtUri(), events));
+    }
+
+    /** Starts an agent; {@code hypervisorFactory} opens libvirt (tests may pass another). */
+    public static HostAgent start(AgentConfig config, HypervisorFactory hypervisorFactory) throws Exception {
+        HostAgent agent = new HostAgent(config);
+        try {
+            agent.startUp(hypervisorFactory);
+        } catch (Exception | Error e) {
+            agent.close();
+            throw e;
+        }
+        return agent;
+    }
+
+    private void startUp(HypervisorFactory hypervisorFactory) throws Exception {
+        String host = config.host();
+        if (Files.isDirectory(storage.root())) {
+            Files.createDirectories(storage.hostsDir());
+            Files.createDirectories(storage.leasesDir());
+        } else {
+            log.error("shared storage {} is not reachable; the host lease cannot be renewed", storage.root());
+        }
+        stateStore = LocalStateStore.open(config.stateDir(), host, LocalStateStore.currentBootId());
+        Optional<LocalState> previous = stateStore.previous();
+        Optional<HostHeartbeat> onStorage = readOwnHeartbeat();
+        if (previous.isEmpty() && onStorage.isPresent()) {
+            log.info("no local state but a heartbeat for {} on shared storage: checking nobody else renews it", host);
+            onStorage = LeaseRecovery.checkNoOtherWriter(storage, host, Thread::sleep);
+        }
+        LeaseRecovery.Decision decision = LeaseRecovery.decide(previous, stateStore.bootId(), System.nanoTime(), onStorage);
+        log.info("host lease: {}", decision.reason());
+        liveness = new HostLiveness(storage, System::nanoTime);
+
+        if (decision.resumed()) {
+            // Renew first: the predecessor's deadline is running.
+            hostLease = new HostLease(host, storage, System::nanoTime, stateStore, decision.generation(), decision.counter(),
+                    decision.lastRenewalStartNanos(), previous.get().leaseTimeoutMillis());
+            hostLease.setLeaseTimeoutMillis(config.leaseTimeoutMillis());
+            hostLease.addListener(fenceListener());
+            hostLease.renew();
+            startWatchdog();
+            hypervisor = hypervisorFactory.open(config, eventWorker);
+        } else {
+            hypervisor = hypervisorFactory.open(config, eventWorker);
+            // Our old VM leases may have lapsed and been taken over: the HA VMs they covered must go before we rejoin.
+            for (String vm : stateStore.haVms()) {
+                Optional<DomainStatus> d = hypervisor.domain(vm);
+                if (d.isPresent() && d.get().state().isActive()) {
+                    log.warn("destroying HA VM {}: its lease lapsed while no agent renewed it", vm);
+                    hypervisor.destroy(vm);
+                }
+            }
+            hostLease = new HostLease(host, storage, System::nanoTime, stateStore, decision.generation(), 0,
+                    System.nanoTime(), config.leaseTimeoutMillis());
+            hostLease.addListener(fenceListener());
+            if (!hostLease.renew()) log.error("first heartbeat at generation {} failed", decision.generation());
+            startWatchdog();
+        }
+
+        vmLeases = new VmLeases(storage, hostLease, liveness, System::nanoTime, Thread::sleep);
+        if (decision.resumed()) {
+            var held = vmLeases.reattach();
+            log.info("re-attached to {} VM lease(s): {}", held.size(), held);
+        }
+        vmCommands = new VmCommands(host, hypervisor, vmLeases, hostLease, stateStore, commandWorkers);
+        if (hostLease.generation() != decision.generation() || hostLease.phase() != HostLease.Phase.LIVE) {
+            // fenced while libvirt was connecting: the fence could not reach the VMs then
+            vmCommands.destroyHaVmsNow();
+        }
+        inventory = new Inventory(hypervisor, vmLeases, config.cpus(), config.memoryMiB());
+        logInventory();
+        hypervisor.onLifecycle(this::onLifecycle);
+        poller.scheduleWithFixedDelay(() -> {
+            try {
+                liveness.pollAll();
+            } catch (RuntimeException e) {
+                log.warn("heartbeat poll failed: {}", e.toString());
+            }
+        }, 0, 250, TimeUnit.MILLISECONDS);
+
+        vertx = Vertx.vertx();
+        link = new ControllerLink(vertx, config.controllers(), this, config.failureTimeoutMillis());
+        isolation = new IsolationMonitor(new IsolationMonitor.Link() {
+            @Override
+            public boolean isConnected() {
+                return link.isConnected();
+            }
+
+            @Override
+            public boolean everConnected() {
+                return link.everConnected();
+            }
+
+            @Override
+            public long downSinceNanos() {
+                return link.downSinceNanos();
+            }
+        }, hostLease, timeout -> vmCommands.stopHaVms(timeout), config.failureTimeoutMillis(),
+                config.isolationShutdownTimeoutMillis(), System::nanoTime);
+        link.start(config.heartbeatIntervalMillis());
+        isolation.start();
+        log.info("agent {} started: generation {}, libvirt {}, shared storage {}, controllers {}", host,
+                hostLease.generation(), config.libvirtUri(), storage.root(), config.controllers());
+    }
+
+    private HostLease.Listener fenceListener() {
+        return new HostLease.Listener() {
+            @Override
+            public void fence(long lostGeneration) {
+                VmCommands commands = vmCommands;
+                if (commands == null) return; // libvirt not connected yet: start-up destroys them once it is
+                List<String> destroyed = commands.destroyHaVmsNow();
+                log.error("SELF-FENCE: destroyed HA VMs {}", destroyed);
+            }
+
+            @Override
+            public void rejoined(long newGeneration) {
+                if (vmLeases != null) vmLeases.forgetAll();
+            }
+        };
+    }
+
+    private void startWatchdog() {
+        watchdog = new SelfFenceWatchdog(hostLease);
+        watchdog.start(config.heartbeatIntervalMillis());
+    }
+
+    private Optional<HostHeartbeat> readOwnHeartbeat() {
+        try {
+            return RecordFiles.read(storage.hostHeartbeat(config.host()), HostHeartbeat.class);
+        } catch (IOException e) {
+            log.warn("cannot read own heartbeat: {}", e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** Right after connecting to an embedded root libvirt may still be re-attaching to QEMU: retry once or twice. */
+    private void logInventory() throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                HostInventory inv = inventory.snapshot();
+                log.info("inventory: {} CPUs, {} MiB, domains {}", inv.cpus(), inv.memoryTotalMiB(),
+                        inv.vms().stream().map(v -> v.name() + "=" + v.state().wireName()).toList());
+                return;
+            } catch (HypervisorException e) {
+                if (attempt >= 5) throw e;
+                Thread.sleep(200L * attempt);
+            }
+        }
+    }
+
+    private void onLifecycle(LifecycleEvent event) {
+        VmPowerState state;
+        try {
+            state = hypervisor.domain(event.vm()).map(DomainStatus::state).orElse(VmPowerState.SHUTOFF);
+        } catch (HypervisorException e) {
+            state = VmPowerState.OTHER;
+        }
+        log.info("libvirt: {} {} ({}) -> {}", event.vm(), event.event(), event.detail(), state.wireName());
+        if (event.domainStopped()) vmCommands.domainStopped(event.vm());
+        ControllerLink l = link;
+        if (l != null) l.send(new AgentMessage.VmLifecycle(config.host(), event.vm(), event.event(), event.detail(), state));
+    }
+
+    // ---- ControllerLink.Agent
+
+    @Override
+    public AgentMessage.Hello hello() {
+        return new AgentMessage.Hello(config.host(), hostLease.generation(), ProtocolVersion.CURRENT, snapshot(), hostLease.isLive());
+    }
+
+    @Override
+    public AgentMessage.Heartbeat heartbeat(long sequence) {
+        return new AgentMessage.Heartbeat(config.host(), hostLease.generation(), sequence, snapshot(), hostLease.isLive());
+    }
+
+    private HostInventory snapshot() {
+        try {
+            return inventory.snapshot();
+        } catch (HypervisorException e) {
+            throw new IllegalStateException("libvirt inventory failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<AgentMessage.CommandResult> execute(AgentCommand command) {
+        return vmCommands.execute(command);
+    }
+
+    @Override
+    public void applyPolicy(AgentPolicy next) {
+        AgentPolicy current = policy;
+        if (next == null || next.equals(current)) return;
+        if (LeaseTiming.fenceDeadlineMillis(next.leaseTimeoutMillis()) <= next.heartbeatIntervalMillis()) {
+            log.error("ignoring policy {}: the self-fence deadline (0.75 x lease timeout - 500 ms) must exceed the heartbeat interval", next);
+            return;
+        }
+        log.info("policy: heartbeat {} ms, lease timeout {} ms, isolation response {}", next.heartbeatIntervalMillis(),
+                next.leaseTimeoutMillis(), next.isolationResponse().wireName());
+        hostLease.setLeaseTimeoutMillis(next.leaseTimeoutMillis());
+        if (next.heartbeatIntervalMillis() != current.heartbeatIntervalMillis()) {
+            watchdog.setInterval(next.heartbeatIntervalMillis());
+            link.setHeartbeatInterval(next.heartbeatIntervalMillis());
+        }
+        isolation.setResponse(next.isolationResponse());
+        policy = next;
+    }
+
+    @Override
+    public void lostVms(List<String> vms) {
+        log.warn("controller says these VMs were restarted elsewhere: {}", vms);
+        vmCommands.lost(vms);
+    }
+
+    // ---- for tests and main
+
+    public HostLease hostLease() {
+        return hostLease;
+    }
+
+    public VmLeases vmLeases() {
+        return vmLeases;
+    }
+
+    public ControllerLink link() {
+        return link;
+    }
+
+    public AgentPolicy policy() {
+        return policy;
+    }
+
+    /** Stops the agent; VMs keep running and leases are not released (a restart within the deadline resumes them). */
+    @Override
+    public void close() {
+        log.info("agent {} stopping; VMs are left running", config.host());
+        if (isolation != null) isolation.close();
+        if (link != null) link.close();
+        if (vertx != null) vertx.close();
+        poller.shutdownNow();
+        if (watchdog != null) watchdog.close();
+        commandWorkers.shutdownNow();
+        eventWorker.shutdownNow();
+        if (hypervisor != null) hypervisor.close();
+    }
+
+    private static java.util.concurrent.ThreadFactory named(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

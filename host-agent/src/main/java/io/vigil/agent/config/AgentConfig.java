@@ -1,0 +1,107 @@
+package io.vigil.agent.config;
+
+import io.vigil.protocol.config.ConfigFiles;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * The host agent's configuration: a YAML file bound by {@link ConfigFiles}, every field overridable from the
+ * environment with the prefix {@value #ENV_PREFIX} (e.g. {@code VIGIL_AGENT_LIBVIRT_URI}).
+ *
+ * @param host                        this host's name in the cluster; also its heartbeat file name on shared storage
+ * @param controllers                 WebSocket URLs of the controllers' agent endpoint ({@code ws://host:port/agent/v1})
+ * @param libvirtUri                  libvirt connection URI; {@code qemu:///embed?root=DIR} gets its qemu.conf written
+ * @param sharedStorage               the shared directory (NFS or cluster file system) holding heartbeats and leases
+ * @param stateDir                    a local directory for the agent's restart state (never on shared storage)
+ * @param memoryMiB                   memory to advertise; 0 = what libvirt reports for the node
+ * @param cpus                        CPUs to advertise; 0 = what libvirt reports for the node
+ * @param heartbeatIntervalMillis     heartbeat period until the controller's policy arrives
+ * @param leaseTimeoutMillis          lease timeout until the controller's policy arrives
+ * @param failureTimeoutMillis        how long the controller link may be down before the host counts as isolated
+ * @param isolationShutdownTimeoutMillis how long an isolation "shutdown" waits for a guest before destroying it
+ */
+public record AgentConfig(
+        String host,
+        List<String> controllers,
+        String libvirtUri,
+        Path sharedStorage,
+        Path stateDir,
+        Long memoryMiB,
+        Integer cpus,
+        Long heartbeatIntervalMillis,
+        Long leaseTimeoutMillis,
+        Long failureTimeoutMillis,
+        Long isolationShutdownTimeoutMillis) {
+
+    public static final String ENV_PREFIX = "VIGIL_AGENT_";
+    private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+
+    public AgentConfig {
+        if (host == null || host.isBlank()) throw new IllegalArgumentException("host is required (this host's name)");
+        if (!HOST_NAME.matcher(host).matches())
+            throw new IllegalArgumentException("host must be letters, digits, '.', '_' or '-' (at most 63), not '" + host + "'");
+        controllers = controllers == null ? List.of() : List.copyOf(controllers);
+        if (controllers.isEmpty())
+            throw new IllegalArgumentException("controllers must list at least one controller URL (ws://HOST:PORT/agent/v1)");
+        for (String url : controllers) {
+            URI uri;
+            try {
+                uri = new URI(url);
+            } catch (Exception e) {
+                throw new IllegalArgumentException("controllers: '" + url + "' is not a URL");
+            }
+            if (!"ws".equals(uri.getScheme()) && !"wss".equals(uri.getScheme()) || uri.getHost() == null)
+                throw new IllegalArgumentException("controllers: '" + url + "' must be a ws:// or wss:// URL with a host");
+        }
+        if (libvirtUri == null || libvirtUri.isBlank()) libvirtUri = "qemu:///system";
+        if (!libvirtUri.contains(":"))
+            throw new IllegalArgumentException("libvirtUri must be a libvirt URI such as qemu:///system, not '" + libvirtUri + "'");
+        if (sharedStorage == null) throw new IllegalArgumentException("sharedStorage is required (the shared directory)");
+        if (stateDir == null) stateDir = Path.of("/var/lib/vigil/agent");
+        if (memoryMiB == null) memoryMiB = 0L;
+        if (memoryMiB < 0) throw new IllegalArgumentException("memoryMiB must be 0 (from libvirt) or positive");
+        if (cpus == null) cpus = 0;
+        if (cpus < 0) throw new IllegalArgumentException("cpus must be 0 (from libvirt) or positive");
+        if (heartbeatIntervalMillis == null) heartbeatIntervalMillis = 1000L;
+        if (heartbeatIntervalMillis < 50 || heartbeatIntervalMillis > 60_000)
+            throw new IllegalArgumentException("heartbeatIntervalMillis must be between 50 and 60000");
+        if (leaseTimeoutMillis == null) leaseTimeoutMillis = 4000L;
+        if (leaseTimeoutMillis < 3 * heartbeatIntervalMillis)
+            throw new IllegalArgumentException("leaseTimeoutMillis must be at least three heartbeatIntervalMillis");
+        if (io.vigil.agent.lease.LeaseTiming.fenceDeadlineMillis(leaseTimeoutMillis) <= heartbeatIntervalMillis)
+            throw new IllegalArgumentException("leaseTimeoutMillis too short: the self-fence deadline (0.75 x timeout - 500 ms) "
+                    + "must exceed heartbeatIntervalMillis");
+        if (failureTimeoutMillis == null) failureTimeoutMillis = 3000L;
+        if (failureTimeoutMillis < heartbeatIntervalMillis)
+            throw new IllegalArgumentException("failureTimeoutMillis must be at least heartbeatIntervalMillis");
+        if (isolationShutdownTimeoutMillis == null) isolationShutdownTimeoutMillis = 30_000L;
+        if (isolationShutdownTimeoutMillis < 0) throw new IllegalArgumentException("isolationShutdownTimeoutMillis must not be negative");
+    }
+
+    public static AgentConfig load(Path file, Map<String, String> env) {
+        return ConfigFiles.load(file, AgentConfig.class, env, ENV_PREFIX);
+    }
+
+    /** Field name, environment variable and meaning, for {@code --help}. */
+    public static List<String[]> fieldHelp() {
+        return List.of(
+                new String[] {"host", "this host's name (required)"},
+                new String[] {"controllers", "controller URLs, e.g. [ws://127.0.0.1:8080/agent/v1] (required; env: comma-separated)"},
+                new String[] {"libvirtUri", "libvirt URI (default qemu:///system; qemu:///embed?root=DIR; test:///default)"},
+                new String[] {"sharedStorage", "shared directory for heartbeats and leases (required)"},
+                new String[] {"stateDir", "local directory for restart state (default /var/lib/vigil/agent)"},
+                new String[] {"memoryMiB", "memory to advertise in MiB (default 0 = from libvirt)"},
+                new String[] {"cpus", "CPUs to advertise (default 0 = from libvirt)"},
+                new String[] {"heartbeatIntervalMillis", "heartbeat period until the controller's policy arrives (default 1000)"},
+                new String[] {"leaseTimeoutMillis", "lease timeout until the controller's policy arrives (default 4000)"},
+                new String[] {"failureTimeoutMillis", "controller link down this long = isolated (default 3000)"},
+                new String[] {"isolationShutdownTimeoutMillis", "isolation 'shutdown' waits this long before destroy (default 30000)"});
+    }
+
+    public static String envName(String field) {
+        return ENV_PREFIX + field.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(java.util.Locale.ROOT);
+    }
+}

@@ -1,0 +1,40 @@
+package io.vigil.agent.libvirt;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * What the agent needs from libvirt, small enough to stand in for in tests. Implementations are thread-safe;
+ * operations on a domain that is already in the wanted state succeed (destroying a stopped domain is a no-op).
+ */
+public interface Hypervisor extends AutoCloseable {
+
+    NodeResources node() throws HypervisorException;
+
+    /** Every domain libvirt knows on this host, running or defined. */
+    List<DomainStatus> domains() throws HypervisorException;
+
+    Optional<DomainStatus> domain(String name) throws HypervisorException;
+
+    /** Defines (or redefines) a domain from its XML; an invalid definition fails with libvirt's message. */
+    void define(String domainXml) throws HypervisorException;
+
+    /** Starts a defined domain; no-op if it runs. */
+    void start(String name) throws HypervisorException;
+
+    /** Asks the guest to shut down (ACPI); returns at once. */
+    void shutdown(String name) throws HypervisorException;
+
+    /** Powers the domain off at once; no-op if it is not running or unknown. */
+    void destroy(String name) throws HypervisorException;
+
+    /** Removes the definition; no-op if unknown. The domain must not be running. */
+    void undefine(String name) throws HypervisorException;
+
+    /** Receives lifecycle events, on a thread other than libvirt's event loop. One listener. */
+    void onLifecycle(Consumer<LifecycleEvent> listener);
+
+    @Override
+    void close();
+}

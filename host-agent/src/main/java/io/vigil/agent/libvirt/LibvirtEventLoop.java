@@ -1,0 +1,46 @@
+package io.vigil.agent.libvirt;
+
+import org.libvirt.Library;
+import org.libvirt.LibvirtException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * libvirt's default event loop, which is process-wide: registered once before the first connection and run on one
+ * daemon thread ("libvirt-events"). Callbacks run on that thread, so listeners hand their work off at once.
+ * The lazy holder is the one piece of process-global state, mirroring libvirt's own.
+ */
+final class LibvirtEventLoop {
+    private static final Logger log = LoggerFactory.getLogger(LibvirtEventLoop.class);
+
+    private LibvirtEventLoop() {}
+
+    private static final class Holder {
+        static final Thread THREAD = start();
+
+        private static Thread start() {
+            try {
+                Library.initEventLoop();
+            } catch (LibvirtException e) {
+                throw new IllegalStateException("cannot initialize libvirt's event loop: " + e.getMessage(), e);
+            }
+            Thread t = new Thread(() -> {
+                try {
+                    Library.runEventLoop();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (LibvirtException e) {
+                    log.error("libvirt event loop stopped: {}", e.getMessage());
+                }
+            }, "libvirt-events");
+            t.setDaemon(true);
+            t.start();
+            return t;
+        }
+    }
+
+    /** Registers and starts the event loop on first use. */
+    static void ensureRunning() {
+        if (!Holder.THREAD.isAlive()) log.warn("libvirt event loop thread is not running");
+    }
+}

@@ -1,0 +1,234 @@
+package io.vigil.agent.libvirt;
+
+import io.vigil.protocol.VmPowerState;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+import org.libvirt.DomainInfo;
+import org.libvirt.Error.ErrorNumber;
+import org.libvirt.LibvirtException;
+import org.libvirt.NodeInfo;
+import org.libvirt.event.DomainEvent;
+import org.libvirt.event.LifecycleListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@link Hypervisor} over libvirt-java. libvirt connections are thread-safe, so calls are not serialized here. */
+public final class LibvirtHypervisor implements Hypervisor {
+    private static final Logger log = LoggerFactory.getLogger(LibvirtHypervisor.class);
+
+    private final Connect connect;
+    private final Executor eventExecutor;
+    private final LifecycleListener libvirtListener;
+    private volatile Consumer<LifecycleEvent> listener = e -> {};
+
+    private LibvirtHypervisor(Connect connect, Executor eventExecutor) throws LibvirtException {
+        this.connect = connect;
+        this.eventExecutor = eventExecutor;
+        this.libvirtListener = this::onEvent;
+        connect.addLifecycleListener(libvirtListener);
+    }
+
+    /**
+     * Connects to {@code uri} (writing an embedded root's qemu.conf first). Lifecycle events are delivered on
+     * {@code eventExecutor}, never on libvirt's event-loop thread.
+     */
+    public static LibvirtHypervisor open(String uri, Executor eventExecutor) throws HypervisorException {
+        try {
+            EmbeddedRoot.prepare(uri);
+        } catch (IOException e) {
+            throw new HypervisorException("cannot prepare embedded libvirt root for " + uri + ": " + e.getMessage(), e);
+        }
+        LibvirtEventLoop.ensureRunning();
+        try {
+            Connect c = new Connect(uri, false);
+            log.info("connected to libvirt at {}", uri);
+            return new LibvirtHypervisor(c, eventExecutor);
+        } catch (LibvirtException e) {
+            throw new HypervisorException("cannot connect to libvirt at " + uri + ": " + message(e), e);
+        }
+    }
+
+    /** Runs on libvirt's event-loop thread: only copy what is needed and hand off. */
+    private int onEvent(Domain domain, DomainEvent event) {
+        try {
+            String name = domain.getName();
+            String type = event.getType().name().toLowerCase(Locale.ROOT);
+            Object detail = event.getDetail();
+            String detailText = detail == null ? "" : detail.toString().toLowerCase(Locale.ROOT);
+            eventExecutor.execute(() -> listener.accept(new LifecycleEvent(name, type, detailText)));
+        } catch (LibvirtException | RuntimeException e) {
+            log.warn("dropping a libvirt lifecycle event: {}", e.toString());
+        }
+        return 0;
+    }
+
+    @Override
+    public void onLifecycle(Consumer<LifecycleEvent> listener) {
+        this.listener = listener;
+    }
+
+    @Override
+    public NodeResources node() throws HypervisorException {
+        try {
+            NodeInfo info = connect.nodeInfo();
+            return new NodeResources(info.cpus, info.memory / 1024);
+        } catch (LibvirtException e) {
+            throw wrap("node info", e);
+        }
+    }
+
+    @Override
+    public List<DomainStatus> domains() throws HypervisorException {
+        try {
+            List<DomainStatus> out = new ArrayList<>();
+            for (Domain d : connect.listAllDomains(0)) {
+                try {
+                    out.add(status(d));
+                } catch (LibvirtException e) {
+                    if (!isNoDomain(e)) throw e; // undefined while we listed
+                } finally {
+                    d.free();
+                }
+            }
+            return out;
+        } catch (LibvirtException e) {
+            throw wrap("listing domains", e);
+        }
+    }
+
+    @Override
+    public Optional<DomainStatus> domain(String name) throws HypervisorException {
+        try {
+            Domain d = lookup(name);
+            if (d == null) return Optional.empty();
+            try {
+                return Optional.of(status(d));
+            } finally {
+                d.free();
+            }
+        } catch (LibvirtException e) {
+            if (isNoDomain(e)) return Optional.empty();
+            throw wrap("reading domain " + name, e);
+        }
+    }
+
+    @Override
+    public void define(String domainXml) throws HypervisorException {
+        try {
+            connect.domainDefineXML(domainXml).free();
+        } catch (LibvirtException e) {
+            throw new HypervisorException(message(e), e);
+        }
+    }
+
+    @Override
+    public void start(String name) throws HypervisorException {
+        act(name, "starting", d -> {
+            if (d.isActive() == 0) d.create();
+        }, false);
+    }
+
+    @Override
+    public void shutdown(String name) throws HypervisorException {
+        act(name, "shutting down", d -> {
+            if (d.isActive() == 1) d.shutdown();
+        }, true);
+    }
+
+    @Override
+    public void destroy(String name) throws HypervisorException {
+        act(name, "destroying", d -> {
+            if (d.isActive() == 1) d.destroy();
+        }, true);
+    }
+
+    @Override
+    public void undefine(String name) throws HypervisorException {
+        act(name, "undefining", Domain::undefine, true);
+    }
+
+    private interface DomainAction {
+        void run(Domain d) throws LibvirtException;
+    }
+
+    private void act(String name, String what, DomainAction action, boolean missingIsOk) throws HypervisorException {
+        try {
+            Domain d = lookup(name);
+            if (d == null) {
+                if (missingIsOk) return;
+                throw new HypervisorException("domain " + name + " is not defined on this host");
+            }
+            try {
+                action.run(d);
+            } finally {
+                d.free();
+            }
+        } catch (LibvirtException e) {
+            if (missingIsOk && isNoDomain(e)) return;
+            // raced with the domain stopping by itself: the wanted state is reached
+            if (e.getError() != null && e.getError().getCode() == ErrorNumber.VIR_ERR_OPERATION_INVALID
+                    && (what.equals("destroying") || what.equals("shutting down"))) return;
+            throw new HypervisorException(what + " " + name + ": " + message(e), e);
+        }
+    }
+
+    private Domain lookup(String name) throws LibvirtException {
+        try {
+            return connect.domainLookupByName(name);
+        } catch (LibvirtException e) {
+            if (isNoDomain(e)) return null;
+            throw e;
+        }
+    }
+
+    private static DomainStatus status(Domain d) throws LibvirtException {
+        DomainInfo info = d.getInfo();
+        return new DomainStatus(d.getName(), d.getUUIDString(), powerState(info.state), info.maxMem / 1024, info.nrVirtCpu);
+    }
+
+    static VmPowerState powerState(DomainInfo.DomainState s) {
+        if (s == null) return VmPowerState.OTHER;
+        return switch (s) {
+            case VIR_DOMAIN_RUNNING, VIR_DOMAIN_BLOCKED -> VmPowerState.RUNNING;
+            case VIR_DOMAIN_PAUSED, VIR_DOMAIN_PMSUSPENDED -> VmPowerState.PAUSED;
+            case VIR_DOMAIN_SHUTDOWN -> VmPowerState.SHUTTING_DOWN;
+            case VIR_DOMAIN_SHUTOFF -> VmPowerState.SHUTOFF;
+            case VIR_DOMAIN_CRASHED -> VmPowerState.CRASHED;
+            default -> VmPowerState.OTHER;
+        };
+    }
+
+    private static boolean isNoDomain(LibvirtException e) {
+        return e.getError() != null && e.getError().getCode() == ErrorNumber.VIR_ERR_NO_DOMAIN;
+    }
+
+    static String message(LibvirtException e) {
+        String m = e.getError() != null ? e.getError().getMessage() : e.getMessage();
+        return m == null ? e.toString() : m.strip();
+    }
+
+    private static HypervisorException wrap(String what, LibvirtException e) {
+        return new HypervisorException(what + ": " + message(e), e);
+    }
+
+    @Override
+    public void close() {
+        try {
+            connect.removeLifecycleListener(libvirtListener);
+        } catch (LibvirtException | RuntimeException e) {
+            log.debug("removing lifecycle listener: {}", e.toString());
+        }
+        try {
+            connect.close();
+        } catch (LibvirtException e) {
+            log.debug("closing libvirt connection: {}", e.toString());
+        }
+    }
+}

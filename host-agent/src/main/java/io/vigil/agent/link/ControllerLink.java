@@ -1,0 +1,221 @@
+package io.vigil.agent.link;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vigil.protocol.AgentCommand;
+import io.vigil.protocol.AgentMessage;
+import io.vigil.protocol.AgentPolicy;
+import io.vigil.protocol.ControllerMessage;
+import io.vigil.protocol.Json;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's one long-lived connection to a controller: a WebSocket the agent dials (the host opens no port).
+ * Says Hello, waits for Welcome, then sends a Heartbeat with the full inventory every interval. When the connection
+ * drops, or a controller refuses the agent, it dials again with backoff, cycling through the configured controllers
+ * and those the last Welcome named. Controller silence (no pong to our pings) for the failure timeout counts as a
+ * drop, so that a hung controller is noticed like a dead one.
+ */
+public final class ControllerLink implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ControllerLink.class);
+    private static final long MIN_BACKOFF_MILLIS = 200;
+    private static final long MAX_BACKOFF_MILLIS = 5000;
+
+    /** What the link needs from the agent. Calls other than {@link #execute} may block (libvirt). */
+    public interface Agent {
+        AgentMessage.Hello hello();
+
+        AgentMessage.Heartbeat heartbeat(long sequence);
+
+        CompletableFuture<AgentMessage.CommandResult> execute(AgentCommand command);
+
+        void applyPolicy(AgentPolicy policy);
+
+        void lostVms(List<String> vms);
+    }
+
+    private final Vertx vertx;
+    private final WebSocketClient client;
+    private final Agent agent;
+    private final long failureTimeoutMillis;
+    private final LinkedHashSet<String> controllers = new LinkedHashSet<>();
+    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "vigil-link");
+        t.setDaemon(true);
+        return t;
+    });
+    private final AtomicLong sequence = new AtomicLong();
+
+    // Connection state: written on the Vert.x context, read anywhere.
+    private volatile WebSocket socket;
+    private volatile boolean welcomed;
+    private volatile boolean everWelcomed;
+    private volatile long downSinceNanos = System.nanoTime();
+    private volatile long lastHeardNanos;
+    private volatile boolean closed;
+    private int next;
+    private long backoffMillis = MIN_BACKOFF_MILLIS;
+    private ScheduledFuture<?> heartbeats;
+
+    public ControllerLink(Vertx vertx, List<String> controllers, Agent agent, long failureTimeoutMillis) {
+        this.vertx = vertx;
+        this.agent = agent;
+        this.failureTimeoutMillis = failureTimeoutMillis;
+        this.controllers.addAll(controllers);
+        this.client = vertx.createWebSocketClient(new WebSocketClientOptions().setConnectTimeout(3000));
+    }
+
+    public void start(long heartbeatIntervalMillis) {
+        setHeartbeatInterval(heartbeatIntervalMillis);
+        vertx.runOnContext(v -> dial());
+    }
+
+    /** Whether a controller has welcomed this agent on the current connection. */
+    public boolean isConnected() {
+        return welcomed;
+    }
+
+    /** Whether a controller has ever welcomed this agent since it started. */
+    public boolean everConnected() {
+        return everWelcomed;
+    }
+
+    /** {@link System#nanoTime()} since which no controller has been connected (meaningless while connected). */
+    public long downSinceNanos() {
+        return downSinceNanos;
+    }
+
+    public synchronized void setHeartbeatInterval(long millis) {
+        if (heartbeats != null) heartbeats.cancel(false);
+        heartbeats = worker.scheduleAtFixedRate(this::tick, millis, millis, TimeUnit.MILLISECONDS);
+    }
+
+    private void tick() {
+        try {
+            WebSocket ws = socket;
+            if (ws == null) return;
+            if (System.nanoTime() - lastHeardNanos > failureTimeoutMillis * 1_000_000L) {
+                log.warn("controller silent for more than {} ms: dropping the connection", failureTimeoutMillis);
+                ws.close();
+                return;
+            }
+            ws.writePing(Buffer.buffer("vigil"));
+            if (welcomed) send(agent.heartbeat(sequence.incrementAndGet()));
+        } catch (RuntimeException e) {
+            log.warn("heartbeat to controller failed: {}", e.toString());
+        }
+    }
+
+    /** Sends {@code message} on the current connection; dropped if there is none (the next heartbeat converges). */
+    public void send(AgentMessage message) {
+        WebSocket ws = socket;
+        if (ws == null || ws.isClosed()) {
+            log.debug("not connected: dropping {}", message.getClass().getSimpleName());
+            return;
+        }
+        ws.writeTextMessage(Json.write(message));
+    }
+
+    private void dial() {
+        if (closed) return;
+        List<String> urls = new ArrayList<>(controllers);
+        String url = urls.get(next++ % urls.size());
+        client.connect(new WebSocketConnectOptions().setAbsoluteURI(url)).onComplete(ar -> {
+            if (ar.failed()) {
+                log.info("cannot reach controller {}: {}", url, ar.cause().getMessage());
+                redial(backoffMillis);
+                backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
+                return;
+            }
+            opened(ar.result(), url);
+        });
+    }
+
+    private void opened(WebSocket ws, String url) {
+        if (closed) {
+            ws.close();
+            return;
+        }
+        log.info("connected to controller {}", url);
+        socket = ws;
+        lastHeardNanos = System.nanoTime();
+        ws.textMessageHandler(text -> received(ws, url, text));
+        ws.pongHandler(b -> lastHeardNanos = System.nanoTime());
+        ws.exceptionHandler(e -> log.debug("controller connection {}: {}", url, e.toString()));
+        ws.closeHandler(v -> {
+            if (socket != ws) return;
+            socket = null;
+            if (welcomed) downSinceNanos = System.nanoTime();
+            welcomed = false;
+            log.warn("connection to controller {} closed", url);
+            redial(backoffMillis);
+            backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
+        });
+        worker.execute(() -> {
+            try {
+                ws.writeTextMessage(Json.write(agent.hello()));
+            } catch (RuntimeException e) {
+                log.warn("cannot send Hello: {}", e.toString());
+                ws.close();
+            }
+        });
+    }
+
+    private void received(WebSocket ws, String url, String text) {
+        lastHeardNanos = System.nanoTime();
+        ControllerMessage message;
+        try {
+            message = Json.read(text, ControllerMessage.class);
+        } catch (IllegalArgumentException e) {
+            log.warn("ignoring a malformed message from {}: {}", url, e.getMessage());
+            return;
+        }
+        if (message instanceof ControllerMessage.Welcome w) {
+            log.info("welcomed by controller {} ({})", w.controller(), url);
+            if (w.controllers() != null) w.controllers().stream().filter(c -> c != null && !c.isBlank()).forEach(controllers::add);
+            backoffMillis = MIN_BACKOFF_MILLIS;
+            welcomed = true;
+            everWelcomed = true;
+            if (w.policy() != null) worker.execute(() -> agent.applyPolicy(w.policy()));
+            worker.execute(this::tick); // an inventory at once, not one interval later
+        } else if (message instanceof ControllerMessage.Refused r) {
+            log.warn("controller {} refused this agent: {}; retrying in {} ms", url, r.reason(), MAX_BACKOFF_MILLIS);
+            backoffMillis = MAX_BACKOFF_MILLIS;
+            ws.close();
+        } else if (message instanceof ControllerMessage.Command c) {
+            agent.execute(c.command()).thenAccept(this::send);
+        } else if (message instanceof ControllerMessage.PolicyUpdate p) {
+            worker.execute(() -> agent.applyPolicy(p.policy()));
+        } else if (message instanceof ControllerMessage.LostVms l) {
+            worker.execute(() -> agent.lostVms(l.vms() == null ? List.of() : l.vms()));
+        }
+    }
+
+    private void redial(long delayMillis) {
+        if (closed) return;
+        vertx.setTimer(delayMillis, id -> dial());
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        worker.shutdownNow();
+        WebSocket ws = socket;
+        if (ws != null) ws.close();
+        client.close();
+    }
+}

@@ -1,0 +1,43 @@
+package io.vigil.agent.vm;
+
+import io.vigil.agent.lease.VmLeases;
+import io.vigil.agent.libvirt.DomainStatus;
+import io.vigil.agent.libvirt.Hypervisor;
+import io.vigil.agent.libvirt.HypervisorException;
+import io.vigil.agent.libvirt.NodeResources;
+import io.vigil.protocol.HostInventory;
+import io.vigil.protocol.VmReport;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The host's inventory for the controller: advertised CPUs and memory (configured, or libvirt's node figures), and
+ * every domain with the generation of the lease this host holds on it (0 for none, and for domains not running).
+ * Free memory is what the running domains leave of the advertised total: what placement can still use.
+ */
+public final class Inventory {
+    private final Hypervisor hypervisor;
+    private final VmLeases leases;
+    private final int cpus;
+    private final long memoryMiB;
+
+    public Inventory(Hypervisor hypervisor, VmLeases leases, int configuredCpus, long configuredMemoryMiB) throws HypervisorException {
+        this.hypervisor = hypervisor;
+        this.leases = leases;
+        NodeResources node = configuredCpus > 0 && configuredMemoryMiB > 0 ? null : hypervisor.node();
+        this.cpus = configuredCpus > 0 ? configuredCpus : node.cpus();
+        this.memoryMiB = configuredMemoryMiB > 0 ? configuredMemoryMiB : node.memoryMiB();
+    }
+
+    public HostInventory snapshot() throws HypervisorException {
+        List<VmReport> vms = new ArrayList<>();
+        long used = 0;
+        for (DomainStatus d : hypervisor.domains()) {
+            boolean active = d.state().isActive();
+            if (active) used += d.memoryMiB();
+            long lease = active ? leases.held(d.name()).orElse(0) : 0;
+            vms.add(new VmReport(d.name(), d.uuid(), d.state(), d.memoryMiB(), d.vcpus(), lease));
+        }
+        return new HostInventory(cpus, memoryMiB, Math.max(0, memoryMiB - used), vms);
+    }
+}

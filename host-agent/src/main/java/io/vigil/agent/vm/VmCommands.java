@@ -1,0 +1,269 @@
+package io.vigil.agent.vm;
+
+import io.vigil.agent.lease.HostLease;
+import io.vigil.agent.lease.LocalStateStore;
+import io.vigil.agent.lease.VmLeases;
+import io.vigil.agent.libvirt.DomainStatus;
+import io.vigil.agent.libvirt.DomainXml;
+import io.vigil.agent.libvirt.Hypervisor;
+import io.vigil.agent.libvirt.HypervisorException;
+import io.vigil.protocol.AgentCommand;
+import io.vigil.protocol.AgentMessage.CommandResult;
+import java.io.IOException;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out the controller's commands on this host's VMs, each under the VM's disk lease. Idempotent by command
+ * id: a command seen before returns the result of its first execution (or waits for it), never acts twice.
+ * Commands for different VMs run in parallel; those for one VM run one at a time.
+ */
+public final class VmCommands {
+    private static final Logger log = LoggerFactory.getLogger(VmCommands.class);
+    private static final Pattern VM_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,127}");
+    private static final int RESULTS_KEPT = 4096;
+
+    private final String host;
+    private final Hypervisor hypervisor;
+    private final VmLeases leases;
+    private final HostLease hostLease;
+    private final LocalStateStore state;
+    private final Executor workers;
+    private final Map<String, Object> vmLocks = new ConcurrentHashMap<>();
+    private final Map<String, CompletableFuture<CommandResult>> results = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, CompletableFuture<CommandResult>> eldest) {
+            return size() > RESULTS_KEPT;
+        }
+    };
+
+    public VmCommands(String host, Hypervisor hypervisor, VmLeases leases, HostLease hostLease, LocalStateStore state,
+                      Executor workers) {
+        this.host = host;
+        this.hypervisor = hypervisor;
+        this.leases = leases;
+        this.hostLease = hostLease;
+        this.state = state;
+        this.workers = workers;
+    }
+
+    /** Executes {@code command} once per id; the future completes with its result (never exceptionally). */
+    public CompletableFuture<CommandResult> execute(AgentCommand command) {
+        CompletableFuture<CommandResult> result;
+        synchronized (results) {
+            CompletableFuture<CommandResult> seen = results.get(command.id());
+            if (seen != null) {
+                log.info("command {} seen before: returning its result", command.id());
+                return seen;
+            }
+            result = new CompletableFuture<>();
+            results.put(command.id(), result);
+        }
+        workers.execute(() -> result.complete(run(command)));
+        return result;
+    }
+
+    CommandResult run(AgentCommand command) {
+        String vm = command.vm();
+        if (vm == null || !VM_NAME.matcher(vm).matches())
+            return fail(command, "invalid VM name '" + vm + "': letters, digits, '.', '_', '+' or '-'");
+        log.info("command {}: {}", command.id(), describe(command));
+        try {
+            synchronized (lockFor(vm)) {
+                CommandResult r;
+                if (command instanceof AgentCommand.StartVm s) r = start(s);
+                else if (command instanceof AgentCommand.StopVm s) r = stop(s, s.timeoutSeconds() * 1000L);
+                else if (command instanceof AgentCommand.DestroyVm d) r = destroy(d);
+                else r = undefine(command);
+                log.info("command {} {}: {}", command.id(), r.ok() ? "done" : "failed", r.ok() ? vm : r.error());
+                return r;
+            }
+        } catch (HypervisorException | IOException e) {
+            log.warn("command {} failed: {}", command.id(), e.getMessage());
+            return fail(command, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return fail(command, "agent shutting down");
+        } catch (RuntimeException e) {
+            log.error("command {} failed", command.id(), e);
+            return fail(command, e.toString());
+        }
+    }
+
+    private CommandResult start(AgentCommand.StartVm cmd) throws HypervisorException, IOException, InterruptedException {
+        String vm = cmd.vm();
+        Optional<String> named = DomainXml.name(cmd.domainXml() == null ? "" : cmd.domainXml());
+        if (named.isPresent() && !named.get().equals(vm))
+            return fail(cmd, "the domain XML is named '" + named.get() + "' but the command is for VM '" + vm + "'");
+        if (!hostLease.isLive())
+            return fail(cmd, "shared storage unreachable: host " + host + " cannot renew its lease (self-fenced)");
+        boolean existed = hypervisor.domain(vm).isPresent();
+        try {
+            hypervisor.define(cmd.domainXml());
+        } catch (HypervisorException e) {
+            return fail(cmd, e.getMessage()); // libvirt's reason, e.g. a schema error
+        }
+        if (named.isEmpty() && hypervisor.domain(vm).isEmpty()) {
+            return fail(cmd, "the domain XML does not define a domain named '" + vm + "'");
+        }
+        long hostGeneration = hostLease.generation();
+        VmLeases.Acquisition acquisition = leases.acquire(vm, cmd.generation());
+        if (acquisition instanceof VmLeases.Acquisition.Refused refused) {
+            if (!existed) undefineQuietly(vm); // leave no trace of a VM this host may not run
+            return fail(cmd, refused.reason());
+        }
+        long generation = ((VmLeases.Acquisition.Acquired) acquisition).generation();
+        state.setHa(vm, cmd.haEnabled());
+        try {
+            hypervisor.start(vm);
+        } catch (HypervisorException e) {
+            leases.release(vm);
+            return fail(cmd, e.getMessage());
+        }
+        // The host lease may have lapsed while QEMU started: never leave a VM running on a lease no longer held.
+        if (!hostLease.isLive() || hostLease.generation() != hostGeneration || leases.held(vm).isEmpty()) {
+            hypervisor.destroy(vm);
+            return fail(cmd, "host lease lapsed while starting " + vm + "; destroyed it");
+        }
+        return new CommandResult(host, cmd.id(), vm, true, null, generation);
+    }
+
+    private CommandResult stop(AgentCommand cmd, long timeoutMillis) throws HypervisorException, IOException, InterruptedException {
+        stopLocked(cmd.vm(), timeoutMillis);
+        return ok(cmd);
+    }
+
+    private void stopLocked(String vm, long timeoutMillis) throws HypervisorException, IOException, InterruptedException {
+        if (isActive(vm)) {
+            hypervisor.shutdown(vm);
+            long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+            while (isActive(vm) && System.nanoTime() < deadline) Thread.sleep(200);
+            if (isActive(vm)) {
+                log.info("{} did not shut down within {} ms: destroying it", vm, timeoutMillis);
+                hypervisor.destroy(vm);
+            }
+        }
+        leases.release(vm);
+    }
+
+    private CommandResult destroy(AgentCommand cmd) throws HypervisorException, IOException {
+        hypervisor.destroy(cmd.vm());
+        leases.release(cmd.vm());
+        return ok(cmd);
+    }
+
+    private CommandResult undefine(AgentCommand cmd) throws HypervisorException, IOException {
+        hypervisor.destroy(cmd.vm());
+        leases.release(cmd.vm());
+        hypervisor.undefine(cmd.vm());
+        state.setHa(cmd.vm(), false);
+        return ok(cmd);
+    }
+
+    /** A domain stopped by itself (guest shutdown, crash): its disk is no longer written, so give its lease up. */
+    public void domainStopped(String vm) {
+        synchronized (lockFor(vm)) {
+            try {
+                if (leases.held(vm).isPresent() && !isActive(vm) && hostLease.isLive()) leases.release(vm);
+            } catch (HypervisorException | IOException e) {
+                log.warn("cannot release the lease of stopped {}: {}", vm, e.getMessage());
+            }
+        }
+    }
+
+    /** The controller restarted these elsewhere while this host was declared failed: they must not run here. */
+    public void lost(Collection<String> vms) {
+        for (String vm : vms) {
+            synchronized (lockFor(vm)) {
+                try {
+                    if (isActive(vm)) log.warn("{} was restarted elsewhere while this host was out: destroying it", vm);
+                    hypervisor.destroy(vm);
+                } catch (HypervisorException e) {
+                    log.error("cannot destroy lost VM {}: {}", vm, e.getMessage());
+                }
+                leases.forget(vm);
+                state.setHa(vm, false);
+            }
+        }
+    }
+
+    /**
+     * Destroys every running HA VM at once, without taking the per-VM locks (a command stuck in libvirt must not
+     * delay a self-fence). Returns the VMs destroyed.
+     */
+    public java.util.List<String> destroyHaVmsNow() {
+        java.util.List<String> destroyed = new java.util.ArrayList<>();
+        for (String vm : state.haVms()) {
+            try {
+                if (isActive(vm)) {
+                    hypervisor.destroy(vm);
+                    destroyed.add(vm);
+                }
+            } catch (HypervisorException e) {
+                log.error("SELF-FENCE: cannot destroy {}: {}", vm, e.getMessage());
+            }
+        }
+        return destroyed;
+    }
+
+    /** The isolation response: stop (gracefully within {@code timeoutMillis}, or at once if 0) the running HA VMs. */
+    public void stopHaVms(long timeoutMillis) {
+        for (String vm : state.haVms()) {
+            synchronized (lockFor(vm)) {
+                try {
+                    if (timeoutMillis > 0) {
+                        stopLocked(vm, timeoutMillis);
+                    } else {
+                        hypervisor.destroy(vm);
+                        leases.release(vm);
+                    }
+                } catch (HypervisorException | IOException e) {
+                    log.error("isolation response: cannot stop {}: {}", vm, e.getMessage());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private boolean isActive(String vm) throws HypervisorException {
+        return hypervisor.domain(vm).map(DomainStatus::state).map(s -> s.isActive()).orElse(false);
+    }
+
+    private void undefineQuietly(String vm) {
+        try {
+            if (!isActive(vm)) hypervisor.undefine(vm);
+        } catch (HypervisorException e) {
+            log.debug("undefine {}: {}", vm, e.getMessage());
+        }
+    }
+
+    private Object lockFor(String vm) {
+        return vmLocks.computeIfAbsent(vm, k -> new Object());
+    }
+
+    private CommandResult ok(AgentCommand cmd) {
+        return new CommandResult(host, cmd.id(), cmd.vm(), true, null, 0);
+    }
+
+    private CommandResult fail(AgentCommand cmd, String error) {
+        return new CommandResult(host, cmd.id(), cmd.vm(), false, error, 0);
+    }
+
+    private static String describe(AgentCommand c) {
+        if (c instanceof AgentCommand.StartVm s)
+            return "start " + s.vm() + " at lease generation " + s.generation() + (s.haEnabled() ? " (HA)" : "");
+        if (c instanceof AgentCommand.StopVm s) return "stop " + s.vm() + " (timeout " + s.timeoutSeconds() + " s)";
+        if (c instanceof AgentCommand.DestroyVm d) return "destroy " + d.vm();
+        return "undefine " + c.vm();
+    }
+}
