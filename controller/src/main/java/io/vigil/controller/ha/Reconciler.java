@@ -1,0 +1,153 @@
+package io.vigil.controller.ha;
+
+import io.vigil.protocol.AgentCommand;
+import io.vigil.protocol.VmPowerState;
+import io.vigil.protocol.VmReport;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Level-triggered reconciliation: a healthy host's heartbeat inventory is observed truth, and the core converges
+ * its view to it. VMs it confirms running become RUNNING; an HA VM that vanished from its host is restarted there
+ * first (a bounded number of times); a managed VM running on a host the core did not put it on, while the core has
+ * it on another host, is destroyed there: a VM never runs twice.
+ */
+final class Reconciler {
+    static final int MAX_LOCAL_RESTARTS = 3;
+
+    private final Starter starter;
+    private final DesiredStates desired;
+
+    Reconciler(Starter starter, DesiredStates desired) {
+        this.starter = starter;
+        this.desired = desired;
+    }
+
+    void reconcile(Round r, String hostName) {
+        HostRecord host = r.host(hostName);
+        Map<String, VmReport> reported = new HashMap<>();
+        for (VmReport report : host.inventory().vms()) reported.put(report.name(), report);
+
+        for (VmRecord v : List.copyOf(r.vms.values())) {
+            if (!hostName.equals(v.host())) continue;
+            VmReport report = reported.get(v.name());
+            boolean active = report != null && report.state() != null && report.state().isActive();
+            reconcileAssigned(r, host, v, report, active);
+        }
+
+        List<String> lost = new ArrayList<>();
+        for (VmReport report : host.inventory().vms()) {
+            if (report.state() == null || !report.state().isActive()) continue;
+            VmRecord v = r.vm(report.name());
+            if (v == null || hostName.equals(v.host())) continue; // unmanaged, or handled above
+            boolean elsewhere = v.host() != null && Placement.OCCUPYING.contains(v.state());
+            if (elsewhere || host.lostVms().contains(v.name())) {
+                lost.add(v.name());
+                destroyStray(r, hostName, v, elsewhere
+                        ? "it runs on " + hostName + " while the controller has it on " + v.host()
+                        : hostName + " lost it when it was fenced");
+            } else if (wanted(r, v.name()) && v.state() != VmState.STARTING && v.state() != VmState.RECOVERY) {
+                adopt(r, hostName, v, report, "found running on " + hostName + " where nothing else runs it");
+            }
+        }
+        if (!lost.isEmpty()) {
+            r.emit(new HaCommand.TellLostVms(hostName, List.copyOf(lost)));
+            r.event("host-lost-vms", hostName, null, "it reports VMs that belong elsewhere",
+                    hostName + " runs " + lost + " which it must not run; destroying them there",
+                    Round.details("vms", List.copyOf(lost)));
+        }
+    }
+
+    private void reconcileAssigned(Round r, HostRecord host, VmRecord v, VmReport report, boolean active) {
+        String hostName = host.name();
+        switch (v.state()) {
+            case STARTING, RECOVERY -> {
+                if (active) {
+                    r.drop(v.commandId());
+                    starter.started(r, v, hostName, generationOf(report, v),
+                            hostName + "'s heartbeat reports it running");
+                }
+            }
+            case RUNNING -> {
+                if (active) {
+                    long g = generationOf(report, v);
+                    if (g != v.generation()) r.put(v.withGeneration(g));
+                } else if (r.now.millisSince(v.stateSinceNanos()) >= r.heartbeatMillis() && host.acceptsVms()) {
+                    // Grace of one interval: a heartbeat built before the start was confirmed may not list it yet.
+                    vanished(r, hostName, v, report);
+                }
+            }
+            case STOPPING -> {
+                if (!active && report != null) desired.stopped(r, v, hostName, hostName + " reports it shut off");
+            }
+            case STOPPED, ERROR -> {
+                if (!active) return;
+                if (wanted(r, v.name())) adopt(r, hostName, v, report, "found running on " + hostName);
+                else if (!r.ledger.hasPending(hostName, v.name(), PendingCommand.Kind.STOP)) {
+                    String id = r.send(hostName, v.name(), PendingCommand.Kind.STOP, v.generation(),
+                            CommandLedger.STOP_TIMEOUT_MILLIS, cid -> new AgentCommand.StopVm(cid, v.name(),
+                                    CommandLedger.STOP_GUEST_TIMEOUT_SECONDS));
+                    r.put(v.to(VmState.STOPPING, hostName, r.now).withCommand(id));
+                    r.event("vm-stop-requested", hostName, v.name(), "it runs but is meant to be stopped",
+                            v.name() + " runs on " + hostName + " though it should be stopped; stopping it",
+                            Map.of());
+                }
+            }
+            default -> { } // MIGRATING, DELETING, PENDING_CAPACITY: a command or placement owns it
+        }
+    }
+
+    private void vanished(Round r, String hostName, VmRecord v, VmReport report) {
+        String seen = report == null ? "no longer listed" : "reported " + report.state().wireName();
+        r.event("vm-lifecycle", hostName, v.name(), hostName + "'s heartbeat: " + seen,
+                v.name() + " stopped running on " + hostName + " (" + seen + ")", Map.of());
+        VmSpec spec = r.spec(v.name());
+        if (spec == null || !spec.haEnabled() || spec.desired() != DesiredState.RUNNING) {
+            r.put(v.to(VmState.STOPPED, hostName, r.now).withCommand(null));
+            r.capacityChanged = true;
+            String why = "it stopped outside Vigil's control and HA is off for it";
+            r.event("vm-stopped", hostName, v.name(), why, v.name() + " is stopped: " + why, Map.of());
+            return;
+        }
+        if (v.localRestarts() >= MAX_LOCAL_RESTARTS) {
+            starter.giveUp(r, v, "it stopped unexpectedly " + (v.localRestarts() + 1) + " times; not restarting it");
+            return;
+        }
+        r.put(v.to(VmState.STARTING, null, r.now).withCommand(null).newAttempt()
+                .withLocalRestarts(v.localRestarts() + 1));
+        r.requestPlacement(v.name(), hostName, "it stopped unexpectedly on " + hostName + " (restart "
+                + (v.localRestarts() + 1) + " of " + MAX_LOCAL_RESTARTS + ", on the same host first)");
+    }
+
+    private void adopt(Round r, String hostName, VmRecord v, VmReport report, String cause) {
+        r.drop(v.commandId());
+        starter.started(r, v.to(v.state(), hostName, r.now), hostName, generationOf(report, v), cause);
+    }
+
+    private static void destroyStray(Round r, String hostName, VmRecord v, String why) {
+        if (r.ledger.hasPending(hostName, v.name(), PendingCommand.Kind.DESTROY)) return;
+        r.send(hostName, v.name(), PendingCommand.Kind.DESTROY, 0, CommandLedger.DESTROY_TIMEOUT_MILLIS,
+                cid -> new AgentCommand.DestroyVm(cid, v.name()));
+        r.event("vm-destroy-requested", hostName, v.name(), why,
+                "destroying the copy of " + v.name() + " on " + hostName + ": " + why, Map.of());
+    }
+
+    void onLifecycle(Round r, String host, String vm, String event, VmPowerState state) {
+        if (r.vm(vm) == null) return;
+        r.event("vm-lifecycle", host, vm, "libvirt event " + event,
+                vm + " on " + host + ": " + event + (state == null ? "" : " (now " + state.wireName() + ")"),
+                Round.details("event", event, "state", state == null ? null : state.wireName()));
+    }
+
+    private static boolean wanted(Round r, String vm) {
+        VmSpec spec = r.spec(vm);
+        return spec != null && spec.desired() == DesiredState.RUNNING;
+    }
+
+    private static long generationOf(VmReport report, VmRecord v) {
+        return report != null && report.leaseGeneration() > 0 ? report.leaseGeneration() : Math.max(v.generation(),
+                v.issuedGeneration());
+    }
+}
