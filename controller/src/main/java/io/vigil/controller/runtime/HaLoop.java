@@ -1,0 +1,165 @@
+package io.vigil.controller.runtime;
+
+import io.vigil.controller.ha.ClusterPolicy;
+import io.vigil.controller.ha.ClusterState;
+import io.vigil.controller.ha.HaCommand;
+import io.vigil.controller.ha.HaCore;
+import io.vigil.controller.ha.HaInput;
+import io.vigil.controller.ha.HostStatus;
+import io.vigil.controller.ha.Now;
+import io.vigil.controller.ha.Step;
+import io.vigil.controller.ha.VmStatus;
+import io.vigil.controller.store.ClusterStore;
+import io.vigil.protocol.ControllerMessage;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The imperative shell around the HA core: one thread owns the {@link ClusterState}, feeds every input to
+ * {@link HaCore#step}, carries out the commands, and writes the changed VM and host statuses to the store after
+ * each step. Inputs come from the agent gateway, the storage watcher, the store's change listeners (specs, policy)
+ * and a 250 ms tick; they may be submitted from any thread.
+ *
+ * <p>Only the leader (the oldest Hazelcast member) runs the core. A member that is not the leader holds no state and
+ * drops inputs; when it becomes the leader it rebuilds the state from the store ({@link ClusterState#restore}) and
+ * carries on, level-triggered: the agents' next heartbeats fill in what the store did not keep. Relaying agent
+ * inputs from a non-leader member to the leader (and commands back) over Hazelcast topics is the next step for
+ * multi-controller operation; until then agents should dial the leader, whose URL comes first in every Welcome.
+ *
+ * <p>A failing step (a bug in the core, or the store unreachable) is logged and skipped; it never stops the loop.
+ */
+public final class HaLoop implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HaLoop.class);
+    public static final long TICK_MILLIS = 250;
+
+    private final ClusterStore store;
+    private final AgentLink agents;
+    private final ClusterPolicy fallbackPolicy;
+    private final HaCore core = new HaCore();
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "vigil-ha-loop");
+        t.setDaemon(true);
+        return t;
+    });
+    private ClusterState state; // owned by the loop thread; null while not leader or not yet restored
+    private long lastFailureLogNanos;
+    private int stepsSinceTrim;
+
+    public HaLoop(ClusterStore store, AgentLink agents, ClusterPolicy fallbackPolicy) {
+        this.store = store;
+        this.agents = agents;
+        this.fallbackPolicy = fallbackPolicy;
+    }
+
+    public void start() {
+        thread.scheduleAtFixedRate(() -> handle(new HaInput.Tick()), TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Queues {@code input} for the loop; safe from any thread. */
+    public void submit(HaInput input) {
+        try {
+            thread.execute(() -> handle(input));
+        } catch (RejectedExecutionException e) {
+            log.debug("loop stopped; dropped {}", input.getClass().getSimpleName());
+        }
+    }
+
+    private void handle(HaInput input) {
+        try {
+            if (!store.isLocalLeader()) {
+                if (state != null) log.info("no longer the leader controller: the HA core stops here");
+                state = null;
+                return;
+            }
+            if (state == null) {
+                state = restore();
+                log.info("leader controller: HA core restored with {} VMs and {} hosts", state.specs().size(),
+                        state.hostStatuses().size());
+            }
+            ClusterState before = state;
+            Step step = core.step(before, input, new Now(System.nanoTime(), System.currentTimeMillis()));
+            state = step.state();
+            for (HaCommand command : step.commands()) {
+                try {
+                    execute(command);
+                } catch (RuntimeException e) {
+                    log.warn("could not carry out {}: {}", command, e.toString());
+                }
+            }
+            persist(before, state);
+            if (++stepsSinceTrim >= 1000) {
+                stepsSinceTrim = 0;
+                store.trimEvents();
+            }
+        } catch (RuntimeException e) {
+            // Rate-limited: with the core unavailable every tick would fail.
+            long now = System.nanoTime();
+            if (now - lastFailureLogNanos > TimeUnit.SECONDS.toNanos(10)) {
+                lastFailureLogNanos = now;
+                log.error("HA step failed on {} (input skipped)", input.getClass().getSimpleName(), e);
+            }
+        }
+    }
+
+    private ClusterState restore() {
+        ClusterPolicy policy = store.policy().orElse(fallbackPolicy);
+        return ClusterState.restore(policy, store.specs(), store.vmStatuses(), store.hostStatuses());
+    }
+
+    private void execute(HaCommand command) {
+        if (command instanceof HaCommand.SendToAgent s) {
+            if (!agents.send(s.host(), new ControllerMessage.Command(s.command())))
+                log.info("host {} is not connected here; {} not delivered (the core retries)", s.host(), s.command().id());
+        } else if (command instanceof HaCommand.TellLostVms t) {
+            agents.send(t.host(), new ControllerMessage.LostVms(t.vms()));
+        } else if (command instanceof HaCommand.BroadcastPolicy b) {
+            agents.broadcast(new ControllerMessage.PolicyUpdate(b.policy().agentPolicy()));
+        } else if (command instanceof HaCommand.RecordEvent r) {
+            var stored = store.appendEvent(r.event());
+            log.info("event {} host={} vm={}: {}", stored.type(), stored.host(), stored.vm(), stored.message());
+        } else if (command instanceof HaCommand.ForgetVm f) {
+            store.removeSpec(f.vm());
+            store.removeVmStatus(f.vm());
+        }
+    }
+
+    /** Writes what this step changed, so that REST readers on any member and a future leader see it. */
+    private void persist(ClusterState before, ClusterState after) {
+        Map<String, VmStatus> oldVms = before.vmStatuses();
+        Map<String, VmStatus> newVms = after.vmStatuses();
+        if (oldVms != newVms) {
+            newVms.forEach((name, s) -> {
+                if (!Objects.equals(oldVms.get(name), s)) store.putVmStatus(s);
+            });
+            oldVms.keySet().forEach(name -> {
+                if (!newVms.containsKey(name)) store.removeVmStatus(name);
+            });
+        }
+        Map<String, HostStatus> oldHosts = before.hostStatuses();
+        Map<String, HostStatus> newHosts = after.hostStatuses();
+        if (oldHosts != newHosts) {
+            newHosts.forEach((name, h) -> {
+                if (!Objects.equals(oldHosts.get(name), h)) store.putHostStatus(h);
+            });
+            oldHosts.keySet().forEach(name -> {
+                if (!newHosts.containsKey(name)) store.removeHostStatus(name);
+            });
+        }
+    }
+
+    @Override
+    public void close() {
+        thread.shutdown();
+        try {
+            thread.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
