@@ -112,13 +112,12 @@ final class Failover {
         maybeComplete(r, id);
     }
 
-    void placed(Round r, VmRecord v) {
-        if (v.failoverId() != null) step(r, v.failoverId(), "firstPlaced", false);
-    }
-
-    /** Details for a VM event of a failover VM, or empty. */
+    /**
+     * Details for a VM event of a failover VM, or empty. The failover keeps the first time of each step, except
+     * "started", which ends up as the time its last VM started.
+     */
     Map<String, Object> vmDetails(Round r, VmRecord v, String step) {
-        return v.failoverId() == null ? Map.of() : step(r, v.failoverId(), step, "lastStarted".equals(step));
+        return v.failoverId() == null ? Map.of() : step(r, v.failoverId(), step, "started".equals(step));
     }
 
     void finished(Round r, VmRecord v, boolean started) {

@@ -93,7 +93,6 @@ final class Starter {
         // Placing a VM back on a host that once lost it is a new decision with a new generation.
         HostRecord h = r.host(host);
         if (h.lostVms().contains(v.name())) r.put(h.withLost(v.name(), false));
-        failover.placed(r, started);
         r.event("vm-placed", host, v.name(), reason,
                 v.name() + " (priority " + spec.priority().wireName() + ", " + spec.memoryMiB() + " MiB) placed on "
                         + host + " (" + target.freeMiB() + " MiB free, " + target.haVms()
@@ -119,7 +118,7 @@ final class Starter {
         VmRecord running = v.to(VmState.RUNNING, host, r.now).withGeneration(generation).withCommand(null)
                 .withError(null).newAttempt();
         r.put(running);
-        Map<String, Object> details = failover.vmDetails(r, running, "lastStarted");
+        Map<String, Object> details = failover.vmDetails(r, running, "started");
         String timing = details.containsKey("elapsedMillis")
                 ? " (" + details.get("elapsedMillis") + " ms after failover " + details.get("failover")
                         + " was detected)"
