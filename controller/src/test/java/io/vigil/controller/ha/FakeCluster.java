@@ -148,6 +148,12 @@ final class FakeCluster {
         return new HaInput.StorageObserved(views);
     }
 
+    /** A storage reading for one host, as the shell's storage watcher would report it. */
+    void storage(String host, long generation, long unchangedMillis, boolean expired) {
+        step(new HaInput.StorageObserved(Map.of(host, new HaInput.StorageView(generation, unchangedMillis, expired))));
+        deliver();
+    }
+
     // ---- simulated agents ------------------------------------------------------------------------------------
 
     Agent addHost(String name) {
@@ -214,7 +220,23 @@ final class FakeCluster {
         inbox.add(new HaInput.CommandCompleted(s.host(), c.id(), c.vm(), ok, error, generation));
     }
 
+    /** Every event is stamped with the time of the input that caused it and says what happened and why. */
+    private void checkEvents(List<HaCommand> commands) {
+        for (HaCommand c : commands) {
+            if (!(c instanceof HaCommand.RecordEvent r)) continue;
+            ClusterEvent e = r.event();
+            assertEquals(now.epochMillis(), e.timeMillis(), e.type());
+            assertTrue(e.cause() != null && !e.cause().isBlank(), "cause of " + e);
+            assertTrue(e.message() != null && !e.message().isBlank(), "message of " + e);
+            assertNotNull(e.details(), "details of " + e);
+            if (e.type().startsWith("host-")) assertNotNull(e.host(), "host of " + e);
+            if (e.type().startsWith("vm-")) assertNotNull(e.vm(), "vm of " + e);
+            assertEquals(0, e.sequence());
+        }
+    }
+
     private void checkInvariants() {
+        checkEvents(lastCommands);
         Map<String, List<String>> runningOn = new HashMap<>();
         for (Agent a : agents.values())
             if (a.alive)
