@@ -283,13 +283,18 @@ public final class RestApi {
 
     private void problem(RoutingContext ctx, Throwable failure) {
         String path = ctx.request().path();
+        // The OpenAPI router wraps validation failures in an HttpException(400).
+        if (failure instanceof io.vertx.ext.web.handler.HttpException h && h.getCause() != null) failure = h.getCause();
         Problem p;
         if (failure instanceof ApiException a) {
             p = Problem.of(a.status(), a.title(), a.getMessage(), path);
         } else if (failure instanceof SchemaValidationException s) {
             p = Problem.of(400, "Request Does Not Match The API", schemaDetail(s), path);
         } else if (failure instanceof ValidatorException v) {
-            p = Problem.of(400, isMalformedJson(v) ? "Malformed JSON" : "Invalid Request", validatorDetail(v), path);
+            p = isMalformedJson(v)
+                    ? Problem.of(400, "Malformed JSON", "the request body is not valid JSON (" + jsonError(ctx)
+                            + "); send a JSON object as described in /api/v1/openapi.yaml", path)
+                    : Problem.of(400, "Invalid Request", validatorDetail(v), path);
         } else if (failure instanceof DecodeException d) {
             p = Problem.of(400, "Malformed JSON", "the request body is not valid JSON: " + d.getMessage(), path);
         } else if (failure instanceof io.vertx.ext.web.handler.HttpException h) {
@@ -302,12 +307,24 @@ public final class RestApi {
         Problem.of(p.status(), p.title(), p.detail(), path).send(ctx.response());
     }
 
+    /** The parser's own words on where the body stops being JSON. */
+    private static String jsonError(RoutingContext ctx) {
+        try {
+            Json.mapper().readTree(ctx.body().asString());
+            return "it could not be decoded";
+        } catch (Exception e) {
+            String m = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage()
+                    + " at line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr() : e.getMessage();
+            return m;
+        }
+    }
+
     private static boolean isMalformedJson(ValidatorException v) {
         for (Throwable t = v; t != null; t = t.getCause()) {
             if (t instanceof DecodeException) return true;
         }
-        String m = String.valueOf(v.getMessage()).toLowerCase();
-        return m.contains("decode") || m.contains("json");
+        return v.type() == io.vertx.openapi.validation.ValidatorErrorType.ILLEGAL_VALUE
+                && String.valueOf(v.getMessage()).contains("body can't be decoded");
     }
 
     private static String validatorDetail(ValidatorException v) {
@@ -318,15 +335,37 @@ public final class RestApi {
         return sb.toString();
     }
 
-    /** Names each offending field (a JSON pointer into the body, or the parameter) with the schema's complaint. */
+    /**
+     * Names each offending field with the schema's specific complaint ("/priority: Instance does not match any of
+     * [...]"), dropping the validator's generic wrapper errors; a field whose only complaint is generic is one the
+     * schema does not know.
+     */
     static String schemaDetail(SchemaValidationException s) {
-        List<String> reasons = new ArrayList<>();
-        collect(s.getOutputUnit(), reasons);
-        String base = s.getMessage();
-        return reasons.isEmpty() ? base : base + " (" + String.join("; ", reasons) + ")";
+        java.util.LinkedHashMap<String, List<String>> byField = new java.util.LinkedHashMap<>();
+        collect(s.getOutputUnit(), byField);
+        String message = String.valueOf(s.getMessage());
+        int reason = message.indexOf(" Reason:");
+        String what = (reason > 0 ? message.substring(0, reason) : message).replaceFirst("\\.$", "");
+        List<String> parts = new ArrayList<>();
+        byField.forEach((field, errors) -> {
+            List<String> specific = errors.stream().filter(e -> !isGeneric(e)).distinct().toList();
+            if (!specific.isEmpty()) {
+                parts.add(field + ": " + String.join(", ", specific));
+            } else if (errors.stream().anyMatch(e -> e.contains("additional properties"))) {
+                parts.add(field + ": not a known field (see /api/v1/openapi.yaml)");
+            } else {
+                parts.add(field + ": " + errors.get(0));
+            }
+        });
+        return parts.isEmpty() ? message : what + ": " + String.join("; ", parts);
     }
 
-    private static void collect(OutputUnit unit, List<String> out) {
+    private static boolean isGeneric(String error) {
+        return error.contains("does not match schema") || error.contains("subschema had errors")
+                || error.contains("does not match additional properties schema");
+    }
+
+    private static void collect(OutputUnit unit, Map<String, List<String>> out) {
         if (unit == null) return;
         if (unit.getErrors() != null && !unit.getErrors().isEmpty()) {
             for (OutputUnit e : unit.getErrors()) collect(e, out);
@@ -334,9 +373,9 @@ public final class RestApi {
         }
         if (unit.getError() != null) {
             String where = unit.getInstanceLocation();
-            String field = where == null || where.isEmpty() || where.equals("#") ? "body" : where.replaceFirst("^#", "");
-            String line = field + ": " + unit.getError();
-            if (!out.contains(line)) out.add(line);
+            String field = where == null || where.isEmpty() || where.equals("#") ? "value"
+                    : "field " + where.replaceFirst("^#", "").replaceFirst("^/", "");
+            out.computeIfAbsent(field, k -> new ArrayList<>()).add(unit.getError());
         }
     }
 

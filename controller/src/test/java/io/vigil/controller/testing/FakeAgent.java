@@ -1,0 +1,139 @@
+package io.vigil.controller.testing;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vigil.protocol.AgentCommand;
+import io.vigil.protocol.AgentMessage;
+import io.vigil.protocol.ControllerMessage;
+import io.vigil.protocol.HostInventory;
+import io.vigil.protocol.Json;
+import io.vigil.protocol.ProtocolVersion;
+import io.vigil.protocol.VmPowerState;
+import io.vigil.protocol.VmReport;
+import io.vigil.protocol.storage.HostHeartbeat;
+import io.vigil.protocol.storage.RecordFiles;
+import io.vigil.protocol.storage.SharedStorage;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The test plays a host agent over a real WebSocket: says Hello, heartbeats every second (network and shared
+ * storage), and carries out the controller's commands on an imaginary hypervisor, answering with the command's id.
+ */
+public final class FakeAgent implements AutoCloseable {
+    public final String host;
+    private final Vertx vertx = Vertx.vertx();
+    private final SharedStorage storage;
+    private final long memoryMiB;
+    private final Map<String, VmReport> vms = new ConcurrentHashMap<>();
+    public final LinkedBlockingQueue<ControllerMessage> received = new LinkedBlockingQueue<>();
+    public final List<AgentCommand> commands = new CopyOnWriteArrayList<>();
+    private WebSocket ws;
+    private long timer = -1;
+    private long counter;
+    public volatile boolean answerCommands = true;
+
+    public FakeAgent(String host, Path sharedStorage, long memoryMiB) {
+        this.host = host;
+        this.storage = new SharedStorage(sharedStorage);
+        this.memoryMiB = memoryMiB;
+    }
+
+    /** Connects without saying anything. */
+    public FakeAgent connect(int port) throws Exception {
+        WebSocketClient client = vertx.createWebSocketClient();
+        ws = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(ProtocolVersion.AGENT_PATH))
+                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        ws.textMessageHandler(this::onText);
+        return this;
+    }
+
+    /** Connects, says Hello (protocol {@code version}) and starts heartbeating. */
+    public FakeAgent join(int port, int version) throws Exception {
+        connect(port);
+        writeStorageHeartbeat();
+        sendRaw(Json.write(new AgentMessage.Hello(host, 1, version, inventory(), true)));
+        timer = vertx.setPeriodic(1000, id -> heartbeat());
+        return this;
+    }
+
+    public void sendRaw(String text) {
+        ws.writeTextMessage(text);
+    }
+
+    public boolean isClosed() {
+        return ws.isClosed();
+    }
+
+    public ControllerMessage next(long seconds) throws InterruptedException {
+        return received.poll(seconds, TimeUnit.SECONDS);
+    }
+
+    public <T extends ControllerMessage> T next(Class<T> type, long seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            ControllerMessage m = received.poll(50, TimeUnit.MILLISECONDS);
+            if (type.isInstance(m)) return type.cast(m);
+        }
+        return null;
+    }
+
+    public Map<String, VmReport> vms() {
+        return vms;
+    }
+
+    private HostInventory inventory() {
+        long used = vms.values().stream().filter(v -> v.state().isActive()).mapToLong(VmReport::memoryMiB).sum();
+        return new HostInventory(4, memoryMiB, memoryMiB - used, new ArrayList<>(vms.values()));
+    }
+
+    private void heartbeat() {
+        writeStorageHeartbeat();
+        sendRaw(Json.write(new AgentMessage.Heartbeat(host, 1, ++counter, inventory(), true)));
+    }
+
+    private void writeStorageHeartbeat() {
+        try {
+            RecordFiles.replace(storage.hostHeartbeat(host), new HostHeartbeat(host, 1, ++counter, 4000, System.currentTimeMillis()));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void onText(String text) {
+        ControllerMessage m = Json.read(text, ControllerMessage.class);
+        received.add(m);
+        if (m instanceof ControllerMessage.Command c && answerCommands) carryOut(c.command());
+    }
+
+    private void carryOut(AgentCommand command) {
+        commands.add(command);
+        long generation = 0;
+        if (command instanceof AgentCommand.StartVm s) {
+            vms.put(s.vm(), new VmReport(s.vm(), "uuid-" + s.vm(), VmPowerState.RUNNING, 64, 1, s.generation()));
+            generation = s.generation();
+            sendRaw(Json.write(new AgentMessage.VmLifecycle(host, s.vm(), "started", "booted", VmPowerState.RUNNING)));
+        } else if (command instanceof AgentCommand.StopVm || command instanceof AgentCommand.DestroyVm) {
+            vms.computeIfPresent(command.vm(), (k, v) -> new VmReport(v.name(), v.uuid(), VmPowerState.SHUTOFF, v.memoryMiB(), v.vcpus(), 0));
+            sendRaw(Json.write(new AgentMessage.VmLifecycle(host, command.vm(), "stopped", "shutdown", VmPowerState.SHUTOFF)));
+        } else if (command instanceof AgentCommand.UndefineVm) {
+            vms.remove(command.vm());
+        }
+        sendRaw(Json.write(new AgentMessage.CommandResult(host, command.id(), command.vm(), true, null, generation)));
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (timer >= 0) vertx.cancelTimer(timer);
+        if (ws != null && !ws.isClosed()) ws.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    }
+}

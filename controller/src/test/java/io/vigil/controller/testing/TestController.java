@@ -1,0 +1,103 @@
+package io.vigil.controller.testing;
+
+import io.vigil.controller.Controller;
+import io.vigil.controller.config.ControllerConfig;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A real controller for tests: a standalone Hazelcast member on a free loopback port (multicast off), the HTTP
+ * server on an ephemeral port, and shared storage in a temporary directory. Plus a small HTTP client.
+ */
+public final class TestController implements AutoCloseable {
+    public final Path dir;
+    public final Controller controller;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    public record Reply(int status, String contentType, String body) {
+        public Map<String, Object> json() {
+            return Jsons.object(body);
+        }
+
+        public List<Object> jsonList() {
+            return Jsons.list(body);
+        }
+    }
+
+    public TestController() throws Exception {
+        dir = Files.createTempDirectory("vigil-ctl-test-");
+        Files.createDirectories(dir.resolve("shared/hosts"));
+        ControllerConfig config = new ControllerConfig("test-ctl", "127.0.0.1", 0, dir.resolve("shared").toString(),
+                freePort(), List.of(), null, null, null, null, null);
+        controller = Controller.start(config);
+    }
+
+    public Path sharedStorage() {
+        return dir.resolve("shared");
+    }
+
+    public int port() {
+        return controller.httpPort();
+    }
+
+    public Reply get(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).GET());
+    }
+
+    public Reply post(String path, String json) {
+        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    public Reply postEmpty(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.noBody()));
+    }
+
+    public Reply put(String path, String json) {
+        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    public Reply delete(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).DELETE());
+    }
+
+    private URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port() + path);
+    }
+
+    private Reply send(HttpRequest.Builder b) {
+        try {
+            HttpResponse<String> r = http.send(b.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+            return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        controller.close();
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}
