@@ -66,7 +66,8 @@ final class DesiredStates {
                     markStopped(r, v, null, "stopped by request before it was placed");
                     return;
                 }
-                r.drop(v.commandId());
+                // A start in flight stays in the ledger: if it succeeds after all, its result is stale and the
+                // copy is destroyed rather than left running.
                 sendStop(r, v, v.host());
                 r.event("vm-stop-requested", v.host(), v.name(), "the operator asked for it to stop",
                         v.name() + " is asked to shut down on " + v.host() + " (destroyed after "

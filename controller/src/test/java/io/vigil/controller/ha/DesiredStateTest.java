@@ -1,0 +1,113 @@
+package io.vigil.controller.ha;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vigil.protocol.AgentCommand;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Rule 5: converging to the operator's desired state. */
+class DesiredStateTest {
+
+    @Test
+    void newRunningVmIsPlacedAndStartedWithGenerationOne() {
+        FakeCluster c = new FakeCluster();
+        c.addHost("h1");
+        c.create("vm1", 128, true, Priority.HIGH);
+        assertEquals(List.of("host-connected", "vm-created", "vm-start-requested", "vm-placed", "vm-started"),
+                c.eventTypes());
+        AgentCommand.StartVm start = (AgentCommand.StartVm) c.sent(AgentCommand.StartVm.class).get(0).command();
+        assertEquals(1, start.generation());
+        c.assertVm("vm1", VmState.RUNNING, "h1");
+        assertEquals(1, c.vm("vm1").generation());
+    }
+
+    @Test
+    void stopThenRunAgain() {
+        FakeCluster c = new FakeCluster();
+        c.addHost("h1");
+        c.create("vm1", 128, true, Priority.HIGH);
+        c.desire("vm1", DesiredState.STOPPED);
+        HaCommand.SendToAgent stop = c.sent(AgentCommand.StopVm.class).get(0);
+        assertEquals("h1", stop.host());
+        assertEquals(30, ((AgentCommand.StopVm) stop.command()).timeoutSeconds());
+        c.assertVm("vm1", VmState.STOPPED, "h1");
+        assertEquals("vm-stop-requested", c.events.get(c.events.size() - 2).type());
+        assertEquals("vm-stopped", c.events.get(c.events.size() - 1).type());
+        assertTrue(c.truth().isEmpty());
+        assertEquals(0, c.host("h1").memoryUsedMiB(), "a stopped VM holds no memory");
+
+        c.desire("vm1", DesiredState.RUNNING);
+        c.assertVm("vm1", VmState.RUNNING, "h1");
+        List<HaCommand.SendToAgent> starts = c.sent(AgentCommand.StartVm.class);
+        assertEquals(2, ((AgentCommand.StartVm) starts.get(1).command()).generation());
+        assertEquals("vm-start-requested", c.events("vm-start-requested").get(1).type());
+    }
+
+    @Test
+    void aStopThatFailsPutsTheVmInError() {
+        FakeCluster c = new FakeCluster();
+        c.autoRespond = false;
+        c.addHost("h1");
+        c.create("vm1", 128, true, Priority.HIGH);
+        c.step(new HaInput.CommandCompleted("h1", "c-1", "vm1", true, null, 1));
+        c.desire("vm1", DesiredState.STOPPED);
+        c.step(new HaInput.CommandCompleted("h1", "c-2", "vm1", false, "guest ignored shutdown", 0));
+        c.assertVm("vm1", VmState.ERROR, "h1");
+        assertTrue(c.vm("vm1").lastError().contains("guest ignored shutdown"));
+    }
+
+    @Test
+    void runRequestedWhileStoppingStartsItOnceStopped() {
+        FakeCluster c = new FakeCluster();
+        c.autoRespond = false;
+        c.addHost("h1");
+        c.create("vm1", 128, true, Priority.HIGH);
+        c.step(new HaInput.CommandCompleted("h1", "c-1", "vm1", true, null, 1));
+        c.desire("vm1", DesiredState.STOPPED);
+        c.desire("vm1", DesiredState.RUNNING);
+        c.assertVm("vm1", VmState.STOPPING, "h1");
+        c.step(new HaInput.CommandCompleted("h1", "c-2", "vm1", true, null, 0));
+        c.assertVm("vm1", VmState.STARTING, "h1");
+        assertEquals(2, ((AgentCommand.StartVm) c.lastSent(AgentCommand.StartVm.class).get(0).command()).generation());
+    }
+
+    @Test
+    void deleteUndefinesOnItsHostThenForgets() {
+        FakeCluster c = new FakeCluster();
+        c.addHost("h1");
+        c.create("vm1", 128, true, Priority.HIGH);
+        c.desire("vm1", DesiredState.DELETED);
+        assertEquals("h1", c.sent(AgentCommand.UndefineVm.class).get(0).host());
+        assertTrue(c.allCommands.contains(new HaCommand.ForgetVm("vm1")));
+        assertNull(c.vm("vm1"));
+        assertTrue(c.state.specs().isEmpty());
+        assertEquals(List.of("vm-delete-requested", "vm-deleted"),
+                c.eventTypes().subList(c.eventTypes().size() - 2, c.eventTypes().size()));
+    }
+
+    @Test
+    void deleteOfAVmThatRunsNowhereForgetsAtOnce() {
+        FakeCluster c = new FakeCluster();
+        c.create("vm1", 128, true, Priority.HIGH); // no host: waits for capacity
+        c.assertVm("vm1", VmState.PENDING_CAPACITY, null);
+        c.step(new HaInput.VmSpecChanged(c.state.specs().get("vm1").withDesired(DesiredState.DELETED)));
+        assertTrue(c.lastCommands.contains(new HaCommand.ForgetVm("vm1")));
+        assertTrue(c.lastSent(AgentCommand.UndefineVm.class).isEmpty());
+        assertNull(c.vm("vm1"));
+        assertTrue(c.lastEvent("vm-deleted").cause().contains("ran nowhere"));
+    }
+
+    @Test
+    void aStoppedVmCreatedStoppedIsNotStarted() {
+        FakeCluster c = new FakeCluster();
+        c.addHost("h1");
+        c.step(new HaInput.VmSpecChanged(FakeCluster.spec("vm1", 128, true, Priority.HIGH, DesiredState.STOPPED)));
+        c.assertVm("vm1", VmState.STOPPED, null);
+        assertTrue(c.sent(AgentCommand.StartVm.class).isEmpty());
+        c.desire("vm1", DesiredState.RUNNING);
+        c.assertVm("vm1", VmState.RUNNING, "h1");
+    }
+}
