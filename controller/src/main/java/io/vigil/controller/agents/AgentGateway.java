@@ -106,6 +106,10 @@ public final class AgentGateway implements AgentLink {
             try {
                 message = Json.read(text, AgentMessage.class);
                 if (message.host() == null || message.host().isBlank()) throw new IllegalArgumentException("no host");
+                if (message instanceof AgentMessage.Hello h && h.inventory() == null
+                        || message instanceof AgentMessage.Heartbeat b && b.inventory() == null) {
+                    throw new IllegalArgumentException("no inventory");
+                }
             } catch (IllegalArgumentException e) {
                 log.warn("ignored a malformed frame from {}: {}", who(), e.getMessage());
                 return;
