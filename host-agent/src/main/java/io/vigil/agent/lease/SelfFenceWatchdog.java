@@ -31,7 +31,7 @@ public final class SelfFenceWatchdog implements AutoCloseable {
     @Override
     public void close() {
         watchdog.shutdownNow();
-        renewer.shutdownNow();
+        renewer.shutdown(); // no interrupt: a renewal in progress completes (or hangs on its own daemon thread)
     }
 
     /** A scheduled task that throws is never run again; these must keep running whatever happens. */

@@ -17,6 +17,44 @@ public final class DomainXml {
      * refuse it with its own message) or has no name. DTDs and external entities are refused.
      */
     public static Optional<String> name(String xml) {
+        return parse(xml).flatMap(root -> child(root, "name")).map(e -> e.getTextContent().strip());
+    }
+
+    /** The {@code <uuid>} of {@code xml}, if it has one. */
+    public static Optional<String> uuid(String xml) {
+        return parse(xml).flatMap(root -> child(root, "uuid")).map(e -> e.getTextContent().strip());
+    }
+
+    /**
+     * {@code xml} with {@code <uuid>} set to {@code uuid} when it has none: redefining an existing domain from XML
+     * without a UUID would otherwise make libvirt refuse it ("already exists with uuid ...").
+     */
+    public static String withUuid(String xml, String uuid) {
+        Optional<Element> parsed = parse(xml);
+        if (parsed.isEmpty() || child(parsed.get(), "uuid").isPresent()) return xml;
+        Element root = parsed.get();
+        Element u = root.getOwnerDocument().createElement("uuid");
+        u.setTextContent(uuid);
+        root.insertBefore(u, child(root, "name").map(Node::getNextSibling).orElse(root.getFirstChild()));
+        try {
+            var t = javax.xml.transform.TransformerFactory.newInstance().newTransformer();
+            t.setOutputProperty(javax.xml.transform.OutputKeys.OMIT_XML_DECLARATION, "yes");
+            var out = new java.io.StringWriter();
+            t.transform(new javax.xml.transform.dom.DOMSource(root.getOwnerDocument()), new javax.xml.transform.stream.StreamResult(out));
+            return out.toString();
+        } catch (javax.xml.transform.TransformerException e) {
+            return xml;
+        }
+    }
+
+    private static Optional<Element> child(Element root, String tag) {
+        for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (n instanceof Element e && tag.equals(e.getTagName())) return Optional.of(e);
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<Element> parse(String xml) {
         try {
             DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
             f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
@@ -25,11 +63,7 @@ public final class DomainXml {
             var builder = f.newDocumentBuilder();
             builder.setErrorHandler(new org.xml.sax.helpers.DefaultHandler()); // no stderr noise
             Element root = builder.parse(new InputSource(new StringReader(xml))).getDocumentElement();
-            if (!"domain".equals(root.getTagName())) return Optional.empty();
-            for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
-                if (n instanceof Element e && "name".equals(e.getTagName())) return Optional.of(e.getTextContent().strip());
-            }
-            return Optional.empty();
+            return "domain".equals(root.getTagName()) ? Optional.of(root) : Optional.empty();
         } catch (Exception e) {
             return Optional.empty();
         }

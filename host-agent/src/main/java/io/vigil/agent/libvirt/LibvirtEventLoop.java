@@ -1,5 +1,7 @@
 package io.vigil.agent.libvirt;
 
+import org.libvirt.Connect;
+import org.libvirt.ErrorCallback;
 import org.libvirt.Library;
 import org.libvirt.LibvirtException;
 import org.slf4j.Logger;
@@ -16,10 +18,14 @@ final class LibvirtEventLoop {
     private LibvirtEventLoop() {}
 
     private static final class Holder {
+        /** libvirt's default error handler prints every error (even an expected lookup miss) to stderr; errors
+         *  reach us as exceptions anyway. Held here so that JNA's callback is never collected. */
+        static final ErrorCallback QUIET = new ErrorCallback();
         static final Thread THREAD = start();
 
         private static Thread start() {
             try {
+                Connect.setErrorCallback(QUIET);
                 Library.initEventLoop();
             } catch (LibvirtException e) {
                 throw new IllegalStateException("cannot initialize libvirt's event loop: " + e.getMessage(), e);

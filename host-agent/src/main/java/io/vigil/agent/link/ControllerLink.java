@@ -165,7 +165,7 @@ public final class ControllerLink implements AutoCloseable {
             redial(backoffMillis);
             backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
         });
-        worker.execute(() -> {
+        onWorker(() -> {
             try {
                 ws.writeTextMessage(Json.write(agent.hello()));
             } catch (RuntimeException e) {
@@ -190,8 +190,8 @@ public final class ControllerLink implements AutoCloseable {
             backoffMillis = MIN_BACKOFF_MILLIS;
             welcomed = true;
             everWelcomed = true;
-            if (w.policy() != null) worker.execute(() -> agent.applyPolicy(w.policy()));
-            worker.execute(this::tick); // an inventory at once, not one interval later
+            if (w.policy() != null) onWorker(() -> agent.applyPolicy(w.policy()));
+            onWorker(this::tick); // an inventory at once, not one interval later
         } else if (message instanceof ControllerMessage.Refused r) {
             log.warn("controller {} refused this agent: {}; retrying in {} ms", url, r.reason(), MAX_BACKOFF_MILLIS);
             backoffMillis = MAX_BACKOFF_MILLIS;
@@ -199,9 +199,18 @@ public final class ControllerLink implements AutoCloseable {
         } else if (message instanceof ControllerMessage.Command c) {
             agent.execute(c.command()).thenAccept(this::send);
         } else if (message instanceof ControllerMessage.PolicyUpdate p) {
-            worker.execute(() -> agent.applyPolicy(p.policy()));
+            onWorker(() -> agent.applyPolicy(p.policy()));
         } else if (message instanceof ControllerMessage.LostVms l) {
-            worker.execute(() -> agent.lostVms(l.vms() == null ? List.of() : l.vms()));
+            onWorker(() -> agent.lostVms(l.vms() == null ? List.of() : l.vms()));
+        }
+    }
+
+    /** Runs {@code task} on the link's worker thread (libvirt calls must not block the event loop). */
+    private void onWorker(Runnable task) {
+        try {
+            worker.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
         }
     }
 

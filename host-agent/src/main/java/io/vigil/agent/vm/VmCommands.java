@@ -105,9 +105,19 @@ public final class VmCommands {
             return fail(cmd, "the domain XML is named '" + named.get() + "' but the command is for VM '" + vm + "'");
         if (!hostLease.isLive())
             return fail(cmd, "shared storage unreachable: host " + host + " cannot renew its lease (self-fenced)");
-        boolean existed = hypervisor.domain(vm).isPresent();
+        Optional<DomainStatus> existing = hypervisor.domain(vm);
+        boolean existed = existing.isPresent();
+        String xml = cmd.domainXml();
+        if (existing.isPresent()) {
+            Optional<String> uuid = DomainXml.uuid(xml);
+            if (uuid.isEmpty()) {
+                xml = DomainXml.withUuid(xml, existing.get().uuid()); // same domain, redefined
+            } else if (!uuid.get().equalsIgnoreCase(existing.get().uuid()) && !existing.get().state().isActive()) {
+                hypervisor.undefine(vm); // a stale definition of another domain under this name
+            }
+        }
         try {
-            hypervisor.define(cmd.domainXml());
+            hypervisor.define(xml);
         } catch (HypervisorException e) {
             return fail(cmd, e.getMessage()); // libvirt's reason, e.g. a schema error
         }

@@ -1,0 +1,202 @@
+package io.vigil.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vigil.agent.config.AgentConfig;
+import io.vigil.agent.lease.VmLease;
+import io.vigil.protocol.AgentCommand;
+import io.vigil.protocol.AgentMessage;
+import io.vigil.protocol.AgentPolicy;
+import io.vigil.protocol.ControllerMessage;
+import io.vigil.protocol.IsolationResponse;
+import io.vigil.protocol.Json;
+import io.vigil.protocol.VmPowerState;
+import io.vigil.protocol.VmReport;
+import io.vigil.protocol.storage.RecordFiles;
+import io.vigil.protocol.storage.SharedStorage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real agent (libvirt's test driver) against a tiny Vert.x WebSocket server playing the controller.
+ */
+class HostAgentTest {
+    @TempDir Path dir;
+    Vertx vertx;
+    HttpServer server;
+    /** Everything the agent sent, in order; awaits search all of it (events can overtake command results). */
+    final List<AgentMessage> fromAgent = new java.util.concurrent.CopyOnWriteArrayList<>();
+    volatile ServerWebSocket agentSocket;
+    int connections;
+    HostAgent agent;
+    AgentConfig config;
+
+    @BeforeEach
+    void controller() throws Exception {
+        vertx = Vertx.vertx();
+        server = vertx.createHttpServer().webSocketHandler(ws -> {
+            connections++;
+            agentSocket = ws;
+            ws.textMessageHandler(text -> {
+                AgentMessage m = Json.read(text, AgentMessage.class);
+                fromAgent.add(m);
+                if (m instanceof AgentMessage.Hello) {
+                    ws.writeTextMessage(Json.write(new ControllerMessage.Welcome("c-test", List.of(),
+                            new AgentPolicy(300, 4000, IsolationResponse.NONE))));
+                }
+            });
+        }).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        Files.createDirectories(dir.resolve("shared"));
+        config = new AgentConfig("t1", List.of("ws://127.0.0.1:" + server.actualPort() + "/agent/v1"), "test:///default",
+                dir.resolve("shared"), dir.resolve("state"), 100_000L, 2, 1000L, 4000L, 3000L, 1000L);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (agent != null) agent.close();
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    private <T extends AgentMessage> T await(Class<T> type, Predicate<T> matching) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (System.nanoTime() < deadline) {
+            for (AgentMessage m : fromAgent) {
+                if (type.isInstance(m) && matching.test(type.cast(m))) return type.cast(m);
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no matching " + type.getSimpleName() + " from the agent");
+    }
+
+    private AgentMessage.Hello nextHello() throws InterruptedException {
+        AgentMessage.Hello h = await(AgentMessage.Hello.class, x -> true);
+        fromAgent.clear();
+        return h;
+    }
+
+    private void send(ControllerMessage m) {
+        agentSocket.writeTextMessage(Json.write(m));
+    }
+
+    private static String testDomain(String name) {
+        return "<domain type='test'><name>" + name + "</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+                + "<os><type arch='x86_64'>hvm</type></os></domain>";
+    }
+
+    private static Optional<VmReport> vm(AgentMessage.Heartbeat hb, String name) {
+        return hb.inventory().vms().stream().filter(v -> v.name().equals(name)).findFirst();
+    }
+
+    @Test
+    void helloHeartbeatsAndIdempotentCommands() throws Exception {
+        agent = HostAgent.start(config);
+        AgentMessage.Hello hello = await(AgentMessage.Hello.class, h -> true);
+        assertEquals("t1", hello.host());
+        assertEquals(1, hello.hostGeneration());
+        assertEquals(1, hello.protocolVersion());
+        assertTrue(hello.storageOk());
+        assertEquals(100_000, hello.inventory().memoryTotalMiB());
+        assertEquals(2, hello.inventory().cpus());
+        AgentMessage.Heartbeat first = await(AgentMessage.Heartbeat.class, h -> true);
+        AgentMessage.Heartbeat second = await(AgentMessage.Heartbeat.class, h -> h.sequence() > first.sequence());
+        assertTrue(second.sequence() > first.sequence());
+        assertEquals(300, agent.policy().heartbeatIntervalMillis(), "the Welcome's policy applies");
+
+        var start = new AgentCommand.StartVm("cmd-1", "agt-vm1", testDomain("agt-vm1"), 1, true);
+        send(new ControllerMessage.Command(start));
+        AgentMessage.CommandResult started = await(AgentMessage.CommandResult.class, r -> r.commandId().equals("cmd-1"));
+        assertTrue(started.ok(), started.error());
+        assertEquals(1, started.leaseGeneration());
+        assertEquals("agt-vm1", started.vm());
+        await(AgentMessage.VmLifecycle.class, e -> e.vm().equals("agt-vm1") && e.event().equals("started"));
+        SharedStorage storage = new SharedStorage(dir.resolve("shared"));
+        assertEquals(new VmLease("agt-vm1", "t1", 1, 1),
+                RecordFiles.read(storage.vmLeaseDir("agt-vm1").resolve("gen-1"), VmLease.class).orElseThrow());
+        AgentMessage.Heartbeat withVm = await(AgentMessage.Heartbeat.class, h -> vm(h, "agt-vm1").isPresent());
+        assertEquals(VmPowerState.RUNNING, vm(withVm, "agt-vm1").get().state());
+        assertEquals(1, vm(withVm, "agt-vm1").get().leaseGeneration());
+        assertEquals(first.inventory().memoryFreeMiB() - 64, withVm.inventory().memoryFreeMiB(), "running VMs use memory");
+
+        // a new command on the running VM at the same generation is fine; the same command id is not run again
+        send(new ControllerMessage.Command(new AgentCommand.StartVm("cmd-1b", "agt-vm1", testDomain("agt-vm1"), 1, true)));
+        assertTrue(await(AgentMessage.CommandResult.class, r -> r.commandId().equals("cmd-1b")).ok());
+        send(new ControllerMessage.Command(new AgentCommand.DestroyVm("cmd-2", "agt-vm1")));
+        assertTrue(await(AgentMessage.CommandResult.class, r -> r.commandId().equals("cmd-2")).ok());
+        await(AgentMessage.VmLifecycle.class, e -> e.vm().equals("agt-vm1") && e.event().equals("stopped"));
+        assertTrue(Files.exists(storage.vmLeaseDir("agt-vm1").resolve("gen-1.released")), "destroy releases the lease");
+        send(new ControllerMessage.Command(start));
+        AgentMessage.CommandResult again = await(AgentMessage.CommandResult.class, r -> r.commandId().equals("cmd-1"));
+        assertEquals(started, again, "same id, same result");
+        long seen = fromAgent.stream().filter(m -> m instanceof AgentMessage.Heartbeat)
+                .mapToLong(m -> ((AgentMessage.Heartbeat) m).sequence()).max().orElse(0);
+        AgentMessage.Heartbeat after = await(AgentMessage.Heartbeat.class, h -> h.sequence() > seen + 1);
+        assertEquals(VmPowerState.SHUTOFF, vm(after, "agt-vm1").orElseThrow().state(), "cmd-1 did not start the VM twice");
+        assertEquals(0, vm(after, "agt-vm1").get().leaseGeneration());
+        assertFalse(Files.exists(storage.vmLeaseDir("agt-vm1").resolve("gen-2")));
+
+        // bad input: libvirt's reason, and nothing changes
+        send(new ControllerMessage.Command(new AgentCommand.StartVm("cmd-3", "agt-bad",
+                testDomain("agt-bad").replace("<memory unit='MiB'>64</memory>", "<memory unit='lots'>64</memory>"), 1, true)));
+        AgentMessage.CommandResult invalid = await(AgentMessage.CommandResult.class, r -> r.commandId().equals("cmd-3"));
+        assertFalse(invalid.ok());
+        assertNotNull(invalid.error());
+        assertTrue(invalid.error().contains("lots"), invalid.error());
+        assertFalse(Files.exists(storage.vmLeaseDir("agt-bad")), "no lease taken for an invalid definition");
+        send(new ControllerMessage.Command(new AgentCommand.StartVm("cmd-4", "agt-x", testDomain("agt-y"), 1, true)));
+        AgentMessage.CommandResult mismatch = await(AgentMessage.CommandResult.class, r -> r.commandId().equals("cmd-4"));
+        assertFalse(mismatch.ok());
+        assertTrue(mismatch.error().contains("agt-y"), mismatch.error());
+
+        // LostVms: the controller restarted it elsewhere; this host destroys it and forgets the lease
+        send(new ControllerMessage.Command(new AgentCommand.StartVm("cmd-5", "agt-vm2", testDomain("agt-vm2"), 1, true)));
+        assertTrue(await(AgentMessage.CommandResult.class, r -> r.commandId().equals("cmd-5")).ok());
+        send(new ControllerMessage.LostVms(List.of("agt-vm2")));
+        await(AgentMessage.VmLifecycle.class, e -> e.vm().equals("agt-vm2") && e.event().equals("stopped"));
+        assertTrue(agent.vmLeases().held("agt-vm2").isEmpty());
+        send(new ControllerMessage.Command(new AgentCommand.UndefineVm("cmd-6", "agt-vm1")));
+        assertTrue(await(AgentMessage.CommandResult.class, r -> r.commandId().equals("cmd-6")).ok());
+        send(new ControllerMessage.Command(new AgentCommand.UndefineVm("cmd-7", "agt-vm2")));
+        assertTrue(await(AgentMessage.CommandResult.class, r -> r.commandId().equals("cmd-7")).ok());
+    }
+
+    @Test
+    void reconnectsAfterTheControllerDropsTheConnection() throws Exception {
+        agent = HostAgent.start(config);
+        await(AgentMessage.Hello.class, h -> true);
+        agentSocket.close();
+        await(AgentMessage.Hello.class, h -> fromAgent.stream().filter(m -> m instanceof AgentMessage.Hello).count() == 2);
+        AgentMessage.Hello again = (AgentMessage.Hello) fromAgent.stream().filter(m -> m instanceof AgentMessage.Hello).skip(1).findFirst().orElseThrow();
+        assertEquals(1, again.hostGeneration());
+        assertEquals(2, connections);
+        int hellos = fromAgent.indexOf(again);
+        await(AgentMessage.Heartbeat.class, h -> fromAgent.indexOf(h) > hellos);
+    }
+
+    @Test
+    void restartWithinTheDeadlineResumesTheGenerationAndLaterOnesDoNot() throws Exception {
+        agent = HostAgent.start(config);
+        assertEquals(1, nextHello().hostGeneration());
+        agent.close();
+        agent = HostAgent.start(config);
+        assertEquals(1, nextHello().hostGeneration(), "restarted within F: same generation");
+        agent.close();
+        agent = null;
+        Thread.sleep(2600); // past F = 0.75 * 4 s - 0.5 s
+        agent = HostAgent.start(config);
+        assertEquals(2, nextHello().hostGeneration(), "lapsed: next generation");
+    }
+}

@@ -1,0 +1,131 @@
+package io.vigil.agent.libvirt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.vigil.protocol.VmPowerState;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Against real libvirt with real QEMU, through an embedded driver root under /tmp (short: socket paths). */
+class LibvirtHypervisorTest {
+    static Path root;
+    static LibvirtHypervisor hypervisor;
+    static final ExecutorService events = Executors.newSingleThreadExecutor();
+    static final BlockingQueue<LifecycleEvent> received = new LinkedBlockingQueue<>();
+
+    static String type() {
+        Path kvm = Path.of("/dev/kvm");
+        return Files.isReadable(kvm) && Files.isWritable(kvm) ? "kvm" : "qemu";
+    }
+
+    static String domainXml(String name) {
+        return "<domain type='" + type() + "'><name>" + name + "</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+                + "<os><type arch='x86_64' machine='pc'>hvm</type><loader type='rom'>/usr/share/qemu/qboot.rom</loader></os>"
+                + "<devices><emulator>/usr/bin/qemu-system-x86_64</emulator><video><model type='none'/></video>"
+                + "<memballoon model='none'/></devices></domain>";
+    }
+
+    @BeforeAll
+    static void open() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64")), "QEMU is not installed");
+        root = Files.createTempDirectory(Path.of("/tmp"), "vgl-");
+        hypervisor = LibvirtHypervisor.open("qemu:///embed?root=" + root, events);
+        hypervisor.onLifecycle(received::add);
+    }
+
+    @AfterAll
+    static void close() throws Exception {
+        if (hypervisor != null) {
+            for (DomainStatus d : hypervisor.domains()) {
+                hypervisor.destroy(d.name());
+                hypervisor.undefine(d.name());
+            }
+            hypervisor.close();
+        }
+        events.shutdownNow();
+        if (root != null) {
+            try (var walk = Files.walk(root)) {
+                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private static LifecycleEvent awaitEvent(String vm, String type) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            LifecycleEvent e = received.poll(500, TimeUnit.MILLISECONDS);
+            if (e != null && e.vm().equals(vm) && e.event().equals(type)) return e;
+        }
+        throw new AssertionError("no '" + type + "' event for " + vm);
+    }
+
+    @Test
+    void writesTheEmbeddedRootsQemuConf() throws Exception {
+        String conf = Files.readString(root.resolve("etc/qemu.conf"));
+        assertTrue(conf.contains("security_driver = \"none\""), conf);
+        assertTrue(conf.contains("stdio_handler = \"file\""), conf);
+        assertEquals(java.util.Optional.of(Path.of("/tmp/x y")), EmbeddedRoot.rootOf("qemu:///embed?root=/tmp/x%20y"));
+        assertTrue(EmbeddedRoot.rootOf("qemu:///system").isEmpty());
+    }
+
+    @Test
+    void definesStartsReportsDestroysAndUndefinesARealVm() throws Exception {
+        assertTrue(hypervisor.node().cpus() > 0);
+        hypervisor.define(domainXml("lv-t1"));
+        assertEquals(VmPowerState.SHUTOFF, hypervisor.domain("lv-t1").orElseThrow().state());
+        hypervisor.start("lv-t1");
+        awaitEvent("lv-t1", "started");
+        DomainStatus running = hypervisor.domain("lv-t1").orElseThrow();
+        assertEquals(VmPowerState.RUNNING, running.state());
+        assertEquals(64, running.memoryMiB());
+        assertEquals(1, running.vcpus());
+        assertNotNull(running.uuid());
+        assertTrue(hypervisor.domains().stream().anyMatch(d -> d.name().equals("lv-t1") && d.state() == VmPowerState.RUNNING));
+        hypervisor.start("lv-t1"); // already running: no-op
+
+        hypervisor.destroy("lv-t1");
+        LifecycleEvent stopped = awaitEvent("lv-t1", "stopped");
+        assertTrue(stopped.domainStopped());
+        assertEquals("destroyed", stopped.detail());
+        assertEquals(VmPowerState.SHUTOFF, hypervisor.domain("lv-t1").orElseThrow().state());
+        hypervisor.destroy("lv-t1"); // already stopped: no-op
+
+        hypervisor.undefine("lv-t1");
+        assertTrue(hypervisor.domain("lv-t1").isEmpty());
+        hypervisor.destroy("never-defined");
+        hypervisor.undefine("never-defined");
+        assertThrows(HypervisorException.class, () -> hypervisor.start("never-defined"));
+    }
+
+    @Test
+    void refusesAnInvalidDefinitionWithLibvirtsMessage() {
+        String invalid = domainXml("lv-bad").replace("<video>", "<graphics type='none'/><video>");
+        HypervisorException e = assertThrows(HypervisorException.class, () -> hypervisor.define(invalid));
+        assertTrue(e.getMessage().contains("graphics") || e.getMessage().contains("XML"), e.getMessage());
+        HypervisorException malformed = assertThrows(HypervisorException.class, () -> hypervisor.define("<domain"));
+        assertFalse(malformed.getMessage().isBlank());
+        assertDoesNotExist("lv-bad");
+    }
+
+    private static void assertDoesNotExist(String vm) {
+        try {
+            assertTrue(hypervisor.domain(vm).isEmpty(), vm + " was defined");
+        } catch (HypervisorException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
