@@ -43,6 +43,8 @@ final class FakeCluster {
     final Map<String, Agent> agents = new TreeMap<>();
     final Deque<HaInput> inbox = new ArrayDeque<>();
     boolean autoRespond = true;
+    /** Off only in tests that hand the core a VM running twice on purpose, to see how it answers. */
+    boolean checkDoubleRuns = true;
 
     static final class Agent {
         final String name;
@@ -243,7 +245,7 @@ final class FakeCluster {
                 for (VmReport r : a.domains.values())
                     if (r.state().isActive()) runningOn.computeIfAbsent(r.name(), k -> new ArrayList<>()).add(a.name);
         for (Map.Entry<String, List<String>> e : runningOn.entrySet())
-            if (e.getValue().size() > 1) fail(e.getKey() + " runs on " + e.getValue() + " at " + elapsedMillis() + " ms");
+            if (checkDoubleRuns && e.getValue().size() > 1) fail(e.getKey() + " runs on " + e.getValue() + " at " + elapsedMillis() + " ms");
         Map<String, String> listed = new HashMap<>();
         for (HostStatus h : state.hostStatuses().values())
             for (String vm : h.vms()) {
