@@ -7,10 +7,16 @@ import java.util.Map;
  * {@code failover} id in {@code details} and carry {@code elapsedMillis} since the failure was detected, so a person
  * can read how long each step took.
  *
- * <p>Types: host-connected, host-suspect, host-recovered, host-isolated, host-failed, host-leases-expired,
- * host-storage-lost, host-rejoined, host-lost-vms, vm-created, vm-placed, vm-start-requested, vm-started,
- * vm-start-failed, vm-stopped, vm-stop-requested, vm-deleted, vm-pending-capacity, vm-error, vm-lifecycle,
- * failover-completed, policy-changed.
+ * <p>Types: host-connected, host-disconnected, host-suspect, host-recovered, host-isolated, host-failed,
+ * host-leases-expired, host-storage-lost, host-rejoined, host-lost-vms, vm-created, vm-placed, vm-start-requested,
+ * vm-started, vm-start-failed, vm-stopped, vm-stop-requested, vm-delete-requested, vm-deleted, vm-destroy-requested
+ * (a copy running where it must not), vm-command-resent (after a controller restart), vm-pending-capacity, vm-error,
+ * vm-lifecycle, failover-completed, policy-changed.
+ *
+ * <p>Failover steps ({@code details.step}): detected (host-suspect), isolated, declaredFailed (host-failed),
+ * leasesExpired (host-leases-expired or host-storage-lost), placed, pendingCapacity, startFailed, gaveUp, started,
+ * completed (failover-completed, whose {@code details.steps} maps each step to its first time, "started" to the
+ * time the last VM started, in milliseconds since detection).
  *
  * <p>{@code sequence} is assigned by the shell when the event is stored (0 inside the core).
  */
