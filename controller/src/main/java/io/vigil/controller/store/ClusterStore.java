@@ -79,7 +79,10 @@ public final class ClusterStore implements AutoCloseable {
         c.setProperty("hazelcast.logging.type", "slf4j");
         c.setProperty("hazelcast.phone.home.enabled", "false");
         c.setProperty("hazelcast.shutdownhook.enabled", "false"); // the controller shuts down in its own order
-        c.setProperty("hazelcast.local.localAddress", config.httpHost());
+        // Hazelcast binds where the API does (loopback by default); a wildcard API address leaves Hazelcast's choice.
+        if (!config.httpHost().equals("0.0.0.0") && !config.httpHost().equals("::")) {
+            c.setProperty("hazelcast.local.localAddress", config.httpHost());
+        }
         c.getNetworkConfig().setPort(config.hazelcastPort()).setPortAutoIncrement(false);
         JoinConfig join = c.getNetworkConfig().getJoin();
         join.getMulticastConfig().setEnabled(false);
