@@ -31,6 +31,10 @@ final class HostMonitor {
                     name + " connected with generation " + generation + " (" + inventory.cpus() + " CPUs, "
                             + inventory.memoryTotalMiB() + " MiB)",
                     Map.of("generation", generation));
+        } else if (generation < prev.generation()) {
+            // A message from an incarnation that has since been replaced (generations only grow): not evidence
+            // about the host as it is now.
+            return;
         } else {
             long silentMillis = r.now.millisSince(prev.lastHeartbeatNanos());
             boolean newGeneration = generation > prev.generation();

@@ -18,6 +18,8 @@ final class Resumption {
             r.put(HostRecord.unheard(h.name(), h.state(), h.generation(), h.inventory(), h.storageOk(),
                     h.stateSinceMillis(), r.now));
         for (VmRecord v : List.copyOf(r.vms.values())) {
+            v = v.clockedAt(r.now);
+            r.put(v);
             if (v.host() != null && r.host(v.host()) == null) {
                 // A host the store did not keep: judge it like any silent host rather than assume its VMs are gone.
                 r.put(HostRecord.unheard(v.host(), HostState.CONNECTED, 0, new HostInventory(0, 0, 0, List.of()),

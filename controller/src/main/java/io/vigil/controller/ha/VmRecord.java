@@ -22,7 +22,13 @@ record VmRecord(String name, String host, VmState state, long generation, String
 
     static VmRecord restored(VmStatus s) {
         return new VmRecord(s.name(), s.host(), s.state(), s.generation(), s.lastError(), s.stateSinceMillis(),
-                Long.MIN_VALUE / 2, s.generation(), null, List.of(), 0, 0, null);
+                0, s.generation(), null, List.of(), 0, 0, null);
+    }
+
+    /** Starts the monotonic clock of a restored VM's state (the store keeps wall-clock time only). */
+    VmRecord clockedAt(Now now) {
+        return new VmRecord(name, host, state, generation, lastError, stateSinceMillis, now.monotonicNanos(),
+                issuedGeneration, commandId, triedHosts, placements, localRestarts, failoverId);
     }
 
     VmStatus status() {

@@ -121,4 +121,14 @@ class HostMonitorTest {
         assertEquals(HostState.CONNECTED, c.host("h1").state());
         assertEquals("host-disconnected", c.lastEvent("host-disconnected").type());
     }
+
+    @Test
+    void aHeartbeatFromAnOlderGenerationIsIgnored() {
+        FakeCluster c = new FakeCluster();
+        c.step(new HaInput.AgentConnected("h1", 5, new HostInventory(4, 1024, 1024, List.of()), true));
+        c.advance(2500);
+        c.step(new HaInput.AgentHeartbeat("h1", 4, new HostInventory(4, 1024, 1024, List.of()), true));
+        assertEquals(5, c.host("h1").generation());
+        assertEquals(HostState.SUSPECT, c.host("h1").state(), "the stale heartbeat does not count as one");
+    }
 }
