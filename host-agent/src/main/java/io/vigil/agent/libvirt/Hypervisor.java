@@ -29,6 +29,14 @@ public interface Hypervisor extends AutoCloseable {
     /** Powers the domain off at once; no-op if it is not running or unknown. */
     void destroy(String name) throws HypervisorException;
 
+    /**
+     * Stops the domain's emulator as fast as the host can (SIGKILL), for self-fencing: libvirt's destroy sends SIGTERM
+     * first and waits, which can take seconds per VM. Defaults to {@link #destroy}.
+     */
+    default void kill(String name) throws HypervisorException {
+        destroy(name);
+    }
+
     /** Removes the definition; no-op if unknown. The domain must not be running. */
     void undefine(String name) throws HypervisorException;
 

@@ -45,6 +45,11 @@ final class LibvirtEventLoop {
         }
     }
 
+    /** The no-op error callback, also to be set on each connection (libvirt reports per-connection errors there). */
+    static ErrorCallback quietErrors() {
+        return Holder.QUIET;
+    }
+
     /** Registers and starts the event loop on first use. */
     static void ensureRunning() {
         if (!Holder.THREAD.isAlive()) log.warn("libvirt event loop thread is not running");

@@ -210,18 +210,33 @@ public final class VmCommands {
      * delay a self-fence). Returns the VMs destroyed.
      */
     public java.util.List<String> destroyHaVmsNow() {
-        java.util.List<String> destroyed = new java.util.ArrayList<>();
+        // In parallel: the fence deadline budget is for all of them, not for each.
+        java.util.List<String> destroyed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.List<Thread> killers = new java.util.ArrayList<>();
         for (String vm : state.haVms()) {
-            try {
-                if (isActive(vm)) {
-                    hypervisor.destroy(vm);
-                    destroyed.add(vm);
+            Thread t = new Thread(() -> {
+                try {
+                    if (isActive(vm)) {
+                        hypervisor.kill(vm);
+                        destroyed.add(vm);
+                    }
+                } catch (HypervisorException e) {
+                    log.error("SELF-FENCE: cannot destroy {}: {}", vm, e.getMessage());
                 }
-            } catch (HypervisorException e) {
-                log.error("SELF-FENCE: cannot destroy {}: {}", vm, e.getMessage());
+            }, "vigil-fence-" + vm);
+            t.setDaemon(true);
+            t.start();
+            killers.add(t);
+        }
+        for (Thread t : killers) {
+            try {
+                t.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
             }
         }
-        return destroyed;
+        return java.util.List.copyOf(destroyed);
     }
 
     /** The isolation response: stop (gracefully within {@code timeoutMillis}, or at once if 0) the running HA VMs. */

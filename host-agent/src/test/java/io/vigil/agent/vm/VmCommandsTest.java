@@ -126,8 +126,8 @@ class VmCommandsTest {
         when(hypervisor.domain("vm1")).thenReturn(Optional.of(RUNNING));
         when(hypervisor.domain("vm2")).thenReturn(Optional.empty());
         assertEquals(List.of("vm1"), commands.destroyHaVmsNow());
-        verify(hypervisor).destroy("vm1");
-        verify(hypervisor, never()).destroy("vm2");
+        verify(hypervisor).kill("vm1");
+        verify(hypervisor, never()).kill("vm2");
     }
 
     @Test
