@@ -91,10 +91,14 @@ public final class LocalCluster implements AutoCloseable {
 
     public void startController() throws IOException {
         Path config = dir.resolve("controller.yaml");
+        // Agents reach the controller only through their own link (TcpProxy), as hosts on a network would; the
+        // controller's advertised address is therefore one nobody listens on, or an agent whose link is cut would
+        // simply dial the controller directly.
         Files.writeString(config, String.join("\n",
                 "name: c1",
                 "httpHost: 127.0.0.1",
                 "httpPort: " + httpPort,
+                "advertisedAgentUrl: ws://127.0.0.1:" + freePort() + "/agent/v1",
                 "hazelcastPort: " + hazelcastPort,
                 "sharedStorage: " + dir.resolve("shared"),
                 ""));
