@@ -190,12 +190,22 @@ final class HostMonitor {
                 name + "'s leases of generation " + h.generation() + " are void");
     }
 
-    /** The storage heartbeat of the host's current generation changed within the failure timeout. */
+    /**
+     * The storage heartbeat of the host's current generation is still being renewed: it changed within two heartbeat
+     * intervals. A live host rewrites it every interval, so its reading is never older than that plus the
+     * controller's poll; a dead host's last write is at most one interval younger than its last network heartbeat,
+     * so by the failure timeout it is already older than this window, and the host goes straight to failed instead
+     * of passing through a misleading "isolated".
+     */
     private static boolean storageAlive(Round r, StorageReading s, HostRecord h) {
         if (s == null) return false;
         if (s.view().generation() > h.generation()) return true;
         return s.view().generation() == h.generation() && !s.view().leaseExpired()
-                && s.unchangedMillis(r.now) <= r.failureTimeoutMillis();
+                && s.unchangedMillis(r.now) <= storageRenewalWindowMillis(r);
+    }
+
+    private static long storageRenewalWindowMillis(Round r) {
+        return Math.min(2000L * r.policy.heartbeatIntervalSeconds(), r.failureTimeoutMillis());
     }
 
     private static String storageSilence(Round r, StorageReading s, HostRecord h) {

@@ -57,6 +57,31 @@ class HostMonitorTest {
     }
 
     @Test
+    void aDeadHostWhoseLastStorageWriteTrailedItsLastHeartbeatIsFailedNotIsolated() {
+        // Network and storage heartbeats are written on independent phases: the last storage write of a host that
+        // dies can be up to an interval younger than its last network heartbeat. That is no sign of life.
+        FakeCluster c = new FakeCluster();
+        long generation = c.addHost("h1").generation;
+        c.advance(500);
+        c.storage("h1", generation, 0, false);
+        c.advance(2501);
+        c.storage("h1", generation, 2501, false);
+        c.step(new HaInput.Tick());
+        assertEquals(HostState.FAILED, c.host("h1").state());
+        assertTrue(c.events("host-isolated").isEmpty(), "no misleading isolated step");
+    }
+
+    @Test
+    void aHostRenewingItsStorageHeartbeatWithinTwoIntervalsIsIsolated() {
+        FakeCluster c = new FakeCluster();
+        long generation = c.addHost("h1").generation;
+        c.advance(3001);
+        c.storage("h1", generation, 1900, false);
+        c.step(new HaInput.Tick());
+        assertEquals(HostState.ISOLATED, c.host("h1").state());
+    }
+
+    @Test
     void silentNetworkWithLiveStorageIsIsolatedAndItsVmsStay() {
         FakeCluster c = new FakeCluster();
         c.addHost("h1");
