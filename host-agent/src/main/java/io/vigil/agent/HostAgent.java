@@ -53,7 +53,8 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
 
     private final AgentConfig config;
     private final SharedStorage storage;
-    private final ExecutorService commandWorkers = Executors.newFixedThreadPool(4, named("vigil-command"));
+    /** A VM start spends most of its time waiting on QEMU, so a failover's starts run side by side. */
+    private final ExecutorService commandWorkers = Executors.newFixedThreadPool(16, named("vigil-command"));
     private final ExecutorService eventWorker = Executors.newSingleThreadExecutor(named("vigil-libvirt-events"));
     private final ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(named("vigil-heartbeat-poll"));
     private LocalStateStore stateStore;

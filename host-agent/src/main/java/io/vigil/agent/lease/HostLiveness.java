@@ -64,6 +64,12 @@ public final class HostLiveness {
         return observer.isExpired(owner, now, defaultTimeoutMillis);
     }
 
+    /** Milliseconds {@code host}'s heartbeat has been unchanged on our clock, or -1 if never read. */
+    public synchronized long unchangedForMillis(String host) {
+        long nanos = observer.unchangedForNanos(host, nanoClock.getAsLong());
+        return nanos < 0 ? -1 : nanos / 1_000_000L;
+    }
+
     public synchronized java.util.Optional<HostHeartbeat> last(String host) {
         return observer.last(host);
     }

@@ -79,6 +79,7 @@ public final class VmLeases {
     public Acquisition acquire(String vm, long wanted) throws IOException, InterruptedException {
         long waitNanos = (hostLease.leaseTimeoutMillis() + EXTRA_WAIT_MILLIS) * 1_000_000L;
         long startedAt = nanoClock.getAsLong();
+        boolean waitLogged = false;
         while (true) {
             if (!hostLease.isLive()) return new Acquisition.Refused("shared storage unreachable: host " + hostLease.host()
                     + " cannot renew its lease (self-fenced)");
@@ -126,6 +127,11 @@ public final class VmLeases {
             }
             if (nanoClock.getAsLong() - startedAt >= waitNanos)
                 return new Acquisition.Refused("lease of " + vm + " held by " + holder);
+            if (!waitLogged) {
+                waitLogged = true;
+                log.info("lease of {} is held by {} (heartbeat unchanged for {} ms here); waiting for it to lapse", vm,
+                        holder, liveness.unchangedForMillis(holder));
+            }
             sleeper.sleep(POLL_MILLIS);
         }
     }
