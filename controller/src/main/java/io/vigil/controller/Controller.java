@@ -5,6 +5,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vigil.controller.agents.AgentGateway;
+import io.vigil.controller.agents.AgentRelay;
 import io.vigil.controller.api.RestApi;
 import io.vigil.controller.config.ControllerConfig;
 import io.vigil.controller.ha.ClusterPolicy;
@@ -20,9 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running controller: its Hazelcast member (the cluster store), the HA loop with its storage watcher, and the
- * HTTP server carrying both the REST API and the agent gateway. {@link #start} wires them; {@link #close} stops them
- * in reverse order.
+ * One running controller: its Hazelcast member (the cluster store), the HA loop with its storage watcher, the HTTP
+ * server carrying both the REST API and the agent gateway, and the relay between the gateway and the leader's loop.
+ * {@link #start} wires them; {@link #close} stops them in reverse order.
  */
 public final class Controller implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Controller.class);
@@ -34,6 +35,7 @@ public final class Controller implements AutoCloseable {
     private HaLoop loop;
     private StorageWatcher watcher;
     private AgentGateway gateway;
+    private AgentRelay relay;
     private HttpServer server;
     private final AtomicReference<ClusterPolicy> policy = new AtomicReference<>();
 
@@ -58,9 +60,14 @@ public final class Controller implements AutoCloseable {
         policy.set(store.initPolicy(config.initialPolicy()));
         validator = new DomainXmlValidator();
         vertx = Vertx.vertx();
-        gateway = new AgentGateway(config.name(), store::controllerAgentUrls, () -> policy.get().agentPolicy(),
-                this::submit);
-        loop = new HaLoop(store, gateway, config.initialPolicy());
+        // Agent reports reach the leader's loop wherever the agent is connected; the loop's messages reach the agent
+        // wherever it is connected. The relay is set before the HTTP server listens, so before any report.
+        gateway = new AgentGateway(config.name(), store.hazelcast().getCluster().getLocalMember().getUuid().toString(),
+                store::controllerAgentUrls, () -> policy.get().agentPolicy(), r -> relay.report(r));
+        relay = new AgentRelay(store.hazelcast(), store::isLocalLeader, gateway, (connection, input) ->
+                loop.submitFromAgent(connection, input));
+        loop = new HaLoop(store, relay, config.initialPolicy());
+        relay.start();
         store.onSpecChanged(spec -> loop.submit(new HaInput.VmSpecChanged(spec)));
         store.onPolicyChanged(p -> {
             policy.set(p);
@@ -81,10 +88,6 @@ public final class Controller implements AutoCloseable {
         watcher.start(HaLoop.TICK_MILLIS);
         log.info("controller {} listening on {} (agents: {}, leader: {})", config.name(), restBaseUrl(),
                 agentUrl(), store.isLocalLeader());
-    }
-
-    private void submit(HaInput input) {
-        loop.submit(input);
     }
 
     public int httpPort() {
@@ -113,6 +116,7 @@ public final class Controller implements AutoCloseable {
         if (watcher != null) watcher.close();
         if (gateway != null) gateway.closeAll();
         if (server != null) quietly(() -> await(server.close()));
+        if (relay != null) relay.close();
         if (loop != null) loop.close();
         if (vertx != null) quietly(() -> await(vertx.close()));
         if (validator != null) validator.close();

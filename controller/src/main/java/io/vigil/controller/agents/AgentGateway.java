@@ -2,7 +2,6 @@ package io.vigil.controller.agents;
 
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.ServerWebSocketHandshake;
-import io.vigil.controller.ha.HaInput;
 import io.vigil.controller.runtime.AgentLink;
 import io.vigil.protocol.AgentMessage;
 import io.vigil.protocol.AgentPolicy;
@@ -12,6 +11,7 @@ import io.vigil.protocol.ProtocolVersion;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * The agents' side door: a WebSocket endpoint at {@link ProtocolVersion#AGENT_PATH} on the controller's HTTP server.
  * Agents dial in (hosts expose no port); the first frame must be a {@link AgentMessage.Hello} of the current
  * protocol version, answered with a {@link ControllerMessage.Welcome} naming this controller, every controller's
- * agent URL and the agent policy. After that, agent messages become {@link HaInput}s for the HA loop, and the loop's
- * messages for a host go out over that host's connection.
+ * agent URL and the agent policy. After that, what happens on the connection becomes {@link AgentReport}s (for the
+ * leader's HA loop, through the {@link AgentRelay}), and the loop's messages for a host go out over that host's
+ * connection. Every connection gets a cluster-wide name, {@code memberId/n}, carried by its reports.
  *
  * <p>One connection per host: a second Hello for a connected host (the agent reconnected before the old TCP
  * connection timed out) replaces the older connection, which is closed without reporting a disconnect. A malformed
@@ -32,17 +33,21 @@ public final class AgentGateway implements AgentLink {
     private static final Logger log = LoggerFactory.getLogger(AgentGateway.class);
 
     private final String controllerName;
+    private final String memberId;
     private final Supplier<List<String>> controllerUrls;
     private final Supplier<AgentPolicy> policy;
-    private final Consumer<HaInput> inputs;
+    private final Consumer<AgentReport> reports;
     private final ConcurrentHashMap<String, ServerWebSocket> connections = new ConcurrentHashMap<>();
+    private final AtomicLong connectionCounter = new AtomicLong();
 
-    public AgentGateway(String controllerName, Supplier<List<String>> controllerUrls, Supplier<AgentPolicy> policy,
-            Consumer<HaInput> inputs) {
+    /** @param memberId unique to this controller member's lifetime (its Hazelcast member UUID) */
+    public AgentGateway(String controllerName, String memberId, Supplier<List<String>> controllerUrls,
+            Supplier<AgentPolicy> policy, Consumer<AgentReport> reports) {
         this.controllerName = controllerName;
+        this.memberId = memberId;
         this.controllerUrls = controllerUrls;
         this.policy = policy;
-        this.inputs = inputs;
+        this.reports = reports;
     }
 
     /** Accepts WebSocket upgrades on the agent path only. */
@@ -84,6 +89,7 @@ public final class AgentGateway implements AgentLink {
     /** One agent connection; its handlers all run on the connection's event loop, so its fields need no locking. */
     private final class Connection {
         private final ServerWebSocket ws;
+        private final String name = memberId + "/" + connectionCounter.incrementAndGet();
         private String host; // set by a successful Hello
 
         Connection(ServerWebSocket ws) {
@@ -122,7 +128,7 @@ public final class AgentGateway implements AgentLink {
                 } else if (!host.equals(message.host())) {
                     log.warn("ignored a message for host {} on {}'s connection", message.host(), host);
                 } else {
-                    inputs.accept(toInput(message));
+                    reports.accept(new AgentReport.Received(name, message));
                 }
             } catch (RuntimeException e) {
                 log.error("failed to handle a message from {}", who(), e);
@@ -146,8 +152,9 @@ public final class AgentGateway implements AgentLink {
                 log.info("host {} reconnected; closing its older connection", host);
                 older.close();
             }
-            log.info("agent {} connected from {} (generation {})", host, ws.remoteAddress(), hello.hostGeneration());
-            inputs.accept(new HaInput.AgentConnected(host, hello.hostGeneration(), hello.inventory(), hello.storageOk()));
+            log.info("agent {} connected from {} (generation {}, connection {})", host, ws.remoteAddress(),
+                    hello.hostGeneration(), name);
+            reports.accept(new AgentReport.Received(name, hello));
         }
 
         private void refuse(String reason) {
@@ -159,20 +166,9 @@ public final class AgentGateway implements AgentLink {
         private void onClose() {
             // Only the current connection of a host reports a disconnect; a replaced one does not.
             if (host != null && connections.remove(host, ws)) {
-                log.info("agent {} disconnected", host);
-                inputs.accept(new HaInput.AgentDisconnected(host));
+                log.info("agent {} disconnected (connection {})", host, name);
+                reports.accept(new AgentReport.Closed(name, host));
             }
         }
-    }
-
-    static HaInput toInput(AgentMessage message) {
-        if (message instanceof AgentMessage.Heartbeat h) {
-            return new HaInput.AgentHeartbeat(h.host(), h.hostGeneration(), h.inventory(), h.storageOk());
-        } else if (message instanceof AgentMessage.VmLifecycle l) {
-            return new HaInput.VmLifecycleObserved(l.host(), l.vm(), l.event(), l.state());
-        } else if (message instanceof AgentMessage.CommandResult r) {
-            return new HaInput.CommandCompleted(r.host(), r.commandId(), r.vm(), r.ok(), r.error(), r.leaseGeneration());
-        }
-        throw new IllegalArgumentException("unexpected " + message.getClass().getSimpleName());
     }
 }

@@ -28,9 +28,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Only the leader (the oldest Hazelcast member) runs the core. A member that is not the leader holds no state and
  * drops inputs; when it becomes the leader it rebuilds the state from the store ({@link ClusterState#restore}) and
- * carries on, level-triggered: the agents' next heartbeats fill in what the store did not keep. Relaying agent
- * inputs from a non-leader member to the leader (and commands back) over Hazelcast topics is the next step for
- * multi-controller operation; until then agents should dial the leader, whose URL comes first in every Welcome.
+ * carries on, level-triggered: the agents' next heartbeats fill in what the store did not keep. Agent inputs from
+ * every member reach the leader's loop (relayed by {@code AgentRelay}), each with the connection it came from, so
+ * that a disconnect from a connection the host has since replaced is dropped ({@link AgentConnections}); and the
+ * {@link AgentLink} the loop is given delivers its messages wherever the host's connection is.
  *
  * <p>A failing step (a bug in the core, or the store unreachable) is logged and skipped; it never stops the loop.
  */
@@ -48,6 +49,7 @@ public final class HaLoop implements AutoCloseable {
         return t;
     });
     private ClusterState state; // owned by the loop thread; null while not leader or not yet restored
+    private final AgentConnections connections = new AgentConnections(); // owned by the loop thread
     private long lastFailureLogNanos;
     private int stepsSinceTrim;
 
@@ -63,18 +65,39 @@ public final class HaLoop implements AutoCloseable {
 
     /** Queues {@code input} for the loop; safe from any thread. */
     public void submit(HaInput input) {
+        submit(null, input);
+    }
+
+    /**
+     * Queues an agent's {@code input} that arrived on {@code connection} (a cluster-wide connection name), on this
+     * member or relayed from another; safe from any thread. Inputs keep the order they are submitted in.
+     */
+    public void submitFromAgent(String connection, HaInput input) {
+        submit(Objects.requireNonNull(connection), input);
+    }
+
+    private void submit(String connection, HaInput input) {
         try {
-            thread.execute(() -> handle(input));
+            thread.execute(() -> handle(connection, input));
         } catch (RejectedExecutionException e) {
             log.debug("loop stopped; dropped {}", input.getClass().getSimpleName());
         }
     }
 
     private void handle(HaInput input) {
+        handle(null, input);
+    }
+
+    private void handle(String connection, HaInput input) {
         try {
             if (!store.isLocalLeader()) {
                 if (state != null) log.info("no longer the leader controller: the HA core stops here");
                 state = null;
+                connections.clear();
+                return;
+            }
+            if (connection != null && !connections.admit(connection, input)) {
+                log.info("ignored {} from connection {}: the host has connected again since", input, connection);
                 return;
             }
             if (state == null) {
@@ -115,7 +138,8 @@ public final class HaLoop implements AutoCloseable {
     private void execute(HaCommand command) {
         if (command instanceof HaCommand.SendToAgent s) {
             if (!agents.send(s.host(), new ControllerMessage.Command(s.command())))
-                log.info("host {} is not connected here; {} not delivered (the core retries)", s.host(), s.command().id());
+                log.info("host {} is connected to no controller; {} not delivered (the core retries)", s.host(),
+                        s.command().id());
         } else if (command instanceof HaCommand.TellLostVms t) {
             agents.send(t.host(), new ControllerMessage.LostVms(t.vms()));
         } else if (command instanceof HaCommand.BroadcastPolicy b) {

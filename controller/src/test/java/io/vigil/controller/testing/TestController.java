@@ -16,10 +16,12 @@ import java.util.Map;
 
 /**
  * A real controller for tests: a standalone Hazelcast member on a free loopback port (multicast off), the HTTP
- * server on an ephemeral port, and shared storage in a temporary directory. Plus a small HTTP client.
+ * server on an ephemeral port, and shared storage in a temporary directory. Plus a small HTTP client. The second
+ * constructor makes a member of a cluster on loopback, with shared storage of the test's choosing.
  */
 public final class TestController implements AutoCloseable {
     public final Path dir;
+    private final Path shared;
     public final Controller controller;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -34,15 +36,25 @@ public final class TestController implements AutoCloseable {
     }
 
     public TestController() throws Exception {
+        this("test-ctl", null, freePort(), List.of());
+    }
+
+    /**
+     * A controller named {@code name} whose Hazelcast member listens on {@code hazelcastPort} and joins
+     * {@code hazelcastMembers} (TCP-IP on loopback; empty: a cluster of one). {@code sharedStorage} null: a new
+     * directory of its own; otherwise the caller's, which {@link #close} leaves alone.
+     */
+    public TestController(String name, Path sharedStorage, int hazelcastPort, List<String> hazelcastMembers) throws Exception {
         dir = Files.createTempDirectory("vigil-ctl-test-");
-        Files.createDirectories(dir.resolve("shared/hosts"));
-        ControllerConfig config = new ControllerConfig("test-ctl", "127.0.0.1", 0, dir.resolve("shared").toString(),
-                freePort(), List.of(), null, null, null, null, null);
+        shared = sharedStorage != null ? sharedStorage : dir.resolve("shared");
+        Files.createDirectories(shared.resolve("hosts"));
+        ControllerConfig config = new ControllerConfig(name, "127.0.0.1", 0, shared.toString(), hazelcastPort,
+                hazelcastMembers, null, null, null, null, null);
         controller = Controller.start(config);
     }
 
     public Path sharedStorage() {
-        return dir.resolve("shared");
+        return shared;
     }
 
     public int port() {
