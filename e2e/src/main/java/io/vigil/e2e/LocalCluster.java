@@ -131,7 +131,7 @@ public final class LocalCluster implements AutoCloseable {
                 "controllers: [ \"ws://127.0.0.1:" + link.port() + "/agent/v1\" ]",
                 "libvirtUri: \"qemu:///embed?root=" + root + "\"",
                 "sharedStorage: " + mount,
-                "stateDir: " + dir.resolve(host + "-state"),
+                "stateDir: " + stateDir(host),
                 "memoryMiB: " + hostMemoryMiB,
                 "cpus: 2",
                 ""));
@@ -187,11 +187,18 @@ public final class LocalCluster implements AutoCloseable {
         return rest.get("/vms/" + name).body();
     }
 
-    /** Waits until the REST API says {@code vm} is running, and remembers the probe cache for later roots. */
+    /**
+     * Waits until the REST API says {@code vm} is running and libvirt has reported its start as complete (the
+     * controller may call a VM running from a heartbeat while its QEMU is still starting; an agent killed then
+     * leaves a half-started domain, which libvirt kills when the next agent reconnects), and remembers the probe
+     * cache for later roots.
+     */
     public void awaitRunning(String vm, Duration timeout) {
         awaitTrue(vm + " running", timeout, () -> {
             JsonNode v = vm(vm);
-            return v != null && "running".equals(v.path("state").asText());
+            return v != null && "running".equals(v.path("state").asText())
+                    && events("type=vm-lifecycle").stream().anyMatch(e -> vm.equals(e.path("vm").asText())
+                            && e.path("message").asText().startsWith(vm + " on " + v.path("host").asText() + ": started ("));
         });
         saveCapabilityCache();
     }
@@ -214,10 +221,14 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
-    /** Host failure: SIGKILL the host's agent and all its QEMU processes. Returns System.nanoTime() of the kill. */
+    /**
+     * Host failure: SIGKILL the host's agent, its fence watchdog and all its QEMU processes. Returns System.nanoTime()
+     * of the kill.
+     */
     public long killHost(String host) {
         long at = System.nanoTime();
         Process agent = agents.remove(host);
+        fenceWatchdogs(stateDir(host).toString()).forEach(ProcessHandle::destroyForcibly);
         if (agent != null) agent.destroyForcibly();
         for (QemuCensus.Qemu q : census.take()) {
             if (q.host().equals(host)) ProcessHandle.of(q.pid()).ifPresent(ProcessHandle::destroyForcibly);
@@ -226,13 +237,32 @@ public final class LocalCluster implements AutoCloseable {
         return at;
     }
 
-    /** SIGKILL only the agent: its VMs' QEMU processes keep running, as they would after an agent crash. */
+    /**
+     * SIGKILL only the agent: its VMs' QEMU processes keep running, as they would after an agent crash, and so does
+     * its fence watchdog (which kills them once the agent's fence deadline passes).
+     */
     public void killAgent(String host) {
         Process agent = agents.remove(host);
         if (agent != null) {
             agent.destroyForcibly();
             waitFor(agent);
         }
+    }
+
+    public Path stateDir(String host) {
+        return dir.resolve(host + "-state");
+    }
+
+    /** The live fence watchdog processes whose command line names {@code pathPart} (a state dir, or the cluster dir). */
+    public static List<ProcessHandle> fenceWatchdogs(String pathPart) {
+        return ProcessHandle.allProcesses().filter(p -> {
+            try {
+                String cmdline = Files.readString(Path.of("/proc", Long.toString(p.pid()), "cmdline")).replace('\0', ' ');
+                return cmdline.contains("io.vigil.agent.fence.FenceWatchdogMain") && cmdline.contains(pathPart);
+            } catch (IOException | RuntimeException gone) {
+                return false;
+            }
+        }).toList();
     }
 
     /** Cuts the host's network link to the controller; its storage stays reachable. */
@@ -286,10 +316,12 @@ public final class LocalCluster implements AutoCloseable {
 
     @Override
     public void close() {
+        killFenceWatchdogs(); // first, so that stopping the agents makes no watchdog fire during clean-up
         for (Process p : agents.values()) p.destroy();
         if (controller != null) controller.destroy();
         for (Process p : agents.values()) waitFor(p);
         if (controller != null) waitFor(controller);
+        killFenceWatchdogs(); // again: an agent may have restarted its watchdog meanwhile
         for (QemuCensus.Qemu q : census.take()) {
             if (!q.host().equals("?")) ProcessHandle.of(q.pid()).ifPresent(ProcessHandle::destroyForcibly);
         }
@@ -305,6 +337,18 @@ public final class LocalCluster implements AutoCloseable {
                 deleteTree(dir);
             } catch (IOException e) {
                 log.warn("could not remove {}: {}", dir, e.toString());
+            }
+        }
+    }
+
+    /** Watchdogs outlive agents by design: a test must not leave them behind. */
+    private void killFenceWatchdogs() {
+        for (ProcessHandle w : fenceWatchdogs(dir.toString() + "/")) {
+            w.destroyForcibly();
+            try {
+                w.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                log.warn("fence watchdog {} did not exit: {}", w.pid(), e.toString());
             }
         }
     }

@@ -2,6 +2,8 @@ package io.vigil.agent;
 
 import io.vertx.core.Vertx;
 import io.vigil.agent.config.AgentConfig;
+import io.vigil.agent.fence.FenceDeadlines;
+import io.vigil.agent.fence.FenceWatchdogProcess;
 import io.vigil.agent.isolation.IsolationMonitor;
 import io.vigil.agent.lease.HostLease;
 import io.vigil.agent.lease.HostLiveness;
@@ -16,6 +18,7 @@ import io.vigil.agent.libvirt.Hypervisor;
 import io.vigil.agent.libvirt.HypervisorException;
 import io.vigil.agent.libvirt.LibvirtHypervisor;
 import io.vigil.agent.libvirt.LifecycleEvent;
+import io.vigil.agent.libvirt.QemuPidFiles;
 import io.vigil.agent.link.ControllerLink;
 import io.vigil.agent.vm.Inventory;
 import io.vigil.agent.vm.VmCommands;
@@ -60,6 +63,9 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
     private LocalStateStore stateStore;
     private HostLease hostLease;
     private SelfFenceWatchdog watchdog;
+    /** Null where libvirt runs no QEMU process this agent can find (the test driver): nothing to guard. */
+    private FenceDeadlines fenceDeadlines;
+    private FenceWatchdogProcess fenceWatchdogProcess;
     private HostLiveness liveness;
     private Hypervisor hypervisor;
     private VmLeases vmLeases;
@@ -116,6 +122,15 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         LeaseRecovery.Decision decision = LeaseRecovery.decide(previous, stateStore.bootId(), System.nanoTime(), onStorage);
         log.info("host lease: {}", decision.reason());
         liveness = new HostLiveness(storage, System::nanoTime);
+        if (config.fenceWatchdog() && QemuPidFiles.forUri(config.libvirtUri()).isPresent()) {
+            // Launched now so that its JVM starts while libvirt connects; waited for before any VM is touched.
+            fenceWatchdogProcess = new FenceWatchdogProcess(config.stateDir(), System.getProperty("java.class.path"));
+            try {
+                fenceWatchdogProcess.startIfNone();
+            } catch (IOException e) {
+                log.error("fence watchdog: cannot start it: {}", e.getMessage()); // tried again below
+            }
+        }
 
         if (decision.resumed()) {
             // Renew first: the predecessor's deadline is running.
@@ -123,8 +138,10 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
                     decision.lastRenewalStartNanos(), previous.get().leaseTimeoutMillis());
             hostLease.setLeaseTimeoutMillis(config.leaseTimeoutMillis());
             hostLease.addListener(fenceListener());
-            hostLease.renew();
+            guardWithDeadlineFile();
+            hostLease.renew(); // writes the fence deadline file at once: the watchdog's old deadline is about to pass
             startWatchdog();
+            startFenceWatchdogProcess();
             hypervisor = hypervisorFactory.open(config, eventWorker);
         } else {
             hypervisor = hypervisorFactory.open(config, eventWorker);
@@ -139,8 +156,10 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
             hostLease = new HostLease(host, storage, System::nanoTime, stateStore, decision.generation(), 0,
                     System.nanoTime(), config.leaseTimeoutMillis());
             hostLease.addListener(fenceListener());
+            guardWithDeadlineFile();
             if (!hostLease.renew()) log.error("first heartbeat at generation {} failed", decision.generation());
             startWatchdog();
+            startFenceWatchdogProcess();
         }
 
         vmLeases = new VmLeases(storage, hostLease, liveness, System::nanoTime, Thread::sleep);
@@ -148,7 +167,7 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
             var held = vmLeases.reattach();
             log.info("re-attached to {} VM lease(s): {}", held.size(), held);
         }
-        vmCommands = new VmCommands(host, hypervisor, vmLeases, hostLease, stateStore, commandWorkers);
+        vmCommands = new VmCommands(host, hypervisor, vmLeases, hostLease, stateStore, commandWorkers, this::publishFenceDeadline);
         if (hostLease.generation() != decision.generation() || hostLease.phase() != HostLease.Phase.LIVE) {
             // fenced while libvirt was connecting: the fence could not reach the VMs then
             vmCommands.destroyHaVmsNow();
@@ -204,6 +223,56 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
                 if (vmLeases != null) vmLeases.forgetAll();
             }
         };
+    }
+
+    /**
+     * From the first renewal on, every renewal tells the fence watchdog process the new deadline and the running HA
+     * VMs' QEMU pids. Must be in place before any VM is re-attached or started.
+     */
+    private void guardWithDeadlineFile() {
+        Optional<QemuPidFiles> pids = QemuPidFiles.forUri(config.libvirtUri());
+        if (pids.isEmpty()) {
+            log.warn("fence watchdog: libvirt {} runs no QEMU process this agent can find, so HA VMs are unguarded "
+                    + "if the agent dies", config.libvirtUri());
+            return;
+        }
+        fenceDeadlines = new FenceDeadlines(config.stateDir(), config.host(), stateStore.bootId(),
+                hostLease::fenceDeadlineAtNanos, stateStore::haVms, pids.get()::pidOf);
+        hostLease.addListener(new HostLease.Listener() {
+            @Override
+            public void fence(long lostGeneration) {
+                // the watchdog process fires on its own at the same deadline
+            }
+
+            @Override
+            public void renewed(long generation) {
+                publishFenceDeadline();
+            }
+        });
+    }
+
+    private void publishFenceDeadline() {
+        FenceDeadlines d = fenceDeadlines;
+        if (d != null) d.publish();
+    }
+
+    /**
+     * Starts the watchdog process unless one is alive (a predecessor's keeps guarding across an agent restart), and
+     * waits until it polls, before any VM is re-attached or started; then checks on it every 5 s.
+     */
+    private void startFenceWatchdogProcess() throws InterruptedException {
+        if (fenceDeadlines == null) return;
+        if (fenceWatchdogProcess == null) {
+            log.warn("fence watchdog disabled (fenceWatchdog: false): HA VMs are unguarded if the agent dies, unless "
+                    + "your own watchdog acts on {}", config.stateDir().resolve(io.vigil.agent.fence.FenceDeadlineFile.NAME));
+            return;
+        }
+        try {
+            log.info("fence watchdog: pid {} guards the HA VMs if this agent dies", fenceWatchdogProcess.ensureRunning(10_000));
+        } catch (IOException e) {
+            log.error("fence watchdog: cannot start it ({}); retrying every 5 s", e.getMessage());
+        }
+        fenceWatchdogProcess.keepAlive(5_000);
     }
 
     private void startWatchdog() {
@@ -284,6 +353,7 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         log.info("policy: heartbeat {} ms, lease timeout {} ms, isolation response {}", next.heartbeatIntervalMillis(),
                 next.leaseTimeoutMillis(), next.isolationResponse().wireName());
         hostLease.setLeaseTimeoutMillis(next.leaseTimeoutMillis());
+        publishFenceDeadline(); // a shorter timeout moves the deadline earlier at once
         if (next.heartbeatIntervalMillis() != current.heartbeatIntervalMillis()) {
             watchdog.setInterval(next.heartbeatIntervalMillis());
             link.setHeartbeatInterval(next.heartbeatIntervalMillis());
@@ -316,7 +386,10 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         return policy;
     }
 
-    /** Stops the agent; VMs keep running and leases are not released (a restart within the deadline resumes them). */
+    /**
+     * Stops the agent; VMs keep running and leases are not released (a restart within the deadline resumes them).
+     * The fence deadline file stays: an agent not back within F has its HA VMs killed by the fence watchdog.
+     */
     @Override
     public void close() {
         log.info("agent {} stopping; VMs are left running", config.host());
@@ -325,6 +398,8 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         if (vertx != null) vertx.close();
         poller.shutdownNow();
         if (watchdog != null) watchdog.close();
+        // The fence watchdog process keeps running with the last deadline: not back within F, the HA VMs are killed.
+        if (fenceWatchdogProcess != null) fenceWatchdogProcess.close();
         commandWorkers.shutdownNow();
         eventWorker.shutdownNow();
         if (hypervisor != null) hypervisor.close();

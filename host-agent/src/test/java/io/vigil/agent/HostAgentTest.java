@@ -62,7 +62,7 @@ class HostAgentTest {
         }).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         Files.createDirectories(dir.resolve("shared"));
         config = new AgentConfig("t1", List.of("ws://127.0.0.1:" + server.actualPort() + "/agent/v1"), "test:///default",
-                dir.resolve("shared"), dir.resolve("state"), 100_000L, 2, 1000L, 4000L, 3000L, 1000L);
+                dir.resolve("shared"), dir.resolve("state"), 100_000L, 2, 1000L, 4000L, 3000L, 1000L, true);
     }
 
     @AfterEach

@@ -22,6 +22,9 @@ import java.util.regex.Pattern;
  * @param leaseTimeoutMillis          lease timeout until the controller's policy arrives
  * @param failureTimeoutMillis        how long the controller link may be down before the host counts as isolated
  * @param isolationShutdownTimeoutMillis how long an isolation "shutdown" waits for a guest before destroying it
+ * @param fenceWatchdog               start and keep alive the fence watchdog process, which kills the HA VMs when the
+ *                                    agent dies and misses its fence deadline (false: you run your own, reading
+ *                                    {@code stateDir/fence-deadline.json}, which is written either way)
  */
 public record AgentConfig(
         String host,
@@ -34,7 +37,8 @@ public record AgentConfig(
         Long heartbeatIntervalMillis,
         Long leaseTimeoutMillis,
         Long failureTimeoutMillis,
-        Long isolationShutdownTimeoutMillis) {
+        Long isolationShutdownTimeoutMillis,
+        Boolean fenceWatchdog) {
 
     public static final String ENV_PREFIX = "VIGIL_AGENT_";
     private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
@@ -79,6 +83,7 @@ public record AgentConfig(
             throw new IllegalArgumentException("failureTimeoutMillis must be at least heartbeatIntervalMillis");
         if (isolationShutdownTimeoutMillis == null) isolationShutdownTimeoutMillis = 30_000L;
         if (isolationShutdownTimeoutMillis < 0) throw new IllegalArgumentException("isolationShutdownTimeoutMillis must not be negative");
+        if (fenceWatchdog == null) fenceWatchdog = true;
     }
 
     public static AgentConfig load(Path file, Map<String, String> env) {
@@ -98,7 +103,8 @@ public record AgentConfig(
                 new String[] {"heartbeatIntervalMillis", "heartbeat period until the controller's policy arrives (default 1000)"},
                 new String[] {"leaseTimeoutMillis", "lease timeout until the controller's policy arrives (default 4000)"},
                 new String[] {"failureTimeoutMillis", "controller link down this long = isolated (default 3000)"},
-                new String[] {"isolationShutdownTimeoutMillis", "isolation 'shutdown' waits this long before destroy (default 30000)"});
+                new String[] {"isolationShutdownTimeoutMillis", "isolation 'shutdown' waits this long before destroy (default 30000)"},
+                new String[] {"fenceWatchdog", "run the fence watchdog process that kills HA VMs if the agent dies (default true)"});
     }
 
     public static String envName(String field) {

@@ -29,6 +29,12 @@ public final class HostLease {
 
         /** Called once a heartbeat at {@code newGeneration} was written after a fence: every old VM lease is gone. */
         default void rejoined(long newGeneration) {}
+
+        /**
+         * Called on the writer's thread after every successful renewal (the rejoin included), once the new fence
+         * deadline ({@link #fenceDeadlineAtNanos}) holds: the fence watchdog process learns it from here.
+         */
+        default void renewed(long generation) {}
     }
 
     public enum Phase { LIVE, FENCING, FENCED }
@@ -110,6 +116,16 @@ public final class HostLease {
         }
     }
 
+    /**
+     * The {@link System#nanoTime()} (CLOCK_MONOTONIC, shared by every process of this boot) past which the HA VMs
+     * must be gone: the start of the last successful renewal plus F.
+     */
+    public long fenceDeadlineAtNanos() {
+        synchronized (lock) {
+            return lastSuccessStartNanos + fenceDeadlineNanos();
+        }
+    }
+
     private long fenceDeadlineNanos() {
         return LeaseTiming.fenceDeadlineMillis(Math.min(writtenTimeoutMillis, desiredTimeoutMillis)) * 1_000_000L;
     }
@@ -152,6 +168,13 @@ public final class HostLease {
         if (rejoined) {
             log.warn("shared storage is back: rejoined with host generation {}; no VM lease from before is kept", gen);
             for (Listener l : listeners) l.rejoined(gen);
+        }
+        for (Listener l : listeners) {
+            try {
+                l.renewed(gen);
+            } catch (RuntimeException e) {
+                log.error("renewal listener failed", e);
+            }
         }
         return true;
     }

@@ -43,8 +43,8 @@
  * rho = 1 % (monotonic clocks are slewed by at most 0.05 % by NTP) and K = 1 s: 3.525 s &lt; 3.96 s. A holder whose
  * write is merely slow is covered too: its success counts from the write's start, and a write begun before a
  * fence never counts. An acquirer that only just started its observer waits a full T from its first sighting,
- * hence the acquire wait of T + 2 s. What this does not cover: an agent that is stopped and not restarted within
- * F leaves its VMs running without renewal (QEMU outlives the agent); sanlock closes that hole with a hardware
- * watchdog (wdmd), which is future work here, so run the agent under a supervisor that restarts it at once.
+ * hence the acquire wait of T + 2 s. An agent that is dead (or frozen) cannot self-fence, and QEMU outlives it: the
+ * fence watchdog process ({@code io.vigil.agent.fence}) kills its HA VMs at the same deadline F, from the deadline
+ * the agent hands it after every renewal (sanlock's wdmd plays this part with a hardware watchdog).
  */
 package io.vigil.agent.lease;

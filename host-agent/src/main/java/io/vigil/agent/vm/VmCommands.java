@@ -37,6 +37,7 @@ public final class VmCommands {
     private final HostLease hostLease;
     private final LocalStateStore state;
     private final Executor workers;
+    private final Runnable haVmStarted;
     private final Map<String, Object> vmLocks = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<CommandResult>> results = new LinkedHashMap<>() {
         @Override
@@ -47,6 +48,13 @@ public final class VmCommands {
 
     public VmCommands(String host, Hypervisor hypervisor, VmLeases leases, HostLease hostLease, LocalStateStore state,
                       Executor workers) {
+        this(host, hypervisor, leases, hostLease, state, workers, () -> {});
+    }
+
+    /** {@code haVmStarted}: called once an HA VM's QEMU runs, before the start is reported (the fence watchdog learns it). */
+    public VmCommands(String host, Hypervisor hypervisor, VmLeases leases, HostLease hostLease, LocalStateStore state,
+                      Executor workers, Runnable haVmStarted) {
+        this.haVmStarted = haVmStarted;
         this.host = host;
         this.hypervisor = hypervisor;
         this.leases = leases;
@@ -138,6 +146,7 @@ public final class VmCommands {
             leases.release(vm);
             return fail(cmd, e.getMessage());
         }
+        if (cmd.haEnabled()) haVmStarted.run();
         // The host lease may have lapsed while QEMU started: never leave a VM running on a lease no longer held.
         if (!hostLease.isLive() || hostLease.generation() != hostGeneration || leases.held(vm).isEmpty()) {
             hypervisor.destroy(vm);

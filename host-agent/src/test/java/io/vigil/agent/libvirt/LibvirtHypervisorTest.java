@@ -131,6 +131,23 @@ class LibvirtHypervisorTest {
     }
 
     @Test
+    void qemuPidFilesNameTheRunningQemu() throws Exception {
+        QemuPidFiles pids = QemuPidFiles.forUri("qemu:///embed?root=" + root).orElseThrow();
+        assertEquals(Path.of("/run/libvirt/qemu"), QemuPidFiles.forUri("qemu:///system").orElseThrow().dir());
+        assertTrue(QemuPidFiles.forUri("test:///default").isEmpty());
+        assertTrue(QemuPidFiles.forUri("qemu+ssh://other/system").isEmpty());
+        hypervisor.define(domainXml("lv-p1"));
+        assertTrue(pids.pidOf("lv-p1").isEmpty(), "no pid while it does not run");
+        hypervisor.start("lv-p1");
+        long pid = pids.pidOf("lv-p1").orElseThrow();
+        String cmdline = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline")).replace('\0', ' ');
+        assertTrue(cmdline.contains("qemu-system") && cmdline.contains("guest=lv-p1,"), cmdline);
+        hypervisor.destroy("lv-p1");
+        assertTrue(pids.pidOf("lv-p1").isEmpty(), "libvirt removes it when the VM stops");
+        hypervisor.undefine("lv-p1");
+    }
+
+    @Test
     void refusesAnInvalidDefinitionWithLibvirtsMessage() {
         String invalid = domainXml("lv-bad").replace("<video>", "<graphics type='none'/><video>");
         HypervisorException e = assertThrows(HypervisorException.class, () -> hypervisor.define(invalid));
