@@ -155,6 +155,7 @@ public final class LocalCluster implements AutoCloseable {
     /** Waits until {@code count} hosts report state "connected". */
     public void awaitConnectedHosts(int count, Duration timeout) {
         awaitTrue(count + " connected hosts", timeout, () -> connectedHosts().size() >= count);
+        saveCapabilityCache(); // agents probe QEMU before they say Hello
     }
 
     public List<String> connectedHosts() {
@@ -197,26 +198,29 @@ public final class LocalCluster implements AutoCloseable {
         awaitTrue(vm + " running", timeout, () -> {
             JsonNode v = vm(vm);
             return v != null && "running".equals(v.path("state").asText())
-                    && events("type=vm-lifecycle").stream().anyMatch(e -> vm.equals(e.path("vm").asText())
+                    && events("type=vm-lifecycle&vm=" + vm).stream().anyMatch(e -> vm.equals(e.path("vm").asText())
                             && e.path("message").asText().startsWith(vm + " on " + v.path("host").asText() + ": started ("));
         });
         saveCapabilityCache();
     }
 
+    /** Adds every probe result a root has that the shared cache lacks (one file per QEMU binary). */
     private void saveCapabilityCache() {
-        if (Files.isDirectory(CAPABILITY_CACHE)) return;
+        Path shared = CAPABILITY_CACHE.resolve("capabilities");
         for (Path root : roots.values()) {
             Path caps = root.resolve("cache/qemu/capabilities");
-            try (Stream<Path> files = Files.isDirectory(caps) ? Files.list(caps) : Stream.empty()) {
-                if (files.findAny().isEmpty()) continue;
-                Path tmp = Files.createTempDirectory(CAPABILITY_CACHE.getParent(), "vigil-caps");
-                copyTree(root.resolve("cache/qemu"), tmp.resolve("qemu"));
-                Files.move(tmp.resolve("qemu"), CAPABILITY_CACHE, StandardCopyOption.ATOMIC_MOVE);
-                deleteTree(tmp);
-                return;
+            if (!Files.isDirectory(caps)) continue;
+            try (Stream<Path> files = Files.list(caps)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    Path target = shared.resolve(f.getFileName().toString());
+                    if (Files.exists(target)) continue;
+                    Files.createDirectories(shared);
+                    Path tmp = Files.createTempFile(shared, ".probe", ".tmp");
+                    Files.copy(f, tmp, StandardCopyOption.REPLACE_EXISTING);
+                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+                }
             } catch (IOException e) {
                 log.warn("could not save QEMU capability cache: {}", e.toString());
-                return;
             }
         }
     }
