@@ -170,7 +170,8 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         vmCommands = new VmCommands(host, hypervisor, vmLeases, hostLease, stateStore, commandWorkers, this::publishFenceDeadline);
         if (hostLease.generation() != decision.generation() || hostLease.phase() != HostLease.Phase.LIVE) {
             // fenced while libvirt was connecting: the fence could not reach the VMs then
-            vmCommands.destroyHaVmsNow();
+            List<String> destroyed = vmCommands.destroyHaVmsNow();
+            log.error("SELF-FENCE: the host lease lapsed while libvirt was connecting; destroyed HA VMs {}", destroyed);
         }
         inventory = new Inventory(hypervisor, vmLeases, config.cpus(), config.memoryMiB());
         logInventory();
@@ -213,7 +214,10 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
             @Override
             public void fence(long lostGeneration) {
                 VmCommands commands = vmCommands;
-                if (commands == null) return; // libvirt not connected yet: start-up destroys them once it is
+                if (commands == null) { // libvirt not connected yet: start-up destroys them once it is
+                    log.error("SELF-FENCE: the host lease lapsed during start-up; HA VMs are destroyed once libvirt is connected");
+                    return;
+                }
                 List<String> destroyed = commands.destroyHaVmsNow();
                 log.error("SELF-FENCE: destroyed HA VMs {}", destroyed);
             }
