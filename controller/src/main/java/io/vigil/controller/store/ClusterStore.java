@@ -153,19 +153,20 @@ public final class ClusterStore implements AutoCloseable {
 
     /** {@code listener} sees every spec created or changed, by any member. */
     public void onSpecChanged(Consumer<VmSpec> listener) {
-        specs.addEntryListener(new SpecListener(listener), true);
+        specs.addEntryListener(new JsonEntryListener<>(VmSpec.class, listener), true);
     }
 
-    private record SpecListener(Consumer<VmSpec> listener)
+    /** Hands every added or updated JSON value of a map to {@code listener} as a {@code type}. */
+    private record JsonEntryListener<T>(Class<T> type, Consumer<T> listener)
             implements EntryAddedListener<String, HazelcastJsonValue>, EntryUpdatedListener<String, HazelcastJsonValue> {
         @Override
         public void entryAdded(com.hazelcast.core.EntryEvent<String, HazelcastJsonValue> e) {
-            listener.accept(read(e.getValue(), VmSpec.class));
+            listener.accept(read(e.getValue(), type));
         }
 
         @Override
         public void entryUpdated(com.hazelcast.core.EntryEvent<String, HazelcastJsonValue> e) {
-            listener.accept(read(e.getValue(), VmSpec.class));
+            listener.accept(read(e.getValue(), type));
         }
     }
 
@@ -220,20 +221,7 @@ public final class ClusterStore implements AutoCloseable {
     }
 
     public void onPolicyChanged(Consumer<ClusterPolicy> listener) {
-        policy.addEntryListener(new PolicyListener(listener), true);
-    }
-
-    private record PolicyListener(Consumer<ClusterPolicy> listener)
-            implements EntryAddedListener<String, HazelcastJsonValue>, EntryUpdatedListener<String, HazelcastJsonValue> {
-        @Override
-        public void entryAdded(com.hazelcast.core.EntryEvent<String, HazelcastJsonValue> e) {
-            listener.accept(read(e.getValue(), ClusterPolicy.class));
-        }
-
-        @Override
-        public void entryUpdated(com.hazelcast.core.EntryEvent<String, HazelcastJsonValue> e) {
-            listener.accept(read(e.getValue(), ClusterPolicy.class));
-        }
+        policy.addEntryListener(new JsonEntryListener<>(ClusterPolicy.class, listener), true);
     }
 
     // ---- events --------------------------------------------------------------------------------------------------
