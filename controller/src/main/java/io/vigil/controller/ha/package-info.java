@@ -9,8 +9,8 @@
  * <ol>
  *   <li>{@link io.vigil.controller.ha.HostMonitor}: a Hello or heartbeat marks a host connected and records its
  *       inventory and generation. More than two missed heartbeat intervals: suspect (the failover is "detected").
- *       Past the failure timeout: isolated if its storage heartbeat changed within the failure timeout (its VMs
- *       stay), else failed; an isolated host whose storage heartbeat then goes stale is failed too. Timeouts fire on
+ *       Past the failure timeout: isolated if its storage heartbeat is still renewed (changed within two heartbeat
+ *       intervals; its VMs stay), else failed; an isolated host whose storage heartbeat then goes stale is failed too. Timeouts fire on
  *       every input.</li>
  *   <li>Fencing ({@code HostMonitor} and {@link io.vigil.controller.ha.Failover}): a failed host whose storage lease
  *       expired (or whose storage heartbeat shows a newer generation) is fenced. A connected host whose agent
