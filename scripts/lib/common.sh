@@ -26,7 +26,7 @@ vigil_ensure_packages() {
     fi
     vigil_log "installing ${missing[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
   fi
   # libvirt's QEMU driver looks these up even when configured to run QEMU as root.
   if ! getent group libvirt-qemu >/dev/null; then
