@@ -195,12 +195,19 @@ public final class LocalCluster implements AutoCloseable {
      * cache for later roots.
      */
     public void awaitRunning(String vm, Duration timeout) {
-        awaitTrue(vm + " running", timeout, () -> {
+        try {
+            awaitTrue(vm + " running", timeout, () -> {
+                JsonNode v = vm(vm);
+                return v != null && "running".equals(v.path("state").asText())
+                        && events("type=vm-lifecycle&vm=" + vm).stream().anyMatch(e -> vm.equals(e.path("vm").asText())
+                                && e.path("message").asText().startsWith(vm + " on " + v.path("host").asText() + ": started ("));
+            });
+        } catch (AssertionError e) {
             JsonNode v = vm(vm);
-            return v != null && "running".equals(v.path("state").asText())
-                    && events("type=vm-lifecycle&vm=" + vm).stream().anyMatch(e -> vm.equals(e.path("vm").asText())
-                            && e.path("message").asText().startsWith(vm + " on " + v.path("host").asText() + ": started ("));
-        });
+            String host = v == null ? "" : v.path("host").asText("");
+            throw new AssertionError(e.getMessage() + "\nthe VM: " + v + "\nits events: " + events("vm=" + vm)
+                    + (host.isEmpty() ? "" : "\nagent-" + host + " log:\n" + logTail("agent-" + host, 30)), e);
+        }
         saveCapabilityCache();
     }
 
