@@ -189,18 +189,15 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * Waits until the REST API says {@code vm} is running and libvirt has reported its start as complete (the
-     * controller may call a VM running from a heartbeat while its QEMU is still starting; an agent killed then
-     * leaves a half-started domain, which libvirt kills when the next agent reconnects), and remembers the probe
-     * cache for later roots.
+     * Waits until the REST API says {@code vm} is running and libvirt has finished starting it (the controller may
+     * call a VM running from a heartbeat while its QEMU is still starting; an agent killed then leaves a half-started
+     * domain, which libvirt kills when the next agent reconnects), and remembers the probe cache for later roots.
      */
     public void awaitRunning(String vm, Duration timeout) {
         try {
             awaitTrue(vm + " running", timeout, () -> {
                 JsonNode v = vm(vm);
-                return v != null && "running".equals(v.path("state").asText())
-                        && events("type=vm-lifecycle&vm=" + vm).stream().anyMatch(e -> vm.equals(e.path("vm").asText())
-                                && e.path("message").asText().startsWith(vm + " on " + v.path("host").asText() + ": started ("));
+                return v != null && "running".equals(v.path("state").asText()) && startCompleted(v.path("host").asText(), vm);
             });
         } catch (AssertionError e) {
             JsonNode v = vm(vm);
@@ -209,6 +206,20 @@ public final class LocalCluster implements AutoCloseable {
                     + (host.isEmpty() ? "" : "\nagent-" + host + " log:\n" + logTail("agent-" + host, 30)), e);
         }
         saveCapabilityCache();
+    }
+
+    /**
+     * Whether libvirt has finished starting {@code vm} on {@code host}: its status file in the host's root says running
+     * (while QEMU is still starting it says paused, and an agent killed then leaves a domain libvirt will kill).
+     */
+    private boolean startCompleted(String host, String vm) {
+        Path root = roots.get(host);
+        if (root == null) return false;
+        try {
+            return Files.readString(root.resolve("run/qemu/" + vm + ".xml")).contains("<domstatus state='running'");
+        } catch (IOException notYet) {
+            return false;
+        }
     }
 
     /** Adds every probe result a root has that the shared cache lacks (one file per QEMU binary). */

@@ -66,6 +66,7 @@ public final class ControllerLink implements AutoCloseable {
     private volatile boolean everWelcomed;
     private volatile long downSinceNanos = System.nanoTime();
     private volatile long lastHeardNanos;
+    private volatile long unansweredPingSinceNanos;
     private volatile boolean closed;
     private int next;
     private long backoffMillis = MIN_BACKOFF_MILLIS;
@@ -108,11 +109,18 @@ public final class ControllerLink implements AutoCloseable {
         try {
             WebSocket ws = socket;
             if (ws == null) return;
-            if (System.nanoTime() - lastHeardNanos > failureTimeoutMillis * 1_000_000L) {
-                log.warn("controller silent for more than {} ms: dropping the connection", failureTimeoutMillis);
-                ws.close();
+            // Silence counts from the oldest ping nothing has answered since, not from the last message heard: a
+            // tick that ran late (this thread busy building an inventory while libvirt starts many VMs) must not
+            // read its own delay as the controller's silence.
+            long now = System.nanoTime();
+            long probe = unansweredPingSinceNanos;
+            boolean answered = probe == 0 || lastHeardNanos >= probe;
+            if (!answered && now - probe > failureTimeoutMillis * 1_000_000L) {
+                vertx.runOnContext(x -> abandon(ws, "controller silent for more than " + failureTimeoutMillis
+                        + " ms: dropping the connection"));
                 return;
             }
+            if (answered) unansweredPingSinceNanos = now;
             ws.writePing(Buffer.buffer("vigil"));
             if (welcomed) send(agent.heartbeat(sequence.incrementAndGet()));
         } catch (RuntimeException e) {
@@ -153,18 +161,11 @@ public final class ControllerLink implements AutoCloseable {
         log.info("connected to controller {}", url);
         socket = ws;
         lastHeardNanos = System.nanoTime();
+        unansweredPingSinceNanos = 0;
         ws.textMessageHandler(text -> received(ws, url, text));
         ws.pongHandler(b -> lastHeardNanos = System.nanoTime());
         ws.exceptionHandler(e -> log.debug("controller connection {}: {}", url, e.toString()));
-        ws.closeHandler(v -> {
-            if (socket != ws) return;
-            socket = null;
-            if (welcomed) downSinceNanos = System.nanoTime();
-            welcomed = false;
-            log.warn("connection to controller {} closed", url);
-            redial(backoffMillis);
-            backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
-        });
+        ws.closeHandler(v -> vertx.runOnContext(x -> abandon(ws, "connection to controller " + url + " closed")));
         onWorker(() -> {
             try {
                 ws.writeTextMessage(Json.write(agent.hello()));
@@ -212,6 +213,21 @@ public final class ControllerLink implements AutoCloseable {
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // closing
         }
+    }
+
+    /**
+     * Gives up on {@code ws} (once; later calls for it do nothing) and dials again. Runs on the Vert.x context. A
+     * silent controller's connection is given up at once, without waiting for a close handshake it will never answer.
+     */
+    private synchronized void abandon(WebSocket ws, String why) {
+        if (socket != ws) return;
+        socket = null;
+        if (welcomed) downSinceNanos = System.nanoTime();
+        welcomed = false;
+        log.warn("{}", why);
+        if (!ws.isClosed()) ws.close();
+        redial(backoffMillis);
+        backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
     }
 
     private void redial(long delayMillis) {
