@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * One host agent: recovers its host lease, connects to libvirt, keeps the lease and the self-fence running, and
  * serves the controller over its link. Assembles the capability packages; holds no logic of its own beyond the
  * start-up order, which matters: a resumed lease is renewed before anything slow (libvirt) happens, and a lapsed
- * one is given up only after the HA VMs it protected are destroyed.
+ * one is given up only after the VMs it protected are destroyed.
  */
 public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HostAgent.class);
@@ -145,11 +145,11 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
             hypervisor = hypervisorFactory.open(config, eventWorker);
         } else {
             hypervisor = hypervisorFactory.open(config, eventWorker);
-            // Our old VM leases may have lapsed and been taken over: the HA VMs they covered must go before we rejoin.
-            for (String vm : stateStore.haVms()) {
+            // Our old VM leases may have lapsed and been taken over: the VMs they covered must go before we rejoin.
+            for (String vm : stateStore.leasedVms()) {
                 Optional<DomainStatus> d = hypervisor.domain(vm);
                 if (d.isPresent() && d.get().state().isActive()) {
-                    log.warn("destroying HA VM {}: its lease lapsed while no agent renewed it", vm);
+                    log.warn("destroying VM {}: its lease lapsed while no agent renewed it", vm);
                     hypervisor.destroy(vm);
                 }
             }
@@ -170,8 +170,8 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         vmCommands = new VmCommands(host, hypervisor, vmLeases, hostLease, stateStore, commandWorkers, this::publishFenceDeadline);
         if (hostLease.generation() != decision.generation() || hostLease.phase() != HostLease.Phase.LIVE) {
             // fenced while libvirt was connecting: the fence could not reach the VMs then
-            List<String> destroyed = vmCommands.destroyHaVmsNow();
-            log.error("SELF-FENCE: the host lease lapsed while libvirt was connecting; destroyed HA VMs {}", destroyed);
+            List<String> destroyed = vmCommands.destroyLeasedVmsNow();
+            log.error("SELF-FENCE: the host lease lapsed while libvirt was connecting; destroyed VMs {}", destroyed);
         }
         inventory = new Inventory(hypervisor, vmLeases, config.cpus(), config.memoryMiB());
         logInventory();
@@ -215,11 +215,11 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
             public void fence(long lostGeneration) {
                 VmCommands commands = vmCommands;
                 if (commands == null) { // libvirt not connected yet: start-up destroys them once it is
-                    log.error("SELF-FENCE: the host lease lapsed during start-up; HA VMs are destroyed once libvirt is connected");
+                    log.error("SELF-FENCE: the host lease lapsed during start-up; its VMs are destroyed once libvirt is connected");
                     return;
                 }
-                List<String> destroyed = commands.destroyHaVmsNow();
-                log.error("SELF-FENCE: destroyed HA VMs {}", destroyed);
+                List<String> destroyed = commands.destroyLeasedVmsNow();
+                log.error("SELF-FENCE: destroyed VMs {}", destroyed);
             }
 
             @Override
@@ -236,12 +236,12 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
     private void guardWithDeadlineFile() {
         Optional<QemuPidFiles> pids = QemuPidFiles.forUri(config.libvirtUri());
         if (pids.isEmpty()) {
-            log.warn("fence watchdog: libvirt {} runs no QEMU process this agent can find, so HA VMs are unguarded "
+            log.warn("fence watchdog: libvirt {} runs no QEMU process this agent can find, so VMs are unguarded "
                     + "if the agent dies", config.libvirtUri());
             return;
         }
         fenceDeadlines = new FenceDeadlines(config.stateDir(), config.host(), stateStore.bootId(),
-                hostLease::fenceDeadlineAtNanos, stateStore::haVms, pids.get()::pidOf);
+                hostLease::fenceDeadlineAtNanos, stateStore::leasedVms, pids.get()::pidOf);
         hostLease.addListener(new HostLease.Listener() {
             @Override
             public void fence(long lostGeneration) {
@@ -267,12 +267,12 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
     private void startFenceWatchdogProcess() throws InterruptedException {
         if (fenceDeadlines == null) return;
         if (fenceWatchdogProcess == null) {
-            log.warn("fence watchdog disabled (fenceWatchdog: false): HA VMs are unguarded if the agent dies, unless "
+            log.warn("fence watchdog disabled (fenceWatchdog: false): VMs are unguarded if the agent dies, unless "
                     + "your own watchdog acts on {}", config.stateDir().resolve(io.vigil.agent.fence.FenceDeadlineFile.NAME));
             return;
         }
         try {
-            log.info("fence watchdog: pid {} guards the HA VMs if this agent dies", fenceWatchdogProcess.ensureRunning(10_000));
+            log.info("fence watchdog: pid {} guards the VMs if this agent dies", fenceWatchdogProcess.ensureRunning(10_000));
         } catch (IOException e) {
             log.error("fence watchdog: cannot start it ({}); retrying every 5 s", e.getMessage());
         }
@@ -392,7 +392,7 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
 
     /**
      * Stops the agent; VMs keep running and leases are not released (a restart within the deadline resumes them).
-     * The fence deadline file stays: an agent not back within F has its HA VMs killed by the fence watchdog.
+     * The fence deadline file stays: an agent not back within F has its VMs killed by the fence watchdog.
      */
     @Override
     public void close() {
@@ -402,7 +402,7 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         if (vertx != null) vertx.close();
         poller.shutdownNow();
         if (watchdog != null) watchdog.close();
-        // The fence watchdog process keeps running with the last deadline: not back within F, the HA VMs are killed.
+        // The fence watchdog process keeps running with the last deadline: not back within F, the VMs are killed.
         if (fenceWatchdogProcess != null) fenceWatchdogProcess.close();
         commandWorkers.shutdownNow();
         eventWorker.shutdownNow();

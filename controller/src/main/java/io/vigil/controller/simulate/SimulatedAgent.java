@@ -16,7 +16,7 @@ import java.util.function.Predicate;
 /**
  * A host agent as the core sees it, on the virtual clock: it writes its storage heartbeat every heartbeat interval
  * while it can, sends network heartbeats with its inventory while its network works, runs the domains it was told
- * to start, fences itself (destroys its HA domains) when it has not written its storage heartbeat for
+ * to start, fences itself (destroys all its domains, as a lapsed lease protects none) when it has not written its storage heartbeat for
  * {@code 0.75 * leaseTimeout - 0.5 s}, and applies the isolation response when it has not heard the controller for
  * the failure timeout while its storage is fine. Mutable; owned by one {@link Simulator}.
  */
@@ -89,24 +89,25 @@ public final class SimulatedAgent {
         long fenceAfter = leaseTimeout * 3 / 4 - 500;
         if (!storage && storageOk && now.millisSince(lastStorageWriteNanos) > fenceAfter) {
             storageOk = false;
-            Set<String> destroyed = destroyHaDomains(haEnabled);
+            // Like the real agent: a lapsed host lease protects none of its VMs, HA or not.
+            Set<String> destroyed = destroyDomains(vm -> true);
             return "self-fenced: no storage heartbeat written for " + now.millisSince(lastStorageWriteNanos)
-                    + " ms; destroyed HA domains " + destroyed;
+                    + " ms; destroyed domains " + destroyed;
         }
         if (!network && storage && !isolationApplied
                 && now.millisSince(lastControllerNanos) > policy.failureTimeoutSeconds() * 1000L) {
             isolationApplied = true;
             IsolationResponse r = policy.isolationResponse();
             if (r == IsolationResponse.NONE) return "isolated: isolation response none, VMs keep running";
-            Set<String> stopped = destroyHaDomains(haEnabled);
+            Set<String> stopped = destroyDomains(haEnabled);
             return "isolated: isolation response " + r.wireName() + ", stopped HA domains " + stopped;
         }
         return null;
     }
 
-    private Set<String> destroyHaDomains(Predicate<String> haEnabled) {
+    private Set<String> destroyDomains(Predicate<String> which) {
         Set<String> gone = new java.util.TreeSet<>();
-        domains.keySet().removeIf(vm -> haEnabled.test(vm) && gone.add(vm));
+        domains.keySet().removeIf(vm -> which.test(vm) && gone.add(vm));
         return gone;
     }
 

@@ -132,11 +132,8 @@ final class FakeCluster {
         long leaseTimeout = state.policy().leaseTimeoutSeconds() * 1000L;
         long fenceAfter = leaseTimeout * 3 / 4 - 500;
         if (!a.storage && now.millisSince(a.lastStorageWriteNanos) > fenceAfter && a.storageOk) {
-            a.storageOk = false; // self-fence: destroy HA domains
-            a.domains.keySet().removeIf(vm -> {
-                VmSpec spec = state.specs().get(vm);
-                return spec != null && spec.haEnabled();
-            });
+            a.storageOk = false; // self-fence: a lapsed host lease protects none of its domains
+            a.domains.clear();
         }
     }
 

@@ -8,7 +8,7 @@ import java.util.List;
  * @param host          the host, for log lines
  * @param bootId        the kernel's boot id: {@code deadlineNanos} means nothing in another boot
  * @param deadlineNanos {@link System#nanoTime()} past which the listed VMs must be dead (last renewal start + F)
- * @param vms           the HA VMs running here and their QEMU pids
+ * @param vms           the VMs running here under disk leases and their QEMU pids
  * @param agentPid      the agent's pid, for log lines
  */
 public record FenceDeadline(String host, String bootId, long deadlineNanos, List<GuardedVm> vms, long agentPid) {
@@ -16,6 +16,6 @@ public record FenceDeadline(String host, String bootId, long deadlineNanos, List
         vms = vms == null ? List.of() : List.copyOf(vms);
     }
 
-    /** One HA VM and the pid of the QEMU process running it. */
+    /** One VM and the pid of the QEMU process running it. */
     public record GuardedVm(String name, long pid) {}
 }

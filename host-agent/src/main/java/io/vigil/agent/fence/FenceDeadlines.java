@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The agent's side of the fence watchdog: writes {@code fence-deadline.json} after each successful renewal, after an
- * HA VM started (so it is guarded before the next renewal) and after a change of lease timeout. Each write reads the
+ * VM started (so it is guarded before the next renewal) and after a change of lease timeout. Each write reads the
  * deadline and the VMs afresh, under one lock, so the last write always carries the newest deadline.
  */
 public final class FenceDeadlines {
@@ -24,29 +24,29 @@ public final class FenceDeadlines {
     private final String host;
     private final String bootId;
     private final LongSupplier deadlineNanos;
-    private final Supplier<? extends Collection<String>> haVms;
+    private final Supplier<? extends Collection<String>> guardedVms;
     private final Function<String, OptionalLong> qemuPid;
     private boolean failureLogged;
 
     /**
      * @param deadlineNanos the host lease's current fence deadline (System.nanoTime domain)
-     * @param haVms         the HA VMs this host may run
+     * @param guardedVms    the VMs this host runs under disk leases (HA or not)
      * @param qemuPid       the pid of a VM's QEMU process, empty when it does not run
      */
     public FenceDeadlines(Path stateDir, String host, String bootId, LongSupplier deadlineNanos,
-                          Supplier<? extends Collection<String>> haVms, Function<String, OptionalLong> qemuPid) {
+                          Supplier<? extends Collection<String>> guardedVms, Function<String, OptionalLong> qemuPid) {
         this.stateDir = stateDir;
         this.host = host;
         this.bootId = bootId;
         this.deadlineNanos = deadlineNanos;
-        this.haVms = haVms;
+        this.guardedVms = guardedVms;
         this.qemuPid = qemuPid;
     }
 
-    /** Writes the current deadline and running HA VMs; returns what was written (null when the write failed). */
+    /** Writes the current deadline and running VMs; returns what was written (null when the write failed). */
     public synchronized FenceDeadline publish() {
         List<FenceDeadline.GuardedVm> vms = new ArrayList<>();
-        for (String vm : haVms.get()) {
+        for (String vm : guardedVms.get()) {
             OptionalLong pid = qemuPid.apply(vm);
             if (pid.isPresent()) vms.add(new FenceDeadline.GuardedVm(vm, pid.getAsLong()));
         }

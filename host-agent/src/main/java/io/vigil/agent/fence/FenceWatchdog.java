@@ -53,7 +53,7 @@ public final class FenceWatchdog {
             return List.of();
         }
         if (idleReason != null) {
-            log.info("FENCE WATCHDOG: a deadline from host {} (agent pid {}): guarding its HA VMs", d.host(), d.agentPid());
+            log.info("FENCE WATCHDOG: a deadline from host {} (agent pid {}): guarding its VMs", d.host(), d.agentPid());
             idleReason = null;
         }
         if (d.deadlineNanos() != deadline) {

@@ -1,5 +1,5 @@
 /**
- * The fence watchdog: what kills this host's HA VMs when the agent itself cannot, because it is dead (crash,
+ * The fence watchdog: what kills this host's VMs when the agent itself cannot, because it is dead (crash,
  * SIGKILL, a plain stop not followed by a restart) or frozen.
  *
  * <p>Why it exists: QEMU outlives the agent by design, so that a restarted agent re-attaches to running VMs. But a
@@ -10,7 +10,7 @@
  * <p>How: after every successful host-lease renewal the agent writes {@code <stateDir>/fence-deadline.json}
  * ({@link io.vigil.agent.fence.FenceDeadlines}, tmp + rename) holding the boot id, the fence deadline
  * ({@code lastSuccessfulRenewalStart + F} on {@link System#nanoTime()}, which is CLOCK_MONOTONIC and shared by
- * every process of one boot) and the pids of its running HA VMs' QEMU processes. The watchdog
+ * every process of one boot) and the pids of its running VMs' QEMU processes. The watchdog
  * ({@link io.vigil.agent.fence.FenceWatchdogMain}, its own JVM in its own session) reads that file every 100 ms and,
  * once the deadline has passed, SIGKILLs each listed pid whose command line still names the guest. It fires at the
  * same F as the agent's in-process self-fence, so the lease timing argument (package {@code io.vigil.agent.lease})

@@ -11,11 +11,14 @@ import java.util.List;
  * @param counter                the last heartbeat counter written at that generation
  * @param lastRenewalStartNanos  {@link System#nanoTime()} at the start of the last successful renewal
  * @param leaseTimeoutMillis     the lease timeout written with that renewal (what observers use)
- * @param haVms                  the VMs this host must fence (started with haEnabled)
+ * @param haVms                  the VMs started with haEnabled (the isolation response applies to them)
+ * @param leasedVms              every VM started here under a disk lease: the VMs this host must fence when its
+ *                               lease lapses, HA or not (a lapsed lease protects none of them)
  */
 public record LocalState(String host, String bootId, long generation, long counter, long lastRenewalStartNanos,
-                         long leaseTimeoutMillis, List<String> haVms) {
+                         long leaseTimeoutMillis, List<String> haVms, List<String> leasedVms) {
     public LocalState {
         haVms = haVms == null ? List.of() : List.copyOf(haVms);
+        leasedVms = leasedVms == null ? List.of() : List.copyOf(leasedVms);
     }
 }

@@ -18,6 +18,7 @@ public final class LocalStateStore {
     private final String host;
     private final String bootId;
     private final Set<String> haVms = new TreeSet<>();
+    private final Set<String> leasedVms = new TreeSet<>();
     private long generation;
     private long counter;
     private long lastRenewalStartNanos;
@@ -33,7 +34,11 @@ public final class LocalStateStore {
     public static LocalStateStore open(Path stateDir, String host, String bootId) throws IOException {
         Files.createDirectories(stateDir);
         LocalStateStore store = new LocalStateStore(stateDir.resolve("agent-state"), host, bootId);
-        store.previous().ifPresent(s -> store.haVms.addAll(s.haVms()));
+        store.previous().ifPresent(s -> {
+            store.haVms.addAll(s.haVms());
+            store.leasedVms.addAll(s.leasedVms());
+            store.leasedVms.addAll(s.haVms());
+        });
         return store;
     }
 
@@ -67,6 +72,17 @@ public final class LocalStateStore {
         return Set.copyOf(haVms);
     }
 
+    /** Records whether {@code vm} was started here under a disk lease (and must be fenced if the lease lapses). */
+    public synchronized void setLeased(String vm, boolean leased) {
+        boolean changed = leased ? leasedVms.add(vm) : leasedVms.remove(vm);
+        if (changed && generation > 0) save();
+    }
+
+    /** Every VM started here under a disk lease, HA or not: what a lapsed host lease must fence. */
+    public synchronized Set<String> leasedVms() {
+        return Set.copyOf(leasedVms);
+    }
+
     public synchronized boolean isHa(String vm) {
         return haVms.contains(vm);
     }
@@ -74,7 +90,7 @@ public final class LocalStateStore {
     private void save() {
         try {
             RecordFiles.replace(file, new LocalState(host, bootId, generation, counter, lastRenewalStartNanos,
-                    leaseTimeoutMillis, java.util.List.copyOf(haVms)));
+                    leaseTimeoutMillis, java.util.List.copyOf(haVms), java.util.List.copyOf(leasedVms)));
         } catch (IOException e) {
             log.warn("cannot write local state {}: {}", file, e.getMessage());
         }

@@ -37,7 +37,7 @@ public final class VmCommands {
     private final HostLease hostLease;
     private final LocalStateStore state;
     private final Executor workers;
-    private final Runnable haVmStarted;
+    private final Runnable vmStarted;
     private final Map<String, Object> vmLocks = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<CommandResult>> results = new LinkedHashMap<>() {
         @Override
@@ -51,10 +51,10 @@ public final class VmCommands {
         this(host, hypervisor, leases, hostLease, state, workers, () -> {});
     }
 
-    /** {@code haVmStarted}: called once an HA VM's QEMU runs, before the start is reported (the fence watchdog learns it). */
+    /** {@code vmStarted}: called once a VM's QEMU runs, before the start is reported (the fence watchdog learns it). */
     public VmCommands(String host, Hypervisor hypervisor, VmLeases leases, HostLease hostLease, LocalStateStore state,
-                      Executor workers, Runnable haVmStarted) {
-        this.haVmStarted = haVmStarted;
+                      Executor workers, Runnable vmStarted) {
+        this.vmStarted = vmStarted;
         this.host = host;
         this.hypervisor = hypervisor;
         this.leases = leases;
@@ -140,13 +140,14 @@ public final class VmCommands {
         }
         long generation = ((VmLeases.Acquisition.Acquired) acquisition).generation();
         state.setHa(vm, cmd.haEnabled());
+        state.setLeased(vm, true);
         try {
             hypervisor.start(vm);
         } catch (HypervisorException e) {
             leases.release(vm);
             return fail(cmd, e.getMessage());
         }
-        if (cmd.haEnabled()) haVmStarted.run();
+        vmStarted.run();
         // The host lease may have lapsed while QEMU started: never leave a VM running on a lease no longer held.
         if (!hostLease.isLive() || hostLease.generation() != hostGeneration || leases.held(vm).isEmpty()) {
             hypervisor.destroy(vm);
@@ -184,6 +185,7 @@ public final class VmCommands {
         leases.release(cmd.vm());
         hypervisor.undefine(cmd.vm());
         state.setHa(cmd.vm(), false);
+        state.setLeased(cmd.vm(), false);
         return ok(cmd);
     }
 
@@ -210,19 +212,21 @@ public final class VmCommands {
                 }
                 leases.forget(vm);
                 state.setHa(vm, false);
+                state.setLeased(vm, false);
             }
         }
     }
 
     /**
-     * Destroys every running HA VM at once, without taking the per-VM locks (a command stuck in libvirt must not
-     * delay a self-fence). Returns the VMs destroyed.
+     * Destroys every running VM started here under a lease, HA or not, at once and without taking the per-VM locks
+     * (a command stuck in libvirt must not delay a self-fence): once the host lease lapses, none of their disk leases
+     * protects them. Returns the VMs destroyed.
      */
-    public java.util.List<String> destroyHaVmsNow() {
+    public java.util.List<String> destroyLeasedVmsNow() {
         // In parallel: the fence deadline budget is for all of them, not for each.
         java.util.List<String> destroyed = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.List<Thread> killers = new java.util.ArrayList<>();
-        for (String vm : state.haVms()) {
+        for (String vm : state.leasedVms()) {
             Thread t = new Thread(() -> {
                 try {
                     if (isActive(vm)) {

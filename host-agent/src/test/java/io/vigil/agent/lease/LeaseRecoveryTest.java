@@ -19,7 +19,7 @@ class LeaseRecoveryTest {
     static final long MS = 1_000_000L;
     static final long LAST = 500_000 * MS;
 
-    final LocalState previous = new LocalState("h1", "boot-A", 4, 17, LAST, 4000, List.of("vm1"));
+    final LocalState previous = new LocalState("h1", "boot-A", 4, 17, LAST, 4000, List.of("vm1"), List.of("vm1"));
     final Optional<HostHeartbeat> onStorage = Optional.of(new HostHeartbeat("h1", 4, 17, 4000, 0));
 
     @Test
@@ -62,10 +62,13 @@ class LeaseRecoveryTest {
         assertTrue(lease.renew());
         first.setHa("vm2", true);
         first.setHa("vm1", false);
+        first.setLeased("vm2", true);
+        first.setLeased("vm3", true); // not HA, but started under a lease: fenced like the others
         LocalStateStore second = LocalStateStore.open(dir.resolve("state"), "h1", "boot-A");
         LocalState s = second.previous().orElseThrow();
-        assertEquals(new LocalState("h1", "boot-A", 3, 1, LAST, 4000, List.of("vm2")), s);
+        assertEquals(new LocalState("h1", "boot-A", 3, 1, LAST, 4000, List.of("vm2"), List.of("vm2", "vm3")), s);
         assertEquals(java.util.Set.of("vm2"), second.haVms());
+        assertEquals(java.util.Set.of("vm2", "vm3"), second.leasedVms());
         assertTrue(LocalStateStore.open(dir.resolve("state"), "h2", "boot-A").previous().isEmpty(), "another host's state is not ours");
     }
 

@@ -120,14 +120,20 @@ class VmCommandsTest {
     }
 
     @Test
-    void selfFenceDestroysOnlyRunningHaVms() throws Exception {
-        state.setHa("vm1", true);
-        state.setHa("vm2", true);
+    void selfFenceDestroysEveryRunningVmStartedUnderALeaseHaOrNot() throws Exception {
+        when(hypervisor.domain("vm1")).thenReturn(Optional.empty(), Optional.of(SHUTOFF));
+        assertTrue(run(new AgentCommand.StartVm("c1", "vm1", XML, 1, true)).ok());
+        when(hypervisor.domain("vm2")).thenReturn(Optional.empty(), Optional.of(SHUTOFF));
+        assertTrue(run(new AgentCommand.StartVm("c2", "vm2", XML.replace("vm1", "vm2"), 1, false)).ok());
+        state.setLeased("vm3", true); // started here once, not running now
         when(hypervisor.domain("vm1")).thenReturn(Optional.of(RUNNING));
-        when(hypervisor.domain("vm2")).thenReturn(Optional.empty());
-        assertEquals(List.of("vm1"), commands.destroyHaVmsNow());
+        when(hypervisor.domain("vm2")).thenReturn(Optional.of(RUNNING));
+        when(hypervisor.domain("vm3")).thenReturn(Optional.empty());
+        assertEquals(java.util.Set.of("vm1", "vm2"), java.util.Set.copyOf(commands.destroyLeasedVmsNow()),
+                "a lapsed host lease protects no VM, HA or not");
         verify(hypervisor).kill("vm1");
-        verify(hypervisor, never()).kill("vm2");
+        verify(hypervisor).kill("vm2");
+        verify(hypervisor, never()).kill("vm3");
     }
 
     @Test
