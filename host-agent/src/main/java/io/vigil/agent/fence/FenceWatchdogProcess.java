@@ -1,5 +1,7 @@
 package io.vigil.agent.fence;
 
+import io.vigil.agent.libvirt.ProcFiles;
+
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -24,11 +24,14 @@ public final class LibvirtHypervisor implements Hypervisor {
     private static final Logger log = LoggerFactory.getLogger(LibvirtHypervisor.class);
 
     private final Connect connect;
+    /** Where libvirt records its QEMU pids (none for drivers without local QEMU processes). */
+    private final Optional<QemuPidFiles> pidFiles;
     private final Executor eventExecutor;
     private final LifecycleListener libvirtListener;
     private volatile Consumer<LifecycleEvent> listener = e -> {};
 
-    private LibvirtHypervisor(Connect connect, Executor eventExecutor) throws LibvirtException {
+    private LibvirtHypervisor(Connect connect, Optional<QemuPidFiles> pidFiles, Executor eventExecutor) throws LibvirtException {
+        this.pidFiles = pidFiles;
         this.connect = connect;
         this.eventExecutor = eventExecutor;
         this.libvirtListener = this::onEvent;
@@ -51,7 +54,7 @@ public final class LibvirtHypervisor implements Hypervisor {
             c.setConnectionErrorCallback(LibvirtEventLoop.quietErrors());
             log.info("connected to libvirt at {}", uri);
             warmUp(c);
-            return new LibvirtHypervisor(c, eventExecutor);
+            return new LibvirtHypervisor(c, QemuPidFiles.forUri(uri), eventExecutor);
         } catch (LibvirtException e) {
             throw new HypervisorException("cannot connect to libvirt at " + uri + ": " + message(e), e);
         }
@@ -170,8 +173,8 @@ public final class LibvirtHypervisor implements Hypervisor {
     }
 
     /**
-     * SIGKILLs the QEMU process running the domain (found by its {@code -uuid} argument in /proc), then lets libvirt
-     * clean up with destroy. QEMU dies at once instead of after its SIGTERM handling; where no such process exists
+     * SIGKILLs the QEMU process running the domain (found through libvirt's pid file and checked against its command
+     * line, as the fence watchdog does), then lets libvirt clean up with destroy. QEMU dies at once instead of after its SIGTERM handling; where no such process exists
      * (the test driver, another kind of hypervisor) this is a plain destroy.
      */
     @Override
@@ -179,7 +182,7 @@ public final class LibvirtHypervisor implements Hypervisor {
         long start = System.nanoTime();
         Optional<DomainStatus> d = domain(name);
         if (d.isEmpty() || !d.get().state().isActive()) return;
-        List<ProcessHandle> emulators = emulatorsOf(d.get().uuid());
+        List<ProcessHandle> emulators = pidFiles.flatMap(p -> p.runningQemu(name)).stream().toList();
         emulators.forEach(ProcessHandle::destroyForcibly);
         for (ProcessHandle p : emulators) {
             try {
@@ -192,36 +195,6 @@ public final class LibvirtHypervisor implements Hypervisor {
             log.info("killed QEMU of {} (pid {}) in {} ms", name, emulators.stream().map(ProcessHandle::pid).toList(),
                     (System.nanoTime() - start) / 1_000_000);
         destroy(name);
-    }
-
-    private static List<ProcessHandle> emulatorsOf(String uuid) {
-        List<ProcessHandle> found = new ArrayList<>();
-        if (uuid == null || uuid.isBlank()) return found;
-        byte[] needle = ("-uuid\0" + uuid + "\0").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        try (var procs = java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of("/proc"), "[0-9]*")) {
-            for (java.nio.file.Path proc : procs) {
-                try {
-                    byte[] cmdline = java.nio.file.Files.readAllBytes(proc.resolve("cmdline"));
-                    if (contains(cmdline, needle)) {
-                        ProcessHandle.of(Long.parseLong(proc.getFileName().toString())).ifPresent(found::add);
-                    }
-                } catch (IOException | RuntimeException e) {
-                    // gone meanwhile, or not readable
-                }
-            }
-        } catch (IOException e) {
-            log.debug("cannot scan /proc: {}", e.toString());
-        }
-        return found;
-    }
-
-    private static boolean contains(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) if (haystack[i + j] != needle[j]) continue outer;
-            return true;
-        }
-        return false;
     }
 
     @Override

@@ -43,6 +43,16 @@ public final class QemuPidFiles {
         return dir;
     }
 
+    /**
+     * The QEMU process running {@code vm} now: the pid libvirt recorded, if that process still runs this guest (a
+     * pid file can outlive its process, and a pid can be reused).
+     */
+    public Optional<ProcessHandle> runningQemu(String vm) {
+        OptionalLong pid = pidOf(vm);
+        if (pid.isEmpty() || !ProcFiles.runsGuest(pid.getAsLong(), vm)) return Optional.empty();
+        return ProcessHandle.of(pid.getAsLong());
+    }
+
     /** The pid libvirt recorded for {@code vm}'s running QEMU; empty when it does not run (libvirt removes the file). */
     public OptionalLong pidOf(String vm) {
         try {

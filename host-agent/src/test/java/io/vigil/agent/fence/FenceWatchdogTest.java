@@ -1,5 +1,7 @@
 package io.vigil.agent.fence;
 
+import io.vigil.agent.libvirt.ProcFiles;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;

@@ -1,4 +1,4 @@
-package io.vigil.agent.fence;
+package io.vigil.agent.libvirt;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -8,11 +8,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /** Reading other processes' command lines from /proc (Linux). */
-final class ProcFiles {
+public final class ProcFiles {
     private ProcFiles() {}
 
     /** The argv of {@code pid}; empty when the process is gone (or is a kernel thread, or not ours to read). */
-    static List<String> cmdline(long pid) {
+    public static List<String> cmdline(long pid) {
         try {
             byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
             if (raw.length == 0) return List.of();
@@ -29,7 +29,7 @@ final class ProcFiles {
      * with {@code guest=<vm>} (libvirt passes {@code -name guest=<vm>,debug-threads=on}). Guards against a pid
      * reused by another process after the VM stopped.
      */
-    static boolean runsGuest(long pid, String vm) {
+    public static boolean runsGuest(long pid, String vm) {
         String named = "guest=" + vm;
         for (String arg : cmdline(pid)) {
             if (arg.contains(named + ",") || arg.endsWith(named)) return true;
