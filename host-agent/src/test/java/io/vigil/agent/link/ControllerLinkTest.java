@@ -111,7 +111,7 @@ class ControllerLinkTest {
     void anInventoryThatTakesLongerThanTheFailureTimeoutIsNoSilenceOfTheController() throws Exception {
         FakeAgent agent = new FakeAgent();
         connect(agent);
-        agent.slowMillis = 2 * FAILURE_TIMEOUT_MILLIS; // every tick now runs late
+        agent.slowMillis = 3 * FAILURE_TIMEOUT_MILLIS / 2; // every tick now runs late, past the failure timeout
         Thread.sleep(7 * FAILURE_TIMEOUT_MILLIS);
         assertTrue(link.isConnected(), "the link stayed up");
         assertEquals(1, connections.size(), "and was never re-dialled");
