@@ -13,6 +13,7 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = AgentCommand.StopVm.class, name = "stop-vm"),
     @JsonSubTypes.Type(value = AgentCommand.DestroyVm.class, name = "destroy-vm"),
     @JsonSubTypes.Type(value = AgentCommand.UndefineVm.class, name = "undefine-vm"),
+    @JsonSubTypes.Type(value = AgentCommand.SaveVm.class, name = "save-vm"),
 })
 public sealed interface AgentCommand {
     String id();
@@ -22,8 +23,20 @@ public sealed interface AgentCommand {
     /**
      * Define the VM from {@code domainXml} (replacing an older definition) and start it, after acquiring its disk
      * lease at {@code generation}. Refused while another live host holds the lease.
+     *
+     * <p>{@code restoreFrom} (may be null): a memory-state file written by {@link SaveVm}, as a path relative to
+     * the shared storage root. The agent restores the VM from it (the guest carries on where it was saved) and
+     * deletes it; if the file is missing or the restore fails, it cold-starts the VM from {@code domainXml} instead
+     * and says so in the result's {@code detail}.
      */
-    record StartVm(String id, String vm, String domainXml, long generation, boolean haEnabled) implements AgentCommand {}
+    record StartVm(String id, String vm, String domainXml, long generation, boolean haEnabled, String restoreFrom)
+            implements AgentCommand {
+
+        /** A cold start. */
+        public StartVm(String id, String vm, String domainXml, long generation, boolean haEnabled) {
+            this(id, vm, domainXml, generation, haEnabled, null);
+        }
+    }
 
     /** Ask the guest to shut down; destroy it if it has not stopped after {@code timeoutSeconds}. Releases the lease. */
     record StopVm(String id, String vm, int timeoutSeconds) implements AgentCommand {}
@@ -33,4 +46,12 @@ public sealed interface AgentCommand {
 
     /** Destroy the VM if it runs and remove its definition from this host. */
     record UndefineVm(String id, String vm) implements AgentCommand {}
+
+    /**
+     * The first half of a planned move: save the running VM's memory state to {@code saveTo} (a path relative to the
+     * shared storage root, see {@code SharedStorage.savedState}), which stops it here, then release its lease. The
+     * controller then sends the target a {@link StartVm} with {@code restoreFrom}. If the save fails the VM keeps
+     * running here and the result says why.
+     */
+    record SaveVm(String id, String vm, String saveTo) implements AgentCommand {}
 }

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = AgentMessage.Heartbeat.class, name = "heartbeat"),
     @JsonSubTypes.Type(value = AgentMessage.VmLifecycle.class, name = "vm-lifecycle"),
     @JsonSubTypes.Type(value = AgentMessage.CommandResult.class, name = "command-result"),
+    @JsonSubTypes.Type(value = AgentMessage.HostShutdown.class, name = "host-shutdown"),
 })
 public sealed interface AgentMessage {
     String host();
@@ -31,7 +32,23 @@ public sealed interface AgentMessage {
     /** A libvirt lifecycle event, forwarded as it happens ({@code event} is libvirt's name, e.g. "started"). */
     record VmLifecycle(String host, String vm, String event, String detail, VmPowerState state) implements AgentMessage {}
 
-    /** The outcome of the command with {@code commandId}. {@code error} is a person-readable reason when not ok. */
-    record CommandResult(String host, String commandId, String vm, boolean ok, String error, long leaseGeneration)
-            implements AgentMessage {}
+    /**
+     * The outcome of the command with {@code commandId}. {@code error} is a person-readable reason when not ok;
+     * {@code detail} (may be null) says how a successful command was carried out, e.g. that a restore fell back to a
+     * cold start.
+     */
+    record CommandResult(String host, String commandId, String vm, boolean ok, String error, long leaseGeneration,
+            String detail) implements AgentMessage {
+
+        public CommandResult(String host, String commandId, String vm, boolean ok, String error, long leaseGeneration) {
+            this(host, commandId, vm, ok, error, leaseGeneration, null);
+        }
+    }
+
+    /**
+     * The host is shutting down cleanly (not an agent restart). The controller applies its shutdown policy to the
+     * host's VMs (move them away, stop them for restart elsewhere, or stop them where they are) and answers with
+     * {@link ControllerMessage.ShutdownCleared}; the agent holds the shutdown until then (or its own time limit).
+     */
+    record HostShutdown(String host, String reason) implements AgentMessage {}
 }

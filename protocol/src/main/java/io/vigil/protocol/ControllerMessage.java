@@ -12,6 +12,7 @@ import java.util.List;
     @JsonSubTypes.Type(value = ControllerMessage.Command.class, name = "command"),
     @JsonSubTypes.Type(value = ControllerMessage.PolicyUpdate.class, name = "policy"),
     @JsonSubTypes.Type(value = ControllerMessage.LostVms.class, name = "lost-vms"),
+    @JsonSubTypes.Type(value = ControllerMessage.ShutdownCleared.class, name = "shutdown-cleared"),
 })
 public sealed interface ControllerMessage {
 
@@ -33,4 +34,10 @@ public sealed interface ControllerMessage {
      * destroys any of them that still run and forgets their leases.
      */
     record LostVms(List<String> vms) implements ControllerMessage {}
+
+    /**
+     * Answer to {@link AgentMessage.HostShutdown}: the controller has dealt with the host's VMs under its shutdown
+     * policy; the agent may let the host go down. It expects no more heartbeats and marks the host offline.
+     */
+    record ShutdownCleared(String detail) implements ControllerMessage {}
 }

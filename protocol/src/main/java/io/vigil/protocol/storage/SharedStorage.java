@@ -8,6 +8,7 @@ import java.nio.file.Path;
  *   hosts/&lt;host&gt;.heartbeat      one host's heartbeat, rewritten every heartbeat interval
  *   leases/&lt;vm&gt;/gen-&lt;N&gt;          a VM's disk lease at generation N, created exclusively by its new owner
  *   images/                       VM disk images
+ *   saves/&lt;vm&gt;.g&lt;N&gt;.save         a VM's memory state saved on its way to another host, restored there at N
  * </pre>
  */
 public record SharedStorage(Path root) {
@@ -29,5 +30,14 @@ public record SharedStorage(Path root) {
 
     public Path imagesDir() {
         return root.resolve("images");
+    }
+
+    public Path savesDir() {
+        return root.resolve("saves");
+    }
+
+    /** Where a VM's memory state is saved to be restored at lease generation {@code generation}, relative to root. */
+    public static String savedState(String vm, long generation) {
+        return "saves/" + vm + ".g" + generation + ".save";
     }
 }
