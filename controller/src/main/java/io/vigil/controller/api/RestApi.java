@@ -16,7 +16,7 @@ import io.vertx.openapi.validation.ValidatorException;
 import io.vigil.controller.agents.AgentGateway;
 import io.vigil.controller.ha.ClusterEvent;
 import io.vigil.controller.ha.ClusterPolicy;
-import io.vigil.controller.ha.DesiredState;
+import io.vigil.controller.ha.RequestedState;
 import io.vigil.controller.ha.HostStatus;
 import io.vigil.controller.ha.Priority;
 import io.vigil.controller.ha.VmSpec;
@@ -127,9 +127,9 @@ public final class RestApi {
         route(builder, "listVms", ctx -> blocking(ctx, this::listVms, 200));
         route(builder, "getVm", ctx -> blocking(ctx, () -> vmView(name(ctx)), 200));
         route(builder, "createVm", this::createVm);
-        route(builder, "startVm", ctx -> blocking(ctx, () -> setDesired(name(ctx), DesiredState.RUNNING), 202));
-        route(builder, "stopVm", ctx -> blocking(ctx, () -> setDesired(name(ctx), DesiredState.STOPPED), 202));
-        route(builder, "deleteVm", ctx -> blocking(ctx, () -> setDesired(name(ctx), DesiredState.DELETED), 202));
+        route(builder, "startVm", ctx -> blocking(ctx, () -> setDesired(name(ctx), RequestedState.STARTED), 202));
+        route(builder, "stopVm", ctx -> blocking(ctx, () -> setDesired(name(ctx), RequestedState.STOPPED), 202));
+        route(builder, "deleteVm", ctx -> blocking(ctx, () -> setDesired(name(ctx), RequestedState.DELETED), 202));
         route(builder, "getPolicy", ctx -> blocking(ctx, () -> store.policy().orElse(ClusterPolicy.DEFAULT), 200));
         route(builder, "putPolicy", this::putPolicy);
         route(builder, "listEvents", this::listEvents);
@@ -183,10 +183,10 @@ public final class RestApi {
                 throw ApiException.badRequest("Invalid Domain XML", "libvirt rejected domainXml: " + e.getMessage());
             }
             VmSpec spec = new VmSpec(def.name(), xml, def.memoryMiB(), def.vcpus(), haEnabled, priority,
-                    start ? DesiredState.RUNNING : DesiredState.STOPPED, System.currentTimeMillis());
+                    start ? RequestedState.STARTED : RequestedState.STOPPED, System.currentTimeMillis());
             if (!store.createSpec(spec)) {
                 VmSpec existing = store.spec(def.name()).orElse(null);
-                String hint = existing != null && existing.desired() == DesiredState.DELETED
+                String hint = existing != null && existing.requestedState() == RequestedState.DELETED
                         ? "it is being deleted; retry once GET /api/v1/vms/" + def.name() + " returns 404"
                         : "change <name> in the domain XML, or DELETE /api/v1/vms/" + def.name() + " first";
                 throw ApiException.conflict("a VM named '" + def.name() + "' already exists; " + hint);
@@ -198,12 +198,12 @@ public final class RestApi {
                 .onComplete(ar -> respond(ctx, ar.succeeded() ? ar.result() : null, ar.cause(), 201));
     }
 
-    private Views.VmView setDesired(String name, DesiredState desired) {
+    private Views.VmView setDesired(String name, RequestedState desired) {
         VmSpec before = store.spec(name).orElseThrow(() -> unknownVm(name));
-        if (before.desired() == DesiredState.DELETED && desired != DesiredState.DELETED) {
+        if (before.requestedState() == RequestedState.DELETED && desired != RequestedState.DELETED) {
             throw ApiException.conflict("VM '" + name + "' is being deleted and cannot be started or stopped");
         }
-        VmSpec after = store.updateSpec(name, s -> s.desired() == DesiredState.DELETED ? s : s.withDesired(desired))
+        VmSpec after = store.updateSpec(name, s -> s.requestedState() == RequestedState.DELETED ? s : s.withRequested(desired))
                 .orElseThrow(() -> unknownVm(name));
         return Views.vm(after, store.vmStatus(name).orElse(null));
     }
@@ -212,7 +212,7 @@ public final class RestApi {
         JsonObject body = jsonBody(ctx);
         ClusterPolicy policy;
         try {
-            policy = new ClusterPolicy(body.getInteger("heartbeatIntervalSeconds"), body.getInteger("failureTimeoutSeconds"),
+            policy = ClusterPolicy.timing(body.getInteger("heartbeatIntervalSeconds"), body.getInteger("failureTimeoutSeconds"),
                     body.getInteger("leaseTimeoutSeconds"), IsolationResponse.fromWire(body.getString("isolationResponse")));
         } catch (IllegalArgumentException e) {
             problem(ctx, ApiException.badRequest("Invalid Policy", e.getMessage()));

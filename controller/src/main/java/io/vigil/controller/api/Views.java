@@ -1,7 +1,7 @@
 package io.vigil.controller.api;
 
 import io.vigil.controller.ha.ClusterEvent;
-import io.vigil.controller.ha.DesiredState;
+import io.vigil.controller.ha.RequestedState;
 import io.vigil.controller.ha.HostState;
 import io.vigil.controller.ha.HostStatus;
 import io.vigil.controller.ha.Priority;
@@ -16,7 +16,7 @@ import java.util.Map;
 final class Views {
     private Views() {}
 
-    record VmView(String name, String host, VmState state, DesiredState desiredState, Priority priority,
+    record VmView(String name, String host, VmState state, RequestedState requestedState, Priority priority,
             boolean haEnabled, long generation, long memoryMiB, int vcpus, String lastError) {}
 
     record HostView(String name, HostState state, long generation, int cpus, long memoryTotalMiB, long memoryUsedMiB,
@@ -33,15 +33,15 @@ final class Views {
      */
     static VmView vm(VmSpec spec, VmStatus status) {
         if (status == null) {
-            VmState state = switch (spec.desired()) {
-                case RUNNING -> VmState.STARTING;
-                case STOPPED -> VmState.STOPPED;
+            VmState state = switch (spec.requestedState()) {
+                case STARTED -> VmState.STARTING;
+                case STOPPED, DISABLED, IGNORED -> VmState.STOPPED;
                 case DELETED -> VmState.DELETING;
             };
-            return new VmView(spec.name(), null, state, spec.desired(), spec.priority(), spec.haEnabled(), 0,
+            return new VmView(spec.name(), null, state, spec.requestedState(), spec.priority(), spec.haEnabled(), 0,
                     spec.memoryMiB(), spec.vcpus(), null);
         }
-        return new VmView(spec.name(), status.host(), status.state(), spec.desired(), spec.priority(), spec.haEnabled(),
+        return new VmView(spec.name(), status.host(), status.state(), spec.requestedState(), spec.priority(), spec.haEnabled(),
                 status.generation(), spec.memoryMiB(), spec.vcpus(), status.lastError());
     }
 

@@ -73,7 +73,7 @@ public record ControllerConfig(
         if (leaseTimeoutSeconds == null) leaseTimeoutSeconds = d.leaseTimeoutSeconds();
         if (isolationResponse == null) isolationResponse = d.isolationResponse();
         // ClusterPolicy's own checks name the field (heartbeatIntervalSeconds, ...), which are the config's names too.
-        new ClusterPolicy(heartbeatIntervalSeconds, failureTimeoutSeconds, leaseTimeoutSeconds, isolationResponse);
+        ClusterPolicy.timing(heartbeatIntervalSeconds, failureTimeoutSeconds, leaseTimeoutSeconds, isolationResponse);
     }
 
     /** Loads {@code file} (may be null) with overrides from {@code env}; a {@link ConfigException} names the bad field. */
@@ -83,7 +83,7 @@ public record ControllerConfig(
 
     /** The policy a brand-new cluster starts with. */
     public ClusterPolicy initialPolicy() {
-        return new ClusterPolicy(heartbeatIntervalSeconds, failureTimeoutSeconds, leaseTimeoutSeconds, isolationResponse);
+        return ClusterPolicy.timing(heartbeatIntervalSeconds, failureTimeoutSeconds, leaseTimeoutSeconds, isolationResponse);
     }
 
     public Path sharedStoragePath() {

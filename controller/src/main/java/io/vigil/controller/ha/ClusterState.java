@@ -21,13 +21,14 @@ public final class ClusterState {
     private final Map<String, HostRecord> hosts;
     private final Map<String, StorageReading> storage;
     private final Map<String, FailoverRecord> failovers;
+    private final Map<String, Rule> rules;
     private final CommandLedger ledger;
     /** Set by {@link #restore}: the first input after it starts the clocks the store could not keep. */
     private final boolean resumePending;
 
     ClusterState(ClusterPolicy policy, Map<String, VmSpec> specs, Map<String, VmRecord> vms,
             Map<String, HostRecord> hosts, Map<String, StorageReading> storage, Map<String, FailoverRecord> failovers,
-            CommandLedger ledger, boolean resumePending) {
+            Map<String, Rule> rules, CommandLedger ledger, boolean resumePending) {
         if (policy == null) throw new IllegalArgumentException("policy is required");
         this.policy = policy;
         this.specs = Collections.unmodifiableMap(new TreeMap<>(specs));
@@ -35,13 +36,14 @@ public final class ClusterState {
         this.hosts = Collections.unmodifiableMap(new TreeMap<>(hosts));
         this.storage = Collections.unmodifiableMap(new TreeMap<>(storage));
         this.failovers = Collections.unmodifiableMap(new LinkedHashMap<>(failovers));
+        this.rules = Collections.unmodifiableMap(new TreeMap<>(rules));
         this.ledger = ledger;
         this.resumePending = resumePending;
     }
 
     public static ClusterState initial(ClusterPolicy policy) {
-        return new ClusterState(policy, Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), CommandLedger.empty(),
-                false);
+        return new ClusterState(policy, Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
+                CommandLedger.empty(), false);
     }
 
     /**
@@ -53,6 +55,12 @@ public final class ClusterState {
      */
     public static ClusterState restore(ClusterPolicy policy, Collection<VmSpec> specs, Collection<VmStatus> vms,
             Collection<HostStatus> hosts) {
+        return restore(policy, specs, vms, hosts, List.of());
+    }
+
+    /** As {@link #restore(ClusterPolicy, Collection, Collection, Collection)}, with the placement rules. */
+    public static ClusterState restore(ClusterPolicy policy, Collection<VmSpec> specs, Collection<VmStatus> vms,
+            Collection<HostStatus> hosts, Collection<Rule> rules) {
         Map<String, VmSpec> specMap = new TreeMap<>();
         for (VmSpec s : specs) specMap.put(s.name(), s);
         Map<String, VmRecord> vmMap = new TreeMap<>();
@@ -68,9 +76,12 @@ public final class ClusterState {
                     Math.max(0, h.memoryTotalMiB() - h.memoryUsedMiB()), List.of());
             HostState state = h.state() == HostState.REJOINING ? HostState.CONNECTED : h.state();
             hostMap.put(h.name(), HostRecord.unheard(h.name(), state, h.generation(), inventory, h.storageOk(),
-                    h.stateSinceMillis(), unknown));
+                    h.stateSinceMillis(), unknown).withMaintenance(h.maintenance()));
         }
-        return new ClusterState(policy, specMap, vmMap, hostMap, Map.of(), Map.of(), CommandLedger.empty(), true);
+        Map<String, Rule> ruleMap = new TreeMap<>();
+        for (Rule r : rules) ruleMap.put(r.name(), r);
+        return new ClusterState(policy, specMap, vmMap, hostMap, Map.of(), Map.of(), ruleMap, CommandLedger.empty(),
+                true);
     }
 
     public ClusterPolicy policy() {
@@ -89,13 +100,32 @@ public final class ClusterState {
 
     public Map<String, HostStatus> hostStatuses() {
         Map<String, HostStatus> out = new TreeMap<>();
+        Map<String, Placement.HostCapacity> capacities = new TreeMap<>();
+        List<FailoverReserve.HostLoad> loads = new java.util.ArrayList<>();
         for (HostRecord h : hosts.values()) {
-            Placement.HostCapacity capacity = Placement.capacity(h, vms, specs);
+            Placement.HostCapacity c = Placement.capacity(h, vms, specs);
+            capacities.put(h.name(), c);
+            loads.add(new FailoverReserve.HostLoad(h.name(), c.totalMiB(), c.usedMiB(), c.haMiB(), h.inventory().cpus(),
+                    c.vcpus(), h.acceptsVms()));
+        }
+        Map<String, Long> reserve = FailoverReserve.reserves(policy, loads);
+        for (HostRecord h : hosts.values()) {
+            Placement.HostCapacity capacity = capacities.get(h.name());
             out.put(h.name(), new HostStatus(h.name(), h.state(), h.generation(), h.inventory().cpus(),
                     h.inventory().memoryTotalMiB(), capacity.usedMiB(), h.connected(), h.storageOk(),
-                    capacity.vms(), h.lastHeartbeatMillis(), h.stateSinceMillis()));
+                    capacity.vms(), h.lastHeartbeatMillis(), h.stateSinceMillis(), h.maintenance(),
+                    reserve.getOrDefault(h.name(), 0L)));
         }
         return Collections.unmodifiableMap(out);
+    }
+
+    public Map<String, Rule> rules() {
+        return rules;
+    }
+
+    /** The cluster as the checks of {@link ClusterView} see it. */
+    public ClusterView view() {
+        return new ClusterView(policy, hostStatuses().values(), specs.values(), vmStatuses().values(), rules.values());
     }
 
     /** The last inventory each host reported (observed truth), for the REST layer's CPU and memory figures. */
@@ -124,6 +154,10 @@ public final class ClusterState {
 
     Map<String, FailoverRecord> failovers() {
         return failovers;
+    }
+
+    Map<String, Rule> ruleMap() {
+        return rules;
     }
 
     CommandLedger ledger() {

@@ -19,6 +19,8 @@ record CommandLedger(String prefix, long nextSeq, Map<String, PendingCommand> pe
     /** The guest gets 30 s to shut down, then the agent destroys it; its result may take a little longer. */
     static final long STOP_TIMEOUT_MILLIS = 45_000;
     static final long DESTROY_TIMEOUT_MILLIS = 30_000;
+    /** Saving a VM's memory writes it all to shared storage. */
+    static final long SAVE_TIMEOUT_MILLIS = 120_000;
 
     CommandLedger {
         pending = Collections.unmodifiableMap(new LinkedHashMap<>(pending));

@@ -11,11 +11,13 @@ import java.util.Optional;
  */
 final class CommandResults {
     private final Starter starter;
-    private final DesiredStates desired;
+    private final RequestedStates desired;
+    private final Moves moves;
 
-    CommandResults(Starter starter, DesiredStates desired) {
+    CommandResults(Starter starter, RequestedStates desired, Moves moves) {
         this.starter = starter;
         this.desired = desired;
+        this.moves = moves;
     }
 
     void onCompleted(Round r, HaInput.CommandCompleted c) {
@@ -30,13 +32,27 @@ final class CommandResults {
             if (p.kind() == PendingCommand.Kind.START && c.ok() && !stillWanted(v, p.host())) destroyLateStart(r, p);
             return;
         }
-        route(r, p, c.ok(), c.error(), c.leaseGeneration());
+        route(r, p, c.ok(), c.error(), c.leaseGeneration(), c.detail());
     }
 
-    private void route(Round r, PendingCommand p, boolean ok, String error, long leaseGeneration) {
+    private void route(Round r, PendingCommand p, boolean ok, String error, long leaseGeneration, String detail) {
         switch (p.kind()) {
-            case START -> starter.onResult(r, p, ok, error, leaseGeneration);
-            case STOP -> desired.onStopResult(r, p, ok, error);
+            case START -> starter.onResult(r, p, ok, error, leaseGeneration, detail);
+            case SAVE -> moves.onSaveResult(r, p, ok, error);
+            case STOP -> {
+                VmRecord v = r.vm(p.vm());
+                if (v.state() != VmState.MIGRATING) {
+                    desired.onStopResult(r, p, ok, error);
+                } else if (ok) {
+                    moves.leftSource(r, v, p.host(), v.moveTarget() != null ? "relocation to " + v.moveTarget()
+                            : "the shutdown of " + p.host());
+                } else {
+                    String why = error == null ? "no reason given" : error;
+                    r.put(v.to(VmState.RUNNING, p.host(), r.now).withCommand(null).withMove(null, null));
+                    r.event("vm-move-failed", p.host(), v.name(), why, "stopping " + v.name() + " on " + p.host()
+                            + " for its move failed (" + why + "); it keeps running there", Map.of());
+                }
+            }
             case UNDEFINE -> desired.onUndefineResult(r, p, ok, error);
             case DESTROY -> {
                 if (!ok) r.event("vm-lifecycle", p.host(), p.vm(), error,
@@ -55,7 +71,7 @@ final class CommandResults {
             if (p.placeholder()) {
                 resend(r, p, v);
             } else {
-                route(r, p, false, "no result from " + p.host() + " within " + p.timeoutMillis() / 1000 + " s", 0);
+                route(r, p, false, "no result from " + p.host() + " within " + p.timeoutMillis() / 1000 + " s", 0, null);
             }
         }
     }
@@ -78,6 +94,9 @@ final class CommandResults {
                         cid -> new AgentCommand.StopVm(cid, v.name(), CommandLedger.STOP_GUEST_TIMEOUT_SECONDS));
                 r.put(v.withCommand(id));
             }
+            case SAVE, DESTROY -> {
+                return; // a restored MIGRATING VM is settled by the next heartbeat
+            }
             default -> {
                 id = r.send(p.host(), v.name(), PendingCommand.Kind.UNDEFINE, v.generation(),
                         CommandLedger.DESTROY_TIMEOUT_MILLIS, cid -> new AgentCommand.UndefineVm(cid, v.name()));
@@ -91,7 +110,7 @@ final class CommandResults {
 
     private static boolean stillWanted(VmRecord v, String host) {
         return v != null && host.equals(v.host()) && (v.state() == VmState.RUNNING || v.state() == VmState.STARTING
-                || v.state() == VmState.STOPPING || v.state() == VmState.DELETING);
+                || v.state() == VmState.STOPPING || v.state() == VmState.DELETING || v.state() == VmState.MIGRATING);
     }
 
     private static void destroyLateStart(Round r, PendingCommand p) {

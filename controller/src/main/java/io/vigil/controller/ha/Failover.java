@@ -86,16 +86,21 @@ final class Failover {
                 // A VM that was being started here as part of an earlier failover now belongs to this one.
                 if (v.failoverId() != null && !v.failoverId().equals(id)) finished(r, v, false);
                 v = r.vm(v.name());
-                r.put(v.to(VmState.RECOVERY, null, r.now).withCommand(null).withFailover(id).newAttempt());
+                VmRecord moved = v.to(VmState.RECOVERY, null, r.now).withCommand(null).withFailover(id)
+                        .newAttempt().withMove(null, null).withHome(host).waiting(0, null);
+                long grace = r.policy.rejoinGraceSeconds() * 1_000_000_000L;
+                if (grace > 0 && h.failedAtNanos() > 0 && r.now.monotonicNanos() < h.failedAtNanos() + grace)
+                    moved = moved.withHold(h.failedAtNanos() + grace);
+                r.put(moved);
                 r.put(r.host(host).withLost(v.name(), true));
                 recovering.add(v.name());
                 r.requestPlacement(v.name(), null, "its host " + host + " was fenced (failover " + id + ")");
             } else if (v.state() == VmState.DELETING) {
-                DesiredStates.forget(r, v.name(), "its host " + host + " was fenced while the VM was being deleted");
+                RequestedStates.forget(r, v.name(), "its host " + host + " was fenced while the VM was being deleted");
             } else if (ACTIVE.contains(v.state()) || v.state() == VmState.STOPPING) {
                 String why = v.state() == VmState.STOPPING ? "it was stopping when its host " + host + " was fenced"
-                        : spec != null && !spec.haEnabled()
-                                ? "its host " + host + " was fenced and HA is off for this VM, so it is not restarted"
+                        : spec != null && (!spec.haEnabled() || spec.priority() == Priority.DISABLED)
+                                ? "its host " + host + " was fenced and HA is off for this VM (haEnabled false or priority disabled), so it is not restarted"
                                 : "its host " + host + " was fenced and it is not meant to run";
                 r.put(v.to(VmState.STOPPED, host, r.now).withCommand(null));
                 r.event("vm-stopped", host, v.name(), why, v.name() + " is stopped: " + why, details);
@@ -154,7 +159,7 @@ final class Failover {
     /** Whether the core restarts this VM when its host dies: HA on and meant to run. */
     static boolean restartable(Round r, String vm) {
         VmSpec spec = r.spec(vm);
-        return spec != null && spec.haEnabled() && spec.desired() == DesiredState.RUNNING;
+        return spec != null && spec.restartable();
     }
 
     private static CommandLedger withoutHost(CommandLedger ledger, String host) {

@@ -19,4 +19,7 @@ public sealed interface HaCommand {
 
     /** The VM is gone (destroyed and undefined after a delete): remove its spec and status from the store. */
     record ForgetVm(String vm) implements HaCommand {}
+
+    /** Tell a host that is shutting down that its VMs are dealt with: it may go down. */
+    record ClearShutdown(String host, String detail) implements HaCommand {}
 }

@@ -11,10 +11,11 @@ import java.util.Objects;
 public final class HaCore {
     private final Failover failover = new Failover();
     private final Starter starter = new Starter(failover);
-    private final DesiredStates desired = new DesiredStates(failover);
+    private final RequestedStates desired = new RequestedStates(failover);
     private final Reconciler reconciler = new Reconciler(starter, desired);
+    private final Moves moves = new Moves(starter);
     private final HostMonitor hosts = new HostMonitor(failover, new Rejoin(), reconciler);
-    private final CommandResults results = new CommandResults(starter, desired);
+    private final CommandResults results = new CommandResults(starter, desired, moves);
     private final Resumption resumption = new Resumption();
 
     public Step step(ClusterState state, HaInput input, Now now) {
@@ -41,9 +42,23 @@ public final class HaCore {
             desired.onSpec(r, s.spec());
         } else if (input instanceof HaInput.PolicyChanged p) {
             changePolicy(r, p.policy());
+        } else if (input instanceof HaInput.RulesChanged c) {
+            r.replaceRules(c.rules());
+            r.capacityChanged = true;
+            r.event("rules-changed", null, null, "the operator changed the placement rules",
+                    "placement rules: " + c.rules().stream().map(Rule::name).toList()
+                            + "; they apply to placements from now on (running VMs are not moved)",
+                    Round.details("rules", c.rules().size()));
+        } else if (input instanceof HaInput.MaintenanceRequested m) {
+            if (r.host(m.host()) != null) moves.onMaintenance(r, m.host(), m.enabled());
+        } else if (input instanceof HaInput.MoveRequested m) {
+            moves.onMoveRequested(r, m.vm(), m.target(), m.kind());
+        } else if (input instanceof HaInput.HostShuttingDown s) {
+            moves.onShutdown(r, s.host(), s.reason());
         }
         hosts.evaluate(r);
         results.expire(r);
+        moves.sweep(r);
         starter.placePending(r);
         return new Step(r.finish(), r.commands());
     }

@@ -2,6 +2,7 @@ package io.vigil.controller.ha;
 
 import io.vigil.protocol.HostInventory;
 import io.vigil.protocol.VmPowerState;
+import java.util.List;
 import java.util.Map;
 
 /** Everything the core reacts to. The shell produces these from agent messages, storage reads, the store and a timer. */
@@ -18,8 +19,14 @@ public sealed interface HaInput {
 
     record VmLifecycleObserved(String host, String vm, String event, VmPowerState state) implements HaInput {}
 
-    record CommandCompleted(String host, String commandId, String vm, boolean ok, String error, long leaseGeneration)
-            implements HaInput {}
+    /** {@code detail} (may be null): how a successful command was carried out (e.g. a restore fell back to a cold start). */
+    record CommandCompleted(String host, String commandId, String vm, boolean ok, String error, long leaseGeneration,
+            String detail) implements HaInput {
+
+        public CommandCompleted(String host, String commandId, String vm, boolean ok, String error, long leaseGeneration) {
+            this(host, commandId, vm, ok, error, leaseGeneration, null);
+        }
+    }
 
     /**
      * The shell's latest reading of every host heartbeat on shared storage (indirect monitoring), measured with the
@@ -37,4 +44,16 @@ public sealed interface HaInput {
     record VmSpecChanged(VmSpec spec) implements HaInput {}
 
     record PolicyChanged(ClusterPolicy policy) implements HaInput {}
+
+    /** The placement rules changed: {@code rules} is the whole new set. */
+    record RulesChanged(List<Rule> rules) implements HaInput {}
+
+    /** The operator put a host into maintenance ({@code enabled}) or took it out. */
+    record MaintenanceRequested(String host, boolean enabled) implements HaInput {}
+
+    /** The operator asked to move a running VM to {@code target}: migrate (saved and restored) or relocate (restarted). */
+    record MoveRequested(String vm, String target, MoveKind kind) implements HaInput {}
+
+    /** The host's agent says the host is shutting down cleanly: the shutdown policy applies to its VMs. */
+    record HostShuttingDown(String host, String reason) implements HaInput {}
 }

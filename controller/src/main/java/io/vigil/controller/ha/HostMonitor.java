@@ -39,10 +39,22 @@ final class HostMonitor {
             long silentMillis = r.now.millisSince(prev.lastHeartbeatNanos());
             boolean newGeneration = generation > prev.generation();
             r.put(prev.heard(generation, inventory, storageOk, r.now));
+            if (hello && prev.shutdown() != HostRecord.Shutdown.NONE)
+                r.put(r.host(name).withShutdown(HostRecord.Shutdown.NONE)); // a new agent run: not shutting down
             switch (prev.state()) {
+                case OFFLINE -> {
+                    r.put(r.host(name).to(HostState.CONNECTED, r.now).withShutdown(HostRecord.Shutdown.NONE));
+                    r.capacityChanged = true;
+                    r.hostsChanged = true;
+                    r.event("host-connected", name, null, "it is back after a clean shutdown",
+                            name + " is back after a clean shutdown, with generation " + generation,
+                            Map.of("generation", generation));
+                    thaw(r, name);
+                }
                 case CONNECTED -> {
                     if (hello || !prev.connected()) {
                         r.capacityChanged = true;
+                        r.hostsChanged = true;
                         r.event("host-connected", name, null, "its agent connected",
                                 name + " connected with generation " + generation
                                         + (newGeneration ? " (new; was " + prev.generation() + ")" : ""),
@@ -80,6 +92,10 @@ final class HostMonitor {
         HostRecord h = r.host(name);
         if (h == null || !h.connected()) return;
         r.put(h.disconnected());
+        if (h.shutdown() == HostRecord.Shutdown.CLEARED && h.state() == HostState.CONNECTED) {
+            offline(r, name, "its agent disconnected after its clean shutdown was cleared");
+            return;
+        }
         r.event("host-disconnected", name, null, "its agent's connection closed",
                 name + "'s agent disconnected; heartbeat timeouts decide whether it failed", Map.of());
     }
@@ -89,10 +105,29 @@ final class HostMonitor {
             r.storage.put(e.getKey(), new StorageReading(e.getValue(), r.now.monotonicNanos()));
     }
 
+    private static void offline(Round r, String name, String cause) {
+        r.put(r.host(name).to(HostState.OFFLINE, r.now));
+        r.capacityChanged = true;
+        r.event("host-offline", name, null, cause, name + " is offline after a clean shutdown; nothing fails over",
+                Map.of());
+    }
+
+    /** The host is back: VMs frozen on it by its shutdown start there again. */
+    private static void thaw(Round r, String name) {
+        for (VmRecord v : List.copyOf(r.vms.values())) {
+            if (v.state() != VmState.FROZEN || !name.equals(v.host())) continue;
+            VmSpec spec = r.spec(v.name());
+            if (spec == null || spec.requestedState() != RequestedState.STARTED) continue;
+            r.put(v.to(VmState.STARTING, null, r.now).withHome(name).newAttempt());
+            r.requestPlacement(v.name(), name, "its host " + name + " returned (it was frozen there by the shutdown)");
+        }
+    }
+
     private void recovered(Round r, String name, HostRecord prev, long silentMillis, String note) {
         failover.cancel(r, name);
         r.put(r.host(name).to(HostState.CONNECTED, r.now));
         r.capacityChanged = true;
+        r.hostsChanged = true;
         for (VmRecord v : List.copyOf(r.vms.values()))
             if (name.equals(v.host()) && v.state() == VmState.RECOVERY)
                 r.put(v.to(VmState.RUNNING, name, r.now).withCommand(null));
@@ -120,6 +155,10 @@ final class HostMonitor {
         long failureTimeout = r.failureTimeoutMillis();
         switch (h.state()) {
             case CONNECTED, REJOINING -> {
+                if (h.shutdown() == HostRecord.Shutdown.CLEARED && (silent > 2 * r.heartbeatMillis() || !h.connected())) {
+                    offline(r, name, "its heartbeats stopped after its clean shutdown was cleared");
+                    return true;
+                }
                 if (silent > 2 * r.heartbeatMillis()) {
                     String id = failover.open(r, name);
                     r.put(r.host(name).to(HostState.SUSPECT, r.now));
@@ -130,7 +169,8 @@ final class HostMonitor {
                             failover.step(r, id, "detected", false));
                     return true;
                 }
-                if (h.state() == HostState.CONNECTED && leaseExpired(storage, h) && storageReadable(r, name)) {
+                if (h.state() == HostState.CONNECTED && h.shutdown() != HostRecord.Shutdown.CLEARED && leaseExpired(storage, h)
+                        && storageReadable(r, name)) {
                     storageLost(r, name, "its storage heartbeat has been unchanged for "
                             + storage.unchangedMillis(r.now) + " ms: its lease expired");
                     return true;

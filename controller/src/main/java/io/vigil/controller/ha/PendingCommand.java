@@ -9,7 +9,7 @@ import io.vigil.protocol.AgentCommand;
 record PendingCommand(String id, String host, String vm, Kind kind, long generation, long sentAtNanos,
         long timeoutMillis, AgentCommand command) {
 
-    enum Kind { START, STOP, DESTROY, UNDEFINE }
+    enum Kind { START, STOP, DESTROY, UNDEFINE, SAVE }
 
     boolean expired(Now now) {
         return now.millisSince(sentAtNanos) > timeoutMillis;

@@ -4,9 +4,12 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
-/** Restart priority of a VM: on failover, higher priorities are placed first. Declared highest first. */
+/**
+ * Restart priority of a VM: on failover, higher priorities are placed first. Declared highest first.
+ * {@code DISABLED}: the VM is not restarted when its host fails (it is still started and stopped on request).
+ */
 public enum Priority {
-    HIGHEST, HIGH, MEDIUM, LOW, LOWEST;
+    HIGHEST, HIGH, MEDIUM, LOW, LOWEST, DISABLED;
 
     @JsonValue
     public String wireName() {
@@ -16,6 +19,7 @@ public enum Priority {
     @JsonCreator
     public static Priority fromWire(String value) {
         for (Priority p : values()) if (p.wireName().equals(value)) return p;
-        throw new IllegalArgumentException("priority must be one of highest, high, medium, low, lowest, not '" + value + "'");
+        throw new IllegalArgumentException("priority must be one of highest, high, medium, low, lowest, disabled, not '"
+                + value + "'");
     }
 }

@@ -15,12 +15,13 @@ import java.util.Map;
  * it on another host, is destroyed there: a VM never runs twice.
  */
 final class Reconciler {
-    static final int MAX_LOCAL_RESTARTS = 3;
+    /** A VM running this long has its restart and relocation counts reset. */
+    static final long STABLE_MILLIS = 300_000;
 
     private final Starter starter;
-    private final DesiredStates desired;
+    private final RequestedStates desired;
 
-    Reconciler(Starter starter, DesiredStates desired) {
+    Reconciler(Starter starter, RequestedStates desired) {
         this.starter = starter;
         this.desired = desired;
     }
@@ -74,7 +75,10 @@ final class Reconciler {
                 if (active) {
                     long g = generationOf(report, v);
                     if (g != v.generation()) r.put(v.withGeneration(g));
-                } else if (r.now.millisSince(v.stateSinceNanos()) >= r.heartbeatMillis() && host.acceptsVms()) {
+                    // Restarts and relocations count incidents; a VM that has run for a while starts afresh.
+                    if (v.attemptStarted() && r.now.millisSince(v.stateSinceNanos()) >= STABLE_MILLIS)
+                        r.put(r.vm(v.name()).newAttempt());
+                } else if (r.now.millisSince(v.stateSinceNanos()) >= r.heartbeatMillis() && host.healthy()) {
                     // Grace of one interval: a heartbeat built before the start was confirmed may not list it yet.
                     vanished(r, hostName, v, report);
                 }
@@ -104,21 +108,17 @@ final class Reconciler {
         r.event("vm-lifecycle", hostName, v.name(), hostName + "'s heartbeat: " + seen,
                 v.name() + " stopped running on " + hostName + " (" + seen + ")", Map.of());
         VmSpec spec = r.spec(v.name());
-        if (spec == null || !spec.haEnabled() || spec.desired() != DesiredState.RUNNING) {
+        if (spec == null || !spec.restartable()) {
             r.put(v.to(VmState.STOPPED, hostName, r.now).withCommand(null));
             r.capacityChanged = true;
-            String why = "it stopped outside Vigil's control and HA is off for it";
+            String why = spec != null && spec.requestedState() == RequestedState.IGNORED
+                    ? "its host no longer reports it running (the controller ignores it)"
+                    : "it stopped outside Vigil's control and HA is off for it";
             r.event("vm-stopped", hostName, v.name(), why, v.name() + " is stopped: " + why, Map.of());
             return;
         }
-        if (v.localRestarts() >= MAX_LOCAL_RESTARTS) {
-            starter.giveUp(r, v, "it stopped unexpectedly " + (v.localRestarts() + 1) + " times; not restarting it");
-            return;
-        }
-        r.put(v.to(VmState.STARTING, null, r.now).withCommand(null).newAttempt()
-                .withLocalRestarts(v.localRestarts() + 1));
-        r.requestPlacement(v.name(), hostName, "it stopped unexpectedly on " + hostName + " (restart "
-                + (v.localRestarts() + 1) + " of " + MAX_LOCAL_RESTARTS + ", on the same host first)");
+        starter.retry(r, v.attemptHost() == null ? v.withAttempt(v.triedHosts(), hostName, 0, v.relocations()) : v,
+                spec, hostName, "it stopped unexpectedly on " + hostName + " (" + seen + ")");
     }
 
     private void adopt(Round r, String hostName, VmRecord v, VmReport report, String cause) {
@@ -143,7 +143,7 @@ final class Reconciler {
 
     private static boolean wanted(Round r, String vm) {
         VmSpec spec = r.spec(vm);
-        return spec != null && spec.desired() == DesiredState.RUNNING;
+        return spec != null && spec.requestedState() == RequestedState.STARTED;
     }
 
     private static long generationOf(VmReport report, VmRecord v) {

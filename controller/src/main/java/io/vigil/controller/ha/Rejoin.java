@@ -34,6 +34,7 @@ final class Rejoin {
         HostRecord h = r.host(hostName);
         r.put(h.to(HostState.CONNECTED, r.now));
         r.capacityChanged = true;
+        r.hostsChanged = true;
         r.event("host-rejoined", hostName, null, "it heartbeats again after being fenced",
                 hostName + " rejoined with generation " + h.generation() + " and accepts VMs again",
                 Map.of("generation", h.generation()));

@@ -23,8 +23,13 @@ final class Round {
     final Map<String, HostRecord> hosts;
     final Map<String, StorageReading> storage;
     final Map<String, FailoverRecord> failovers;
+    final Map<String, Rule> rules;
     CommandLedger ledger;
     boolean resumePending;
+    /** Set when a host may have become available again: VMs with failback may return. */
+    boolean hostsChanged;
+    private RuleBook ruleBook;
+
     /** Set when memory may have been freed or a host may have appeared: VMs waiting for capacity are retried. */
     boolean capacityChanged;
 
@@ -42,16 +47,28 @@ final class Round {
         this.hosts = new TreeMap<>(state.hosts());
         this.storage = new TreeMap<>(state.storage());
         this.failovers = new LinkedHashMap<>(state.failovers());
+        this.rules = new TreeMap<>(state.ruleMap());
         this.ledger = state.ledger();
         this.resumePending = state.resumePending();
     }
 
     ClusterState finish() {
-        return new ClusterState(policy, specs, vms, hosts, storage, failovers, ledger, resumePending);
+        return new ClusterState(policy, specs, vms, hosts, storage, failovers, rules, ledger, resumePending);
     }
 
     List<HaCommand> commands() {
         return List.copyOf(commands);
+    }
+
+    RuleBook ruleBook() {
+        if (ruleBook == null) ruleBook = new RuleBook(rules.values());
+        return ruleBook;
+    }
+
+    void replaceRules(java.util.Collection<Rule> next) {
+        rules.clear();
+        for (Rule rule : next) rules.put(rule.name(), rule);
+        ruleBook = null;
     }
 
     VmRecord vm(String name) {

@@ -1,15 +1,27 @@
 package io.vigil.controller.ha;
 
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
- * The core's bookkeeping for one VM: its public {@link VmStatus} plus what the rules need to stay bounded (the
- * command it waits for, the hosts tried in this start attempt, how often it was restarted in place, the failover it
- * belongs to, and the highest lease generation ever asked for, so no generation is requested twice).
+ * The core's bookkeeping for one VM: its public {@link VmStatus} plus what the rules need to stay bounded.
+ * <ul>
+ *   <li>{@code commandId}: the command it waits for; {@code issuedGeneration}: the highest lease generation ever
+ *       asked for, so no generation is requested twice.</li>
+ *   <li>The current start attempt: {@code triedHosts} (hosts it failed on), {@code restartsHere} (attempts on
+ *       {@code attemptHost} after the first), {@code relocations} (moves to another host after failures).</li>
+ *   <li>{@code failoverId}: the host failover it belongs to.</li>
+ *   <li>A planned move: {@code moveTarget}, {@code moveKind}, and {@code restoreFrom} (its saved state).</li>
+ *   <li>{@code homeHost}: the host it was moved away from by a failure, maintenance or shutdown, for failback and
+ *       the rejoin grace; {@code holdUntilNanos}: its restart is held until then (rejoin grace).</li>
+ *   <li>{@code waitingSinceNanos}: when it started waiting to be placed (for {@code startAfterTimeoutSeconds});
+ *       {@code waitReason}: why it waits, announced once.</li>
+ * </ul>
  */
 record VmRecord(String name, String host, VmState state, long generation, String lastError, long stateSinceMillis,
-        long stateSinceNanos, long issuedGeneration, String commandId, List<String> triedHosts, int placements,
-        int localRestarts, String failoverId) {
+        long stateSinceNanos, long issuedGeneration, String commandId, List<String> triedHosts, String attemptHost,
+        int restartsHere, int relocations, String failoverId, String moveTarget, MoveKind moveKind, String restoreFrom,
+        String homeHost, long holdUntilNanos, long waitingSinceNanos, String waitReason) {
 
     VmRecord {
         triedHosts = List.copyOf(triedHosts);
@@ -17,18 +29,12 @@ record VmRecord(String name, String host, VmState state, long generation, String
 
     static VmRecord created(String name, Now now) {
         return new VmRecord(name, null, VmState.STOPPED, 0, null, now.epochMillis(), now.monotonicNanos(), 0, null,
-                List.of(), 0, 0, null);
+                List.of(), null, 0, 0, null, null, null, null, null, 0, 0, null);
     }
 
     static VmRecord restored(VmStatus s) {
-        return new VmRecord(s.name(), s.host(), s.state(), s.generation(), s.lastError(), s.stateSinceMillis(),
-                0, s.generation(), null, List.of(), 0, 0, null);
-    }
-
-    /** Starts the monotonic clock of a restored VM's state (the store keeps wall-clock time only). */
-    VmRecord clockedAt(Now now) {
-        return new VmRecord(name, host, state, generation, lastError, stateSinceMillis, now.monotonicNanos(),
-                issuedGeneration, commandId, triedHosts, placements, localRestarts, failoverId);
+        return new VmRecord(s.name(), s.host(), s.state(), s.generation(), s.lastError(), s.stateSinceMillis(), 0,
+                s.generation(), null, List.of(), null, 0, 0, null, null, null, null, null, 0, 0, null);
     }
 
     VmStatus status() {
@@ -40,50 +46,118 @@ record VmRecord(String name, String host, VmState state, long generation, String
         return Math.max(generation, issuedGeneration) + 1;
     }
 
+    private VmRecord with(Consumer<Builder> change) {
+        Builder b = new Builder(this);
+        change.accept(b);
+        return b.build();
+    }
+
+    /** Starts the monotonic clock of a restored VM's state (the store keeps wall-clock time only). */
+    VmRecord clockedAt(Now now) {
+        return with(b -> b.stateSinceNanos = now.monotonicNanos());
+    }
+
     VmRecord to(VmState newState, String newHost, Now now) {
         boolean changed = newState != state;
-        return new VmRecord(name, newHost, newState, generation, lastError,
-                changed ? now.epochMillis() : stateSinceMillis, changed ? now.monotonicNanos() : stateSinceNanos,
-                issuedGeneration, commandId, triedHosts, placements, localRestarts, failoverId);
+        return with(b -> {
+            b.state = newState;
+            b.host = newHost;
+            if (changed) {
+                b.stateSinceMillis = now.epochMillis();
+                b.stateSinceNanos = now.monotonicNanos();
+            }
+        });
     }
 
     VmRecord withGeneration(long g) {
-        return new VmRecord(name, host, state, g, lastError, stateSinceMillis, stateSinceNanos,
-                Math.max(issuedGeneration, g), commandId, triedHosts, placements, localRestarts, failoverId);
+        return with(b -> {
+            b.generation = g;
+            b.issuedGeneration = Math.max(issuedGeneration, g);
+        });
     }
 
     VmRecord withIssued(long g) {
-        return new VmRecord(name, host, state, generation, lastError, stateSinceMillis, stateSinceNanos, g, commandId,
-                triedHosts, placements, localRestarts, failoverId);
+        return with(b -> b.issuedGeneration = g);
     }
 
     VmRecord withError(String error) {
-        return new VmRecord(name, host, state, generation, error, stateSinceMillis, stateSinceNanos, issuedGeneration,
-                commandId, triedHosts, placements, localRestarts, failoverId);
+        return with(b -> b.lastError = error);
     }
 
     VmRecord withCommand(String id) {
-        return new VmRecord(name, host, state, generation, lastError, stateSinceMillis, stateSinceNanos,
-                issuedGeneration, id, triedHosts, placements, localRestarts, failoverId);
+        return with(b -> b.commandId = id);
     }
 
-    VmRecord withAttempt(List<String> tried, int placementCount) {
-        return new VmRecord(name, host, state, generation, lastError, stateSinceMillis, stateSinceNanos,
-                issuedGeneration, commandId, tried, placementCount, localRestarts, failoverId);
-    }
-
-    VmRecord withLocalRestarts(int n) {
-        return new VmRecord(name, host, state, generation, lastError, stateSinceMillis, stateSinceNanos,
-                issuedGeneration, commandId, triedHosts, placements, n, failoverId);
+    VmRecord withAttempt(List<String> tried, String onHost, int restarts, int relocated) {
+        return with(b -> {
+            b.triedHosts = tried;
+            b.attemptHost = onHost;
+            b.restartsHere = restarts;
+            b.relocations = relocated;
+        });
     }
 
     VmRecord withFailover(String id) {
-        return new VmRecord(name, host, state, generation, lastError, stateSinceMillis, stateSinceNanos,
-                issuedGeneration, commandId, triedHosts, placements, localRestarts, id);
+        return with(b -> b.failoverId = id);
     }
 
-    /** A fresh start attempt: forget the hosts tried and the placements counted for the previous one. */
+    VmRecord withMove(String target, MoveKind kind) {
+        return with(b -> {
+            b.moveTarget = target;
+            b.moveKind = kind;
+        });
+    }
+
+    VmRecord withRestoreFrom(String path) {
+        return with(b -> b.restoreFrom = path);
+    }
+
+    VmRecord withHome(String home) {
+        return with(b -> b.homeHost = home);
+    }
+
+    VmRecord withHold(long untilNanos) {
+        return with(b -> b.holdUntilNanos = untilNanos);
+    }
+
+    VmRecord waiting(long sinceNanos, String reason) {
+        return with(b -> {
+            b.waitingSinceNanos = sinceNanos;
+            b.waitReason = reason;
+        });
+    }
+
+    /** A fresh start attempt: forget the hosts tried and the restarts and relocations counted. */
     VmRecord newAttempt() {
-        return withAttempt(List.of(), 0);
+        return withAttempt(List.of(), null, 0, 0);
+    }
+
+    boolean attemptStarted() {
+        return attemptHost != null || !triedHosts.isEmpty() || relocations > 0;
+    }
+
+    private static final class Builder {
+        String name, host, lastError, commandId, attemptHost, failoverId, moveTarget, restoreFrom, homeHost, waitReason;
+        VmState state;
+        long generation, stateSinceMillis, stateSinceNanos, issuedGeneration, holdUntilNanos, waitingSinceNanos;
+        List<String> triedHosts;
+        int restartsHere, relocations;
+        MoveKind moveKind;
+
+        Builder(VmRecord v) {
+            name = v.name; host = v.host; state = v.state; generation = v.generation; lastError = v.lastError;
+            stateSinceMillis = v.stateSinceMillis; stateSinceNanos = v.stateSinceNanos;
+            issuedGeneration = v.issuedGeneration; commandId = v.commandId; triedHosts = v.triedHosts;
+            attemptHost = v.attemptHost; restartsHere = v.restartsHere; relocations = v.relocations;
+            failoverId = v.failoverId; moveTarget = v.moveTarget; moveKind = v.moveKind; restoreFrom = v.restoreFrom;
+            homeHost = v.homeHost; holdUntilNanos = v.holdUntilNanos; waitingSinceNanos = v.waitingSinceNanos;
+            waitReason = v.waitReason;
+        }
+
+        VmRecord build() {
+            return new VmRecord(name, host, state, generation, lastError, stateSinceMillis, stateSinceNanos,
+                    issuedGeneration, commandId, triedHosts, attemptHost, restartsHere, relocations, failoverId,
+                    moveTarget, moveKind, restoreFrom, homeHost, holdUntilNanos, waitingSinceNanos, waitReason);
+        }
     }
 }

@@ -12,9 +12,15 @@ public enum VmState {
     STOPPED,
     /** Its host failed: waiting for the host's lease to expire, then restarting elsewhere. */
     RECOVERY,
-    /** Desired running but no host has room; starts as soon as capacity appears, by priority. */
+    /**
+     * Requested started but it cannot start yet: no allowed host has room, a strict rule or preference keeps it
+     * waiting, the VMs it starts after are not running yet, or its host's rejoin grace holds it. Starts as soon as
+     * that changes, by priority.
+     */
     PENDING_CAPACITY,
     MIGRATING,
+    /** Stopped on a host that shut down under the freeze policy: it starts there again when the host returns. */
+    FROZEN,
     /** Gave up (start refused everywhere it was tried); {@code lastError} says why. */
     ERROR,
     /** Being destroyed and undefined; disappears when done. */

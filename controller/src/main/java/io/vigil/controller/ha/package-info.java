@@ -26,7 +26,7 @@
  *       generation reported; a refused start tries the next best host, at most three placements, then error. No
  *       result within the command's timeout counts as a failure. A start that succeeds after the core gave up on
  *       it is destroyed. Command ids are derived from the state.</li>
- *   <li>Desired state ({@link io.vigil.controller.ha.DesiredStates}): running places and starts, stopped sends
+ *   <li>Desired state ({@link io.vigil.controller.ha.RequestedStates}): running places and starts, stopped sends
  *       StopVm, deleted undefines the VM on its host and forgets it.</li>
  *   <li>Reconciliation ({@link io.vigil.controller.ha.Reconciler}): heartbeats are observed truth. Starting VMs
  *       reported running are running; an HA VM gone from a healthy host is restarted there first (at most three

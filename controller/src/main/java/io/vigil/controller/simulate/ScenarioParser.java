@@ -189,7 +189,7 @@ public final class ScenarioParser {
             }
         }
         try {
-            return new ClusterPolicy(heartbeat, failure, lease, isolation);
+            return base.withTiming(heartbeat, failure, lease, isolation);
         } catch (IllegalArgumentException e) {
             throw new ScenarioException(n.line(), what + ": " + e.getMessage());
         }

@@ -3,7 +3,7 @@ package io.vigil.controller.simulate;
 import io.vigil.controller.ha.ClusterEvent;
 import io.vigil.controller.ha.ClusterPolicy;
 import io.vigil.controller.ha.ClusterState;
-import io.vigil.controller.ha.DesiredState;
+import io.vigil.controller.ha.RequestedState;
 import io.vigil.controller.ha.HaCommand;
 import io.vigil.controller.ha.HaCore;
 import io.vigil.controller.ha.HaInput;
@@ -91,7 +91,7 @@ public final class Simulator {
         }
         for (Scenario.Vm vm : scenario.vms()) {
             if (vm.host() == null) continue;
-            specs.add(spec(vm, DesiredState.RUNNING));
+            specs.add(spec(vm, RequestedState.STARTED));
             statuses.add(new VmStatus(vm.name(), vm.host(), VmState.RUNNING, 1, null, 0));
             agents.get(vm.host()).run(vm.name(), vm.memoryMiB(), vm.cpus(), 1);
             onHost.get(vm.host()).add(vm.name());
@@ -104,10 +104,10 @@ public final class Simulator {
         state = ClusterState.restore(scenario.policy(), specs, statuses, hosts);
         for (SimulatedAgent a : agents.values()) feed(a.hello());
         for (Scenario.Vm vm : scenario.vms()) if (vm.host() == null) feed(new HaInput.VmSpecChanged(spec(vm,
-                DesiredState.RUNNING)));
+                RequestedState.STARTED)));
     }
 
-    private static VmSpec spec(Scenario.Vm vm, DesiredState desired) {
+    private static VmSpec spec(Scenario.Vm vm, RequestedState desired) {
         String xml = "<domain type='kvm'><name>" + vm.name() + "</name><memory unit='MiB'>" + vm.memoryMiB()
                 + "</memory><vcpu>" + vm.cpus() + "</vcpu></domain>";
         return new VmSpec(vm.name(), xml, vm.memoryMiB(), vm.cpus(), vm.haEnabled(), vm.priority(), desired, 0);
@@ -148,9 +148,9 @@ public final class Simulator {
             }
             case "start", "stop" -> {
                 VmSpec spec = state.specs().get(a.vm());
-                if (spec == null) spec = spec(vmDefs.get(a.vm()), DesiredState.RUNNING);
-                feed(new HaInput.VmSpecChanged(spec.withDesired(a.action().equals("start") ? DesiredState.RUNNING
-                        : DesiredState.STOPPED)));
+                if (spec == null) spec = spec(vmDefs.get(a.vm()), RequestedState.STARTED);
+                feed(new HaInput.VmSpecChanged(spec.withRequested(a.action().equals("start") ? RequestedState.STARTED
+                        : RequestedState.STOPPED)));
             }
             case "set-policy" -> feed(new HaInput.PolicyChanged(a.policy()));
             case "fail-start" -> failStarts.merge(a.vm(), a.count(), Integer::sum);

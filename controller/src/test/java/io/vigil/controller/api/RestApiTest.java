@@ -130,7 +130,7 @@ class RestApiTest {
         assertEquals(2, vm.get("vcpus"));
         assertEquals("medium", vm.get("priority"));
         assertEquals(true, vm.get("haEnabled"));
-        assertEquals("stopped", vm.get("desiredState"));
+        assertEquals("stopped", vm.get("requestedState"));
         Map<String, Object> read = ctl.get("/api/v1/vms/made-vm").json();
         assertEquals("made-vm", read.get("name"));
         assertTrue(ctl.get("/api/v1/vms").jsonList().stream().anyMatch(v -> "made-vm".equals(((Map<?, ?>) v).get("name"))));

@@ -77,7 +77,7 @@ class VmLifecycleFlowTest {
         awaitVm("flow-vm", "running", "flow-h1");
         Map<String, Object> running = vm("flow-vm");
         assertTrue(((Number) running.get("generation")).longValue() >= 1, running.toString());
-        assertEquals("running", running.get("desiredState"));
+        assertEquals("running", running.get("requestedState"));
         assertTrue(agent.commands.stream().anyMatch(c -> c instanceof AgentCommand.StartVm s && s.vm().equals("flow-vm")
                 && s.domainXml().contains("<name>flow-vm</name>") && s.haEnabled()));
         Await.until("flow-vm listed on its host", WAIT, () -> ((List<?>) ctl.get("/api/v1/hosts/flow-h1").json().get("vms")).contains("flow-vm"));
@@ -86,7 +86,7 @@ class VmLifecycleFlowTest {
         awaitVm("flow-vm", "stopped", null);
         assertTrue(agent.commands.stream().anyMatch(c -> (c instanceof AgentCommand.StopVm || c instanceof AgentCommand.DestroyVm)
                 && c.vm().equals("flow-vm")));
-        assertEquals("stopped", vm("flow-vm").get("desiredState"));
+        assertEquals("stopped", vm("flow-vm").get("requestedState"));
 
         assertEquals(202, ctl.postEmpty("/api/v1/vms/flow-vm/start").status());
         awaitVm("flow-vm", "running", "flow-h1");

@@ -88,7 +88,7 @@ class CommandResultsTest {
         c.autoRespond = false;
         c.addHost("h1");
         c.create("vm1", 128, true, Priority.HIGH);
-        c.step(new HaInput.VmSpecChanged(c.state.specs().get("vm1").withDesired(DesiredState.STOPPED)));
+        c.step(new HaInput.VmSpecChanged(c.state.specs().get("vm1").withRequested(RequestedState.STOPPED)));
         c.assertVm("vm1", VmState.STOPPING, "h1");
         String stopId = c.lastSent(AgentCommand.StopVm.class).get(0).command().id();
         c.step(new HaInput.CommandCompleted("h1", stopId, "vm1", true, null, 0));
@@ -114,7 +114,7 @@ class CommandResultsTest {
         c.addHost("h2");
         c.create("a", 128, true, Priority.HIGH);
         c.create("b", 128, false, Priority.LOW);
-        c.desire("a", DesiredState.STOPPED);
+        c.desire("a", RequestedState.STOPPED);
         return c.allCommands;
     }
 }

@@ -50,7 +50,7 @@ class FailoverPlacementTest {
         c.create("a", 800, true, Priority.HIGH);
         c.create("b", 800, true, Priority.HIGH);
         c.assertVm("b", VmState.PENDING_CAPACITY, null);
-        c.desire("a", DesiredState.DELETED);
+        c.desire("a", RequestedState.DELETED);
         assertEquals(null, c.vm("a"));
         c.assertVm("b", VmState.RUNNING, "h1");
     }

@@ -253,19 +253,19 @@ final class FakeCluster {
 
     // ---- VMs ---------------------------------------------------------------------------------------------------
 
-    static VmSpec spec(String name, long memoryMiB, boolean ha, Priority priority, DesiredState desired) {
+    static VmSpec spec(String name, long memoryMiB, boolean ha, Priority priority, RequestedState desired) {
         String xml = "<domain type='kvm'><name>" + name + "</name><memory unit='MiB'>" + memoryMiB
                 + "</memory><vcpu>1</vcpu></domain>";
         return new VmSpec(name, xml, memoryMiB, 1, ha, priority, desired, 0);
     }
 
     void create(String name, long memoryMiB, boolean ha, Priority priority) {
-        step(new HaInput.VmSpecChanged(spec(name, memoryMiB, ha, priority, DesiredState.RUNNING)));
+        step(new HaInput.VmSpecChanged(spec(name, memoryMiB, ha, priority, RequestedState.STARTED)));
         deliver();
     }
 
-    void desire(String name, DesiredState desired) {
-        step(new HaInput.VmSpecChanged(state.specs().get(name).withDesired(desired)));
+    void desire(String name, RequestedState desired) {
+        step(new HaInput.VmSpecChanged(state.specs().get(name).withRequested(desired)));
         deliver();
     }
 

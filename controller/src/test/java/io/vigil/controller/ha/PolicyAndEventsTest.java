@@ -22,7 +22,7 @@ class PolicyAndEventsTest {
     void policyChangeIsStoredBroadcastAndRecorded() {
         FakeCluster c = new FakeCluster();
         c.addHost("h1");
-        ClusterPolicy next = new ClusterPolicy(2, 6, 8, IsolationResponse.SHUTDOWN);
+        ClusterPolicy next = ClusterPolicy.timing(2, 6, 8, IsolationResponse.SHUTDOWN);
         c.step(new HaInput.PolicyChanged(next));
         assertEquals(next, c.state.policy());
         assertTrue(c.lastCommands.contains(new HaCommand.BroadcastPolicy(next)));
@@ -51,9 +51,9 @@ class PolicyAndEventsTest {
         c.run(6000);
         c.restart("h1");
         c.run(2000);
-        c.desire("c", DesiredState.RUNNING);
-        c.desire("b", DesiredState.STOPPED);
-        c.desire("a", DesiredState.DELETED);
+        c.desire("c", RequestedState.STARTED);
+        c.desire("b", RequestedState.STOPPED);
+        c.desire("a", RequestedState.DELETED);
         c.step(new HaInput.AgentDisconnected("h2"));
         Set<String> seen = new TreeSet<>(c.eventTypes());
         assertTrue(DOCUMENTED.containsAll(seen), "undocumented: " + seen);

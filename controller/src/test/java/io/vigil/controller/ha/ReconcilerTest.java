@@ -39,27 +39,38 @@ class ReconcilerTest {
     }
 
     @Test
-    void anHaVmThatVanishedFromAHealthyHostIsRestartedThereBounded() {
+    void anHaVmThatVanishedIsRestartedThereMaxRestartsTimesThenRelocatedThenInError() {
         FakeCluster c = new FakeCluster();
         FakeCluster.Agent h1 = c.addHost("h1");
-        c.addHost("h2");
-        c.create("vm1", 128, true, Priority.HIGH);
+        FakeCluster.Agent h2 = c.addHost("h2");
+        c.create("vm1", 128, true, Priority.HIGH); // maxRestarts 1, maxRelocations 1 (the defaults)
         c.assertVm("vm1", VmState.RUNNING, "h1");
-        for (int i = 1; i <= Reconciler.MAX_LOCAL_RESTARTS; i++) {
-            h1.domains.put("vm1", new VmReport("vm1", "u", VmPowerState.SHUTOFF, 128, 1, i));
-            c.advance(1000);
-            c.heartbeat("h1");
-            c.assertVm("vm1", VmState.RUNNING, "h1");
-            assertTrue(c.lastEvent("vm-lifecycle").message().contains("reported shutoff"));
-            HaCommand.SendToAgent restart = c.sent(AgentCommand.StartVm.class).get(i);
-            assertEquals("h1", restart.host(), "restarted on its own host first");
-            assertEquals(i + 1, ((AgentCommand.StartVm) restart.command()).generation());
-        }
+
+        h1.domains.put("vm1", new VmReport("vm1", "u", VmPowerState.SHUTOFF, 128, 1, 1));
+        c.advance(1000);
+        c.heartbeat("h1");
+        c.assertVm("vm1", VmState.RUNNING, "h1");
+        assertTrue(c.lastEvent("vm-lifecycle").message().contains("reported shutoff"));
+        assertEquals("h1", c.sent(AgentCommand.StartVm.class).get(1).host(), "restarted on its own host first");
+        assertEquals(2, ((AgentCommand.StartVm) c.sent(AgentCommand.StartVm.class).get(1).command()).generation());
+
         h1.domains.remove("vm1");
         c.advance(1000);
         c.heartbeat("h1");
+        c.assertVm("vm1", VmState.RUNNING, "h2");
+        assertEquals("h2", c.sent(AgentCommand.StartVm.class).get(2).host(), "maxRestarts used up: relocated");
+
+        h2.domains.remove("vm1");
+        c.advance(1000);
+        c.heartbeat("h2");
+        c.assertVm("vm1", VmState.RUNNING, "h2");
+        assertEquals("h2", c.sent(AgentCommand.StartVm.class).get(3).host(), "restarted once on its new host");
+
+        h2.domains.remove("vm1");
+        c.advance(1000);
+        c.heartbeat("h2");
         c.assertVm("vm1", VmState.ERROR, null);
-        assertTrue(c.vm("vm1").lastError().contains("stopped unexpectedly 4 times"), c.vm("vm1").lastError());
+        assertTrue(c.vm("vm1").lastError().contains("maxRelocations 1"), c.vm("vm1").lastError());
         assertEquals(4, c.sent(AgentCommand.StartVm.class).size());
     }
 

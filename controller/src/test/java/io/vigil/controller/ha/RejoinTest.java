@@ -71,7 +71,7 @@ class RejoinTest {
     void aFailedHostBackWithTheSameGenerationBeforeItsLeasesExpiredKeepsItsVms() {
         // A long lease timeout: the agent fences itself only after 5.5 s, its lease expires after 8 s.
         FakeCluster c = new FakeCluster(ClusterState.initial(
-                new ClusterPolicy(1, 3, 8, io.vigil.protocol.IsolationResponse.NONE)));
+                ClusterPolicy.timing(1, 3, 8, io.vigil.protocol.IsolationResponse.NONE)));
         FakeCluster.Agent h1 = c.addHost("h1");
         c.addHost("h2");
         c.create("vm1", 128, true, Priority.HIGH); // h1

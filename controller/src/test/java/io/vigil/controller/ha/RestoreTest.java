@@ -17,7 +17,7 @@ class RestoreTest {
     }
 
     private static VmSpec spec(String name) {
-        return FakeCluster.spec(name, 128, true, Priority.HIGH, DesiredState.RUNNING);
+        return FakeCluster.spec(name, 128, true, Priority.HIGH, RequestedState.STARTED);
     }
 
     @Test

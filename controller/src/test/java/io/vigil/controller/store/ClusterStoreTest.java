@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import io.vigil.controller.ha.ClusterEvent;
-import io.vigil.controller.ha.DesiredState;
+import io.vigil.controller.ha.RequestedState;
 import io.vigil.controller.ha.Priority;
 import io.vigil.controller.ha.VmSpec;
 import io.vigil.controller.testing.TestController;
@@ -67,12 +67,12 @@ class ClusterStoreTest {
 
     @Test
     void specsAreCreatedOnceAndUpdatedByCompareAndSet() {
-        VmSpec spec = new VmSpec("s1", "<domain/>", 64, 1, true, Priority.LOW, DesiredState.RUNNING, 1);
+        VmSpec spec = new VmSpec("s1", "<domain/>", 64, 1, true, Priority.LOW, RequestedState.STARTED, 1);
         assertTrue(store.createSpec(spec));
-        assertFalse(store.createSpec(spec.withDesired(DesiredState.STOPPED)), "a second create with the name fails");
-        assertEquals(DesiredState.RUNNING, store.spec("s1").orElseThrow().desired());
-        assertEquals(DesiredState.STOPPED, store.updateSpec("s1", s -> s.withDesired(DesiredState.STOPPED)).orElseThrow().desired());
-        assertEquals(spec.withDesired(DesiredState.STOPPED), store.spec("s1").orElseThrow());
+        assertFalse(store.createSpec(spec.withRequested(RequestedState.STOPPED)), "a second create with the name fails");
+        assertEquals(RequestedState.STARTED, store.spec("s1").orElseThrow().requestedState());
+        assertEquals(RequestedState.STOPPED, store.updateSpec("s1", s -> s.withRequested(RequestedState.STOPPED)).orElseThrow().requestedState());
+        assertEquals(spec.withRequested(RequestedState.STOPPED), store.spec("s1").orElseThrow());
         assertTrue(store.updateSpec("nope", s -> s).isEmpty());
     }
 }

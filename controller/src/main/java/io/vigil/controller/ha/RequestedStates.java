@@ -7,16 +7,16 @@ import java.util.Map;
  * The operator's wishes: a new or changed {@link VmSpec} is converged to by starting (through placement), stopping
  * or deleting the VM, and the results of stop and delete commands finish the job.
  */
-final class DesiredStates {
+final class RequestedStates {
     private final Failover failover;
 
-    DesiredStates(Failover failover) {
+    RequestedStates(Failover failover) {
         this.failover = failover;
     }
 
     void onSpec(Round r, VmSpec spec) {
         VmRecord v = r.vm(spec.name());
-        if (spec.desired() == DesiredState.DELETED) {
+        if (spec.requestedState() == RequestedState.DELETED) {
             if (v == null) {
                 r.specs.remove(spec.name());
                 r.emit(new HaCommand.ForgetVm(spec.name()));
@@ -34,16 +34,37 @@ final class DesiredStates {
             r.event("vm-created", null, spec.name(), "created through the API",
                     spec.name() + " created: " + spec.memoryMiB() + " MiB, " + spec.vcpus() + " vCPU(s), HA "
                             + (spec.haEnabled() ? "on" : "off") + ", priority " + spec.priority().wireName()
-                            + ", desired " + spec.desired().wireName(),
+                            + ", desired " + spec.requestedState().wireName(),
                     Round.details("memoryMiB", spec.memoryMiB(), "haEnabled", spec.haEnabled(), "priority",
                             spec.priority().wireName()));
         }
-        if (spec.desired() == DesiredState.RUNNING) wantRunning(r, v, old);
-        else wantStopped(r, v);
+        if (old != null && !old.ruleFields().equals(spec.ruleFields())) r.capacityChanged = true;
+        switch (spec.requestedState()) {
+            case STARTED -> wantRunning(r, v, old);
+            case IGNORED -> ignore(r, v, old);
+            default -> wantStopped(r, v, spec.requestedState() == RequestedState.DISABLED);
+        }
+    }
+
+    /** The controller lets go of the VM: no command, no restart; heartbeats still show where it runs. */
+    private void ignore(Round r, VmRecord v, VmSpec old) {
+        if (old != null && old.requestedState() == RequestedState.IGNORED) return;
+        r.drop(v.commandId());
+        failover.finished(r, v, false);
+        VmRecord next = v.withCommand(null).withMove(null, null).withRestoreFrom(null).waiting(0, null).withHold(0);
+        if (v.host() == null || !Placement.OCCUPYING.contains(v.state()) || v.state() != VmState.RUNNING)
+            next = next.to(VmState.STOPPED, v.host(), r.now);
+        r.put(next);
+        r.capacityChanged = true;
+        r.event("vm-ignored", v.host(), v.name(), "the operator set requestedState ignored",
+                v.name() + " is ignored: the controller no longer starts, stops, restarts or moves it, and reports "
+                        + "where its host says it runs", Map.of());
     }
 
     private void wantRunning(Round r, VmRecord v, VmSpec old) {
-        if (v.state() != VmState.STOPPED && v.state() != VmState.ERROR) return; // already on its way
+        // A frozen VM waits for its host even if its settings change; stop and start it to start it elsewhere.
+        if (v.state() == VmState.FROZEN && old != null && old.requestedState() == RequestedState.STARTED) return;
+        if (v.state() != VmState.STOPPED && v.state() != VmState.ERROR && v.state() != VmState.FROZEN) return;
         r.event("vm-start-requested", v.host(), v.name(), "the operator asked for it to run",
                 v.name() + " is to run" + (old == null ? "" : " again") + "; placing it",
                 Round.details("generation", v.nextGeneration()));
@@ -52,16 +73,22 @@ final class DesiredStates {
                 || last.state() == HostState.FAILED)) {
             // It may still run on a host we cannot reach: starting it elsewhere could run it twice. It waits there
             // like any VM of that host, until the host comes back or is fenced.
-            r.put(v.to(VmState.RECOVERY, v.host(), r.now).newAttempt().withLocalRestarts(0));
+            r.put(v.to(VmState.RECOVERY, v.host(), r.now).newAttempt());
             return;
         }
-        r.put(v.to(v.state(), null, r.now).newAttempt().withLocalRestarts(0));
-        r.requestPlacement(v.name(), v.host(), "the operator asked for it to run");
+        r.put(v.to(v.state() == VmState.FROZEN ? VmState.STOPPED : v.state(), null, r.now).newAttempt()
+                .waiting(0, null).withHold(0));
+        r.requestPlacement(v.name(), null, "the operator asked for it to run");
     }
 
-    private void wantStopped(Round r, VmRecord v) {
+    private void wantStopped(Round r, VmRecord v, boolean disabled) {
+        if (disabled && v.lastError() != null) {
+            v = v.withError(null);
+            r.put(v);
+        }
         switch (v.state()) {
             case RUNNING, STARTING, MIGRATING -> {
+                v = v.withMove(null, null).withRestoreFrom(null);
                 if (v.host() == null) {
                     markStopped(r, v, null, "stopped by request before it was placed");
                     return;
@@ -74,6 +101,7 @@ final class DesiredStates {
                                 + CommandLedger.STOP_GUEST_TIMEOUT_SECONDS + " s)",
                         Map.of());
             }
+            case FROZEN -> markStopped(r, v, v.host(), "stopped by request while it was frozen");
             case RECOVERY, PENDING_CAPACITY -> {
                 // Keep the host of a VM in recovery: until its host is fenced it may still run there, and the
                 // reconciler stops it if that host comes back.
@@ -82,7 +110,8 @@ final class DesiredStates {
             }
             case ERROR -> {
                 if (v.host() != null && hostMayBeAlive(r, v.host())) sendStop(r, v, v.host());
-                else markStopped(r, v, v.host(), "stopped by request after an error");
+                else markStopped(r, v, v.host(), disabled ? "disabled after an error; the error is cleared"
+                        : "stopped by request after an error");
             }
             default -> { } // STOPPED, STOPPING: nothing to do
         }
@@ -95,7 +124,7 @@ final class DesiredStates {
     }
 
     private static void markStopped(Round r, VmRecord v, String host, String why) {
-        r.put(v.to(VmState.STOPPED, host, r.now).withCommand(null));
+        r.put(v.to(VmState.STOPPED, host, r.now).withCommand(null).waiting(0, null).withHold(0));
         r.capacityChanged = true;
         r.event("vm-stopped", host, v.name(), why, v.name() + " is stopped: " + why, Map.of());
     }
@@ -153,7 +182,7 @@ final class DesiredStates {
         r.capacityChanged = true;
         r.event("vm-stopped", host, v.name(), cause, v.name() + " stopped on " + host, Map.of());
         VmSpec spec = r.spec(v.name());
-        if (spec != null && spec.desired() == DesiredState.RUNNING) {
+        if (spec != null && spec.requestedState() == RequestedState.STARTED) {
             // The operator asked for it to run again while it was stopping.
             r.put(r.vm(v.name()).to(VmState.STOPPED, null, r.now).newAttempt());
             r.requestPlacement(v.name(), host, "the operator asked for it to run again while it was stopping");

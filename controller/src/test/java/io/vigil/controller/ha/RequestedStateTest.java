@@ -9,7 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Rule 5: converging to the operator's desired state. */
-class DesiredStateTest {
+class RequestedStateTest {
 
     @Test
     void newRunningVmIsPlacedAndStartedWithGenerationOne() {
@@ -29,7 +29,7 @@ class DesiredStateTest {
         FakeCluster c = new FakeCluster();
         c.addHost("h1");
         c.create("vm1", 128, true, Priority.HIGH);
-        c.desire("vm1", DesiredState.STOPPED);
+        c.desire("vm1", RequestedState.STOPPED);
         HaCommand.SendToAgent stop = c.sent(AgentCommand.StopVm.class).get(0);
         assertEquals("h1", stop.host());
         assertEquals(30, ((AgentCommand.StopVm) stop.command()).timeoutSeconds());
@@ -39,7 +39,7 @@ class DesiredStateTest {
         assertTrue(c.truth().isEmpty());
         assertEquals(0, c.host("h1").memoryUsedMiB(), "a stopped VM holds no memory");
 
-        c.desire("vm1", DesiredState.RUNNING);
+        c.desire("vm1", RequestedState.STARTED);
         c.assertVm("vm1", VmState.RUNNING, "h1");
         List<HaCommand.SendToAgent> starts = c.sent(AgentCommand.StartVm.class);
         assertEquals(2, ((AgentCommand.StartVm) starts.get(1).command()).generation());
@@ -53,7 +53,7 @@ class DesiredStateTest {
         c.addHost("h1");
         c.create("vm1", 128, true, Priority.HIGH);
         c.step(new HaInput.CommandCompleted("h1", "c-1", "vm1", true, null, 1));
-        c.desire("vm1", DesiredState.STOPPED);
+        c.desire("vm1", RequestedState.STOPPED);
         c.step(new HaInput.CommandCompleted("h1", "c-2", "vm1", false, "guest ignored shutdown", 0));
         c.assertVm("vm1", VmState.ERROR, "h1");
         assertTrue(c.vm("vm1").lastError().contains("guest ignored shutdown"));
@@ -66,8 +66,8 @@ class DesiredStateTest {
         c.addHost("h1");
         c.create("vm1", 128, true, Priority.HIGH);
         c.step(new HaInput.CommandCompleted("h1", "c-1", "vm1", true, null, 1));
-        c.desire("vm1", DesiredState.STOPPED);
-        c.desire("vm1", DesiredState.RUNNING);
+        c.desire("vm1", RequestedState.STOPPED);
+        c.desire("vm1", RequestedState.STARTED);
         c.assertVm("vm1", VmState.STOPPING, "h1");
         c.step(new HaInput.CommandCompleted("h1", "c-2", "vm1", true, null, 0));
         c.assertVm("vm1", VmState.STARTING, "h1");
@@ -79,7 +79,7 @@ class DesiredStateTest {
         FakeCluster c = new FakeCluster();
         c.addHost("h1");
         c.create("vm1", 128, true, Priority.HIGH);
-        c.desire("vm1", DesiredState.DELETED);
+        c.desire("vm1", RequestedState.DELETED);
         assertEquals("h1", c.sent(AgentCommand.UndefineVm.class).get(0).host());
         assertTrue(c.allCommands.contains(new HaCommand.ForgetVm("vm1")));
         assertNull(c.vm("vm1"));
@@ -93,7 +93,7 @@ class DesiredStateTest {
         FakeCluster c = new FakeCluster();
         c.create("vm1", 128, true, Priority.HIGH); // no host: waits for capacity
         c.assertVm("vm1", VmState.PENDING_CAPACITY, null);
-        c.step(new HaInput.VmSpecChanged(c.state.specs().get("vm1").withDesired(DesiredState.DELETED)));
+        c.step(new HaInput.VmSpecChanged(c.state.specs().get("vm1").withRequested(RequestedState.DELETED)));
         assertTrue(c.lastCommands.contains(new HaCommand.ForgetVm("vm1")));
         assertTrue(c.lastSent(AgentCommand.UndefineVm.class).isEmpty());
         assertNull(c.vm("vm1"));
@@ -104,10 +104,10 @@ class DesiredStateTest {
     void aStoppedVmCreatedStoppedIsNotStarted() {
         FakeCluster c = new FakeCluster();
         c.addHost("h1");
-        c.step(new HaInput.VmSpecChanged(FakeCluster.spec("vm1", 128, true, Priority.HIGH, DesiredState.STOPPED)));
+        c.step(new HaInput.VmSpecChanged(FakeCluster.spec("vm1", 128, true, Priority.HIGH, RequestedState.STOPPED)));
         c.assertVm("vm1", VmState.STOPPED, null);
         assertTrue(c.sent(AgentCommand.StartVm.class).isEmpty());
-        c.desire("vm1", DesiredState.RUNNING);
+        c.desire("vm1", RequestedState.STARTED);
         c.assertVm("vm1", VmState.RUNNING, "h1");
     }
 }
