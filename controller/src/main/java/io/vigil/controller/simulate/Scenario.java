@@ -1,37 +1,40 @@
 package io.vigil.controller.simulate;
 
 import io.vigil.controller.ha.ClusterPolicy;
-import io.vigil.controller.ha.Priority;
+import io.vigil.controller.ha.Rule;
+import io.vigil.controller.ha.VmSpec;
 import java.math.BigDecimal;
 import java.util.List;
+import java.util.Map;
 
 /**
- * A parsed, validated scenario: the initial policy, hosts and VMs, the timed actions in the order they happen, and
- * when the simulation ends. Built by {@link ScenarioParser}.
+ * A parsed, validated scenario: the initial policy, hosts, VMs and rules, the timed actions in the order they
+ * happen, and when the simulation ends. Built by {@link ScenarioParser}.
  */
-public record Scenario(ClusterPolicy policy, List<Host> hosts, List<Vm> vms, List<Action> actions, BigDecimal until) {
+public record Scenario(ClusterPolicy policy, List<Host> hosts, List<Vm> vms, List<Rule> rules, List<Action> actions,
+        BigDecimal until) {
 
-    public record Host(String name, long memoryMiB, int cpus) {}
+    /** {@code online} false: declared but powered off at the start (a recover-host brings it in). */
+    public record Host(String name, long memoryMiB, int cpus, boolean online) {}
 
-    /** {@code host} null: the core places it at the start. */
-    public record Vm(String name, long memoryMiB, int cpus, String host, Priority priority, boolean haEnabled) {}
+    /** {@code host} null: not running at the start; the core places it if it is requested started. */
+    public record Vm(VmSpec spec, String host) {
+        public String name() {
+            return spec.name();
+        }
+    }
 
     /**
-     * One timed action. {@code host}, {@code vm}, {@code count} and {@code policy} are set for the actions that
-     * take them; {@code policy} is the whole policy after a set-policy.
+     * One timed action. Only the fields the action takes are set: {@code host}, {@code vm}, {@code to},
+     * {@code count}, {@code enabled}, {@code override}; {@code policy} is the whole policy after a set-policy;
+     * {@code vmFields} the VM fields a set-vm changes (validated against the VM then).
      */
-    public record Action(long atMillis, String action, String host, String vm, int count, ClusterPolicy policy,
-            int line) {
+    public record Action(long atMillis, String action, String host, String vm, String to, int count, Boolean enabled,
+            boolean override, ClusterPolicy policy, Map<String, Object> vmFields, String text, int line) {
 
         /** How the action reads in the event log. */
         String describe() {
-            return switch (action) {
-                case "set-policy" -> "set-policy heartbeatIntervalSeconds " + policy.heartbeatIntervalSeconds()
-                        + ", failureTimeoutSeconds " + policy.failureTimeoutSeconds() + ", leaseTimeoutSeconds "
-                        + policy.leaseTimeoutSeconds() + ", isolationResponse " + policy.isolationResponse().wireName();
-                case "fail-start" -> "fail-start " + vm + " count " + count;
-                default -> action + " " + (host != null ? host : vm);
-            };
+            return text;
         }
     }
 

@@ -1,7 +1,14 @@
 package io.vigil.controller.simulate;
 
+import io.vigil.controller.ha.AdmissionControl;
+import io.vigil.controller.ha.CacheMode;
 import io.vigil.controller.ha.ClusterPolicy;
+import io.vigil.controller.ha.HostPreference;
 import io.vigil.controller.ha.Priority;
+import io.vigil.controller.ha.RequestedState;
+import io.vigil.controller.ha.Rule;
+import io.vigil.controller.ha.ShutdownPolicy;
+import io.vigil.controller.ha.VmSpec;
 import io.vigil.protocol.IsolationResponse;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -11,36 +18,49 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
- * Reads the scenario format of {@code scripts/vigil simulate}. Strict: an unknown field or action is an error
- * naming it and its line, and so is a field or action the format defines but the HA core does not support yet.
+ * Reads the scenario format of {@code scripts/vigil simulate}. Strict: an unknown field or action, a value of the
+ * wrong type or out of range, or a name that refers to nothing is an error naming it and its line. Field names are
+ * those of the REST API.
  */
 public final class ScenarioParser {
     /** The longest scenario it runs (a day of virtual time). */
     static final long MAX_UNTIL_SECONDS = 86_400;
 
     private static final Set<String> TOP = Set.of("policy", "hosts", "vms", "rules", "events", "until");
-    private static final Set<String> POLICY = Set.of("heartbeatIntervalSeconds", "failureTimeoutSeconds",
-            "leaseTimeoutSeconds", "isolationResponse");
-    private static final Set<String> POLICY_LATER = Set.of("hostFailuresToTolerate", "admissionControl",
-            "reservePercent", "failoverHosts", "rejoinGraceSeconds", "shutdownPolicy");
-    private static final Set<String> HOST = Set.of("name", "memoryMiB", "cpus");
-    private static final Set<String> VM = Set.of("name", "memoryMiB", "cpus", "host", "priority", "haEnabled");
-    private static final Set<String> VM_LATER = Set.of("requestedState", "preferredHosts", "strict", "startAfter",
-            "startAfterTimeoutSeconds", "maxRestarts", "maxRelocations", "failback", "cacheMode");
-    /** The actions supported, each with the fields it takes besides {@code at} and {@code action}. */
-    private static final Map<String, Set<String>> ACTIONS = Map.of(
-            "fail-host", Set.of("host"), "isolate-host", Set.of("host"), "lose-storage", Set.of("host"),
-            "recover-host", Set.of("host"), "start", Set.of("vm"), "stop", Set.of("vm"),
-            "set-policy", Set.of("fields"), "fail-start", Set.of("vm", "count"));
-    private static final Set<String> ACTIONS_LATER = Set.of("maintenance", "shutdown-host", "migrate", "relocate",
-            "set-vm");
+    static final Set<String> POLICY = Set.of("heartbeatIntervalSeconds", "failureTimeoutSeconds",
+            "leaseTimeoutSeconds", "isolationResponse", "hostFailuresToTolerate", "admissionControl", "reservePercent",
+            "failoverHosts", "rejoinGraceSeconds", "shutdownPolicy");
+    private static final Set<String> HOST = Set.of("name", "memoryMiB", "cpus", "online");
+    /** VM fields a set-vm may change (the REST API's writable VM fields). */
+    static final Set<String> VM_SETTINGS = Set.of("haEnabled", "priority", "requestedState", "preferredHosts", "strict",
+            "startAfter", "startAfterTimeoutSeconds", "maxRestarts", "maxRelocations", "failback", "cacheMode");
+    private static final Set<String> VM;
+    static {
+        Set<String> vm = new TreeSet<>(VM_SETTINGS);
+        vm.addAll(List.of("name", "memoryMiB", "cpus", "host"));
+        VM = Set.copyOf(vm);
+    }
+    private static final Set<String> RULE = Set.of("name", "type", "vms", "strict");
+    /** The actions, each with the fields it requires and those it may take, besides {@code at} and {@code action}. */
+    private static final Map<String, Set<String>> REQUIRED = new TreeMap<>(Map.ofEntries(
+            Map.entry("fail-host", Set.of("host")), Map.entry("isolate-host", Set.of("host")),
+            Map.entry("lose-storage", Set.of("host")), Map.entry("recover-host", Set.of("host")),
+            Map.entry("maintenance", Set.of("host", "enabled")), Map.entry("shutdown-host", Set.of("host")),
+            Map.entry("migrate", Set.of("vm", "to")), Map.entry("relocate", Set.of("vm", "to")),
+            Map.entry("start", Set.of("vm")), Map.entry("stop", Set.of("vm")),
+            Map.entry("set-vm", Set.of("vm", "fields")), Map.entry("set-policy", Set.of("fields")),
+            Map.entry("fail-start", Set.of("vm", "count")), Map.entry("restart-controller", Set.of())));
+    private static final Map<String, Set<String>> OPTIONAL = Map.of("start", Set.of("override"),
+            "set-vm", Set.of("override"));
 
     private ScenarioParser() {}
 
@@ -56,61 +76,78 @@ public final class ScenarioParser {
 
     public static Scenario parse(String text) throws ScenarioException {
         YamlNode root = YamlNode.parse(text);
-        Map<String, YamlNode> top = fields(root, "the scenario", TOP, Set.of());
-
-        ClusterPolicy policy = ClusterPolicy.DEFAULT;
-        if (top.containsKey("policy")) policy = policy(top.get("policy"), policy, "policy");
+        Map<String, YamlNode> top = fields(root, "the scenario", TOP);
 
         Map<String, Scenario.Host> hosts = new TreeMap<>();
         List<Scenario.Host> hostList = new ArrayList<>();
         for (YamlNode n : list(top.get("hosts"), "hosts")) {
-            Map<String, YamlNode> f = fields(n, "a host", HOST, Set.of());
+            Map<String, YamlNode> f = fields(n, "a host", HOST);
             String name = name(f, n, "host");
             if (hosts.containsKey(name)) throw new ScenarioException(n.line(), "host '" + name + "' is declared twice");
             Scenario.Host h = new Scenario.Host(name, positive(required(f, n, "memoryMiB"), "memoryMiB"),
-                    f.containsKey("cpus") ? (int) positive(f.get("cpus"), "cpus") : 1);
+                    f.containsKey("cpus") ? (int) positive(f.get("cpus"), "cpus") : 1,
+                    !f.containsKey("online") || bool(f.get("online"), "online"));
             hosts.put(name, h);
             hostList.add(h);
         }
         if (hosts.isEmpty()) throw new ScenarioException(root.line(), "a scenario needs at least one host");
 
+        ClusterPolicy policy = ClusterPolicy.DEFAULT;
+        if (top.containsKey("policy")) policy = policy(top.get("policy"), policy, "policy", hosts);
+
+        // VMs: first the names (startAfter may name a VM declared later), then each VM.
+        List<YamlNode> vmNodes = list(top.get("vms"), "vms");
+        Set<String> vmNames = new LinkedHashSet<>();
+        for (YamlNode n : vmNodes) {
+            String name = name(fields(n, "a VM", VM), n, "VM");
+            if (!vmNames.add(name)) throw new ScenarioException(n.line(), "VM '" + name + "' is declared twice");
+        }
         Map<String, Scenario.Vm> vms = new TreeMap<>();
         List<Scenario.Vm> vmList = new ArrayList<>();
         Map<String, Long> used = new HashMap<>();
-        for (YamlNode n : list(top.get("vms"), "vms")) {
-            Map<String, YamlNode> f = fields(n, "a VM", VM, VM_LATER);
+        for (YamlNode n : vmNodes) {
+            Map<String, YamlNode> f = fields(n, "a VM", VM);
             String name = name(f, n, "VM");
-            if (vms.containsKey(name)) throw new ScenarioException(n.line(), "VM '" + name + "' is declared twice");
             long memory = positive(required(f, n, "memoryMiB"), "memoryMiB");
+            int cpus = f.containsKey("cpus") ? (int) positive(f.get("cpus"), "cpus") : 1;
             String host = f.containsKey("host") ? host(f.get("host"), hosts) : null;
-            Priority priority = Priority.MEDIUM;
-            if (f.containsKey("priority")) {
-                YamlNode p = f.get("priority");
-                String value = string(p, "priority");
-                if (value.equals("disabled"))
-                    throw new ScenarioException(p.line(), "priority 'disabled' is not supported yet");
-                try {
-                    priority = Priority.fromWire(value);
-                } catch (IllegalArgumentException e) {
-                    throw new ScenarioException(p.line(), e.getMessage());
-                }
-            }
-            boolean ha = !f.containsKey("haEnabled") || bool(f.get("haEnabled"), "haEnabled");
-            Scenario.Vm vm = new Scenario.Vm(name, memory, f.containsKey("cpus") ? (int) positive(f.get("cpus"),
-                    "cpus") : 1, host, priority, ha);
+            VmSpec base = new VmSpec(name, Simulator.domainXml(name, memory, cpus), memory, cpus, true, Priority.MEDIUM,
+                    RequestedState.STARTED, 0);
+            Map<String, YamlNode> settings = new LinkedHashMap<>(f);
+            settings.keySet().retainAll(VM_SETTINGS);
+            VmSpec spec = vmSettings(base, settings, n, hosts.keySet(), vmNames);
             if (host != null) {
+                if (spec.requestedState() != RequestedState.STARTED && spec.requestedState() != RequestedState.IGNORED)
+                    throw new ScenarioException(f.get("host").line(), "VM '" + name + "' runs on " + host
+                            + " at the start but its requestedState is " + spec.requestedState().wireName());
+                if (!hosts.get(host).online())
+                    throw new ScenarioException(f.get("host").line(), "VM '" + name + "' runs on " + host
+                            + " at the start but that host is not online");
                 long total = used.merge(host, memory, Long::sum);
                 if (total > hosts.get(host).memoryMiB())
                     throw new ScenarioException(n.line(), "the VMs placed on " + host + " need " + total
                             + " MiB, it has " + hosts.get(host).memoryMiB() + " MiB");
             }
+            Scenario.Vm vm = new Scenario.Vm(spec, host);
             vms.put(name, vm);
             vmList.add(vm);
         }
 
-        YamlNode rules = top.get("rules");
-        if (rules != null && !list(rules, "rules").isEmpty())
-            throw new ScenarioException(rules.line(), "rules are not supported yet");
+        List<Rule> rules = new ArrayList<>();
+        Set<String> ruleNames = new TreeSet<>();
+        for (YamlNode n : list(top.get("rules"), "rules")) {
+            Map<String, YamlNode> f = fields(n, "a rule", RULE);
+            String name = string(required(f, n, "name"), "name");
+            if (!ruleNames.add(name)) throw new ScenarioException(n.line(), "rule '" + name + "' is declared twice");
+            List<String> members = new ArrayList<>();
+            for (YamlNode m : list(required(f, n, "vms"), "vms")) members.add(vmName(m, vms.keySet()));
+            try {
+                rules.add(new Rule(name, Rule.Type.fromWire(string(required(f, n, "type"), "type")), members,
+                        f.containsKey("strict") && bool(f.get("strict"), "strict")));
+            } catch (IllegalArgumentException e) {
+                throw new ScenarioException(n.line(), "rule '" + name + "': " + e.getMessage());
+            }
+        }
 
         YamlNode untilNode = top.get("until");
         if (untilNode == null) throw new ScenarioException(root.line(), "'until' (seconds to simulate) is required");
@@ -135,67 +172,166 @@ public final class ScenarioParser {
         List<Scenario.Action> actions = new ArrayList<>();
         ClusterPolicy current = policy;
         for (Timed t : timed) {
-            Scenario.Action a = action(t.node(), t.atMillis(), hosts, vms, current);
+            Scenario.Action a = action(t.node(), t.atMillis(), hosts, vms, vmNames, current);
             if (a.policy() != null) current = a.policy();
             actions.add(a);
         }
-        return new Scenario(policy, List.copyOf(hostList), List.copyOf(vmList), List.copyOf(actions), until);
+        return new Scenario(policy, List.copyOf(hostList), List.copyOf(vmList), List.copyOf(rules),
+                List.copyOf(actions), until);
     }
 
     private static Scenario.Action action(YamlNode n, long atMillis, Map<String, Scenario.Host> hosts,
-            Map<String, Scenario.Vm> vms, ClusterPolicy current) throws ScenarioException {
+            Map<String, Scenario.Vm> vms, Set<String> vmNames, ClusterPolicy current) throws ScenarioException {
         Map<String, YamlNode> f = map(n, "an event");
         String action = string(required(f, n, "action"), "action");
         int line = f.get("action").line();
-        if (ACTIONS_LATER.contains(action))
-            throw new ScenarioException(line, "action " + action + " is not supported yet");
-        Set<String> takes = ACTIONS.get(action);
+        Set<String> takes = REQUIRED.get(action);
         if (takes == null)
             throw new ScenarioException(line, "unknown action '" + action + "' (known: "
-                    + String.join(", ", new TreeMap<>(ACTIONS).keySet()) + ")");
+                    + String.join(", ", REQUIRED.keySet()) + ")");
         Set<String> known = new LinkedHashSet<>(List.of("at", "action"));
         known.addAll(takes);
-        fields(n, "a " + action + " event", known, Set.of());
+        known.addAll(OPTIONAL.getOrDefault(action, Set.of()));
+        fields(n, "a " + action + " event", known);
         for (String field : takes) required(f, n, field);
         String host = f.containsKey("host") ? host(f.get("host"), hosts) : null;
-        String vm = null;
-        if (f.containsKey("vm")) {
-            vm = string(f.get("vm"), "vm");
-            if (!vms.containsKey(vm)) throw new ScenarioException(f.get("vm").line(), "unknown VM '" + vm + "'");
-        }
+        String to = f.containsKey("to") ? host(f.get("to"), hosts) : null;
+        String vm = f.containsKey("vm") ? vmName(f.get("vm"), vms.keySet()) : null;
         int count = f.containsKey("count") ? (int) positive(f.get("count"), "count") : 0;
-        ClusterPolicy policy = f.containsKey("fields") ? policy(f.get("fields"), current, "set-policy fields") : null;
-        return new Scenario.Action(atMillis, action, host, vm, count, policy, n.line());
+        Boolean enabled = f.containsKey("enabled") ? bool(f.get("enabled"), "enabled") : null;
+        boolean override = f.containsKey("override") && bool(f.get("override"), "override");
+        ClusterPolicy policy = null;
+        Map<String, Object> vmFields = null;
+        String text = action + (host != null ? " " + host : "") + (vm != null ? " " + vm : "")
+                + (to != null ? " to " + to : "") + (enabled != null ? " enabled " + enabled : "")
+                + (count > 0 ? " count " + count : "") + (override ? " override" : "");
+        if (action.equals("set-policy")) {
+            policy = policy(f.get("fields"), current, "set-policy fields", hosts);
+            text += " " + yamlText(f.get("fields"));
+        } else if (action.equals("set-vm")) {
+            Map<String, YamlNode> settings = fields(f.get("fields"), "set-vm fields", VM_SETTINGS);
+            // Checked against the VM as declared; the simulator checks again against the VM as it is then.
+            vmSettings(vms.get(vm).spec(), settings, f.get("fields"), hosts.keySet(), vmNames);
+            vmFields = new LinkedHashMap<>();
+            for (Map.Entry<String, YamlNode> e : settings.entrySet()) vmFields.put(e.getKey(), e.getValue());
+            text += " " + yamlText(f.get("fields"));
+        }
+        return new Scenario.Action(atMillis, action, host, vm, to, count, enabled, override, policy, vmFields, text,
+                n.line());
     }
 
-    private static ClusterPolicy policy(YamlNode n, ClusterPolicy base, String what) throws ScenarioException {
-        Map<String, YamlNode> f = fields(n, what, POLICY, POLICY_LATER);
-        int heartbeat = f.containsKey("heartbeatIntervalSeconds")
-                ? (int) positive(f.get("heartbeatIntervalSeconds"), "heartbeatIntervalSeconds")
-                : base.heartbeatIntervalSeconds();
-        int failure = f.containsKey("failureTimeoutSeconds")
-                ? (int) positive(f.get("failureTimeoutSeconds"), "failureTimeoutSeconds")
-                : base.failureTimeoutSeconds();
-        int lease = f.containsKey("leaseTimeoutSeconds")
-                ? (int) positive(f.get("leaseTimeoutSeconds"), "leaseTimeoutSeconds")
-                : base.leaseTimeoutSeconds();
-        IsolationResponse isolation = base.isolationResponse();
-        if (f.containsKey("isolationResponse")) {
-            YamlNode i = f.get("isolationResponse");
-            try {
-                isolation = IsolationResponse.fromWire(string(i, "isolationResponse"));
-            } catch (IllegalArgumentException e) {
-                throw new ScenarioException(i.line(), e.getMessage());
-            }
+    private static String yamlText(YamlNode n) {
+        Object v = n.value();
+        if (v instanceof Map<?, ?> m) {
+            List<String> parts = new ArrayList<>();
+            for (Map.Entry<?, ?> e : m.entrySet()) parts.add(e.getKey() + ": " + yamlText((YamlNode) e.getValue()));
+            return "{" + String.join(", ", parts) + "}";
+        }
+        if (v instanceof List<?> l) {
+            List<String> parts = new ArrayList<>();
+            for (Object o : l) parts.add(yamlText((YamlNode) o));
+            return "[" + String.join(", ", parts) + "]";
+        }
+        return String.valueOf(v);
+    }
+
+    /** {@code base} with the cluster policy fields of {@code n} applied, checked as a whole. */
+    static ClusterPolicy policy(YamlNode n, ClusterPolicy base, String what, Map<String, Scenario.Host> hosts)
+            throws ScenarioException {
+        Map<String, YamlNode> f = fields(n, what, POLICY);
+        int heartbeat = intField(f, "heartbeatIntervalSeconds", base.heartbeatIntervalSeconds(), 1);
+        int failure = intField(f, "failureTimeoutSeconds", base.failureTimeoutSeconds(), 1);
+        int lease = intField(f, "leaseTimeoutSeconds", base.leaseTimeoutSeconds(), 1);
+        int failures = intField(f, "hostFailuresToTolerate", base.hostFailuresToTolerate(), 0);
+        int percent = intField(f, "reservePercent", base.reservePercent(), 0);
+        int grace = intField(f, "rejoinGraceSeconds", base.rejoinGraceSeconds(), 0);
+        IsolationResponse isolation = f.containsKey("isolationResponse")
+                ? wire(f.get("isolationResponse"), "isolationResponse", IsolationResponse::fromWire)
+                : base.isolationResponse();
+        AdmissionControl admission = f.containsKey("admissionControl")
+                ? wire(f.get("admissionControl"), "admissionControl", AdmissionControl::fromWire)
+                : base.admissionControl();
+        ShutdownPolicy shutdown = f.containsKey("shutdownPolicy")
+                ? wire(f.get("shutdownPolicy"), "shutdownPolicy", ShutdownPolicy::fromWire)
+                : base.shutdownPolicy();
+        List<String> failoverHosts = base.failoverHosts();
+        if (f.containsKey("failoverHosts")) {
+            failoverHosts = new ArrayList<>();
+            for (YamlNode h : list(f.get("failoverHosts"), "failoverHosts")) failoverHosts.add(host(h, hosts));
         }
         try {
-            return base.withTiming(heartbeat, failure, lease, isolation);
+            return new ClusterPolicy(heartbeat, failure, lease, isolation, failures, admission, percent, failoverHosts,
+                    grace, shutdown);
         } catch (IllegalArgumentException e) {
             throw new ScenarioException(n.line(), what + ": " + e.getMessage());
         }
     }
 
+    /** {@code base} with the VM settings {@code f} applied (the names of the REST API), checked as a whole. */
+    static VmSpec vmSettings(VmSpec base, Map<String, YamlNode> f, YamlNode owner, Set<String> hosts,
+            Set<String> vms) throws ScenarioException {
+        VmSpec s = base;
+        try {
+            boolean ha = f.containsKey("haEnabled") ? bool(f.get("haEnabled"), "haEnabled") : s.haEnabled();
+            Priority priority = f.containsKey("priority") ? wire(f.get("priority"), "priority", Priority::fromWire)
+                    : s.priority();
+            RequestedState requested = s.requestedState();
+            if (f.containsKey("requestedState")) {
+                requested = wire(f.get("requestedState"), "requestedState", RequestedState::fromWire);
+                if (requested == RequestedState.DELETED)
+                    throw new ScenarioException(f.get("requestedState").line(),
+                            "requestedState must be one of started, stopped, disabled, ignored, not 'deleted'");
+            }
+            List<HostPreference> preferred = s.preferredHosts();
+            if (f.containsKey("preferredHosts")) {
+                preferred = new ArrayList<>();
+                for (YamlNode p : list(f.get("preferredHosts"), "preferredHosts")) {
+                    Map<String, YamlNode> pf = fields(p, "a preferred host", Set.of("host", "priority"));
+                    String h = string(required(pf, p, "host"), "host");
+                    if (!hosts.contains(h)) throw new ScenarioException(pf.get("host").line(), "unknown host '" + h + "'");
+                    preferred.add(new HostPreference(h, pf.containsKey("priority")
+                            ? (int) whole(pf.get("priority"), "priority") : 0));
+                }
+            }
+            boolean strict = f.containsKey("strict") ? bool(f.get("strict"), "strict") : s.strict();
+            List<String> startAfter = s.startAfter();
+            if (f.containsKey("startAfter")) {
+                startAfter = new ArrayList<>();
+                for (YamlNode v : list(f.get("startAfter"), "startAfter")) startAfter.add(vmName(v, vms));
+            }
+            int timeout = intField(f, "startAfterTimeoutSeconds", s.startAfterTimeoutSeconds(), 0);
+            int restarts = intField(f, "maxRestarts", s.maxRestarts(), 0);
+            int relocations = intField(f, "maxRelocations", s.maxRelocations(), 0);
+            boolean failback = f.containsKey("failback") ? bool(f.get("failback"), "failback") : s.failback();
+            CacheMode cache = f.containsKey("cacheMode") ? wire(f.get("cacheMode"), "cacheMode", CacheMode::fromWire)
+                    : s.cacheMode();
+            return new VmSpec(s.name(), s.domainXml(), s.memoryMiB(), s.vcpus(), ha, priority, requested,
+                    s.createdAtMillis(), preferred, strict, startAfter, timeout, restarts, relocations, failback, cache);
+        } catch (IllegalArgumentException e) {
+            throw new ScenarioException(owner.line(), "VM '" + base.name() + "': " + e.getMessage());
+        }
+    }
+
     // ---- typed access, each error naming the line --------------------------------------------------------------
+
+    private interface Wire<T> {
+        T parse(String value);
+    }
+
+    private static <T> T wire(YamlNode n, String field, Wire<T> parse) throws ScenarioException {
+        try {
+            return parse.parse(string(n, field));
+        } catch (IllegalArgumentException e) {
+            throw new ScenarioException(n.line(), e.getMessage());
+        }
+    }
+
+    private static int intField(Map<String, YamlNode> f, String field, int base, int min) throws ScenarioException {
+        if (!f.containsKey(field)) return base;
+        long v = whole(f.get(field), field);
+        if (v < min) throw new ScenarioException(f.get(field).line(), field + " must be at least " + min);
+        return (int) v;
+    }
 
     @SuppressWarnings("unchecked")
     private static Map<String, YamlNode> map(YamlNode n, String what) throws ScenarioException {
@@ -203,18 +339,13 @@ public final class ScenarioParser {
         return (Map<String, YamlNode>) n.value();
     }
 
-    /** The fields of a mapping, refusing unknown ones and those not supported yet. */
-    private static Map<String, YamlNode> fields(YamlNode n, String what, Set<String> known, Set<String> later)
-            throws ScenarioException {
+    /** The fields of a mapping, refusing unknown ones. */
+    private static Map<String, YamlNode> fields(YamlNode n, String what, Set<String> known) throws ScenarioException {
         Map<String, YamlNode> f = map(n, what);
-        for (Map.Entry<String, YamlNode> e : f.entrySet()) {
-            if (known.contains(e.getKey())) continue;
-            if (later.contains(e.getKey()))
-                throw new ScenarioException(e.getValue().line(), "field '" + e.getKey() + "' of " + what
-                        + " is not supported yet");
-            throw new ScenarioException(e.getValue().line(), "unknown field '" + e.getKey() + "' in " + what
-                    + " (known: " + String.join(", ", new java.util.TreeSet<>(known)) + ")");
-        }
+        for (Map.Entry<String, YamlNode> e : f.entrySet())
+            if (!known.contains(e.getKey()))
+                throw new ScenarioException(e.getValue().line(), "unknown field '" + e.getKey() + "' in " + what
+                        + " (known: " + String.join(", ", new TreeSet<>(known)) + ")");
         return f;
     }
 
@@ -245,6 +376,12 @@ public final class ScenarioParser {
         return host;
     }
 
+    private static String vmName(YamlNode n, Set<String> vms) throws ScenarioException {
+        String vm = string(n, "vm");
+        if (!vms.contains(vm)) throw new ScenarioException(n.line(), "unknown VM '" + vm + "'");
+        return vm;
+    }
+
     private static String string(YamlNode n, String field) throws ScenarioException {
         if (!(n.value() instanceof String s)) throw new ScenarioException(n.line(), field + " must be a string");
         return s;
@@ -260,11 +397,17 @@ public final class ScenarioParser {
         return new BigDecimal(num.toString());
     }
 
-    private static long positive(YamlNode n, String field) throws ScenarioException {
-        if (!(n.value() instanceof Integer || n.value() instanceof Long) || ((Number) n.value()).longValue() <= 0)
-            throw new ScenarioException(n.line(), field + " must be a positive whole number");
+    private static long whole(YamlNode n, String field) throws ScenarioException {
+        if (!(n.value() instanceof Integer || n.value() instanceof Long))
+            throw new ScenarioException(n.line(), field + " must be a whole number");
         long v = ((Number) n.value()).longValue();
-        if (v > Integer.MAX_VALUE) throw new ScenarioException(n.line(), field + " is too large");
+        if (Math.abs(v) > Integer.MAX_VALUE) throw new ScenarioException(n.line(), field + " is too large");
+        return v;
+    }
+
+    private static long positive(YamlNode n, String field) throws ScenarioException {
+        long v = whole(n, field);
+        if (v <= 0) throw new ScenarioException(n.line(), field + " must be a positive whole number");
         return v;
     }
 }

@@ -36,6 +36,11 @@ public final class SimulatedAgent {
     long lastStorageWriteNanos;
     long lastControllerNanos;
     boolean isolationApplied;
+    /** It told the controller it shuts down and waits for clearance (at most {@link #SHUTDOWN_TIMEOUT_MILLIS}). */
+    boolean shuttingDown;
+    long shutdownSinceNanos;
+    /** The agent's own limit on waiting for the controller during a clean shutdown (its default). */
+    static final long SHUTDOWN_TIMEOUT_MILLIS = 120_000;
     final Map<String, VmReport> domains = new TreeMap<>();
 
     SimulatedAgent(String name, long memoryMiB, int cpus, Now now) {
@@ -85,6 +90,9 @@ public final class SimulatedAgent {
             lastControllerNanos = now.monotonicNanos();
             isolationApplied = false;
         }
+        if (shuttingDown && now.millisSince(shutdownSinceNanos) > SHUTDOWN_TIMEOUT_MILLIS)
+            return "shut down without the controller's clearance after " + SHUTDOWN_TIMEOUT_MILLIS / 1000 + " s"
+                    + shutDown();
         long leaseTimeout = policy.leaseTimeoutSeconds() * 1000L;
         long fenceAfter = leaseTimeout * 3 / 4 - 500;
         if (!storage && storageOk && now.millisSince(lastStorageWriteNanos) > fenceAfter) {
@@ -109,6 +117,19 @@ public final class SimulatedAgent {
         Set<String> gone = new java.util.TreeSet<>();
         domains.keySet().removeIf(vm -> which.test(vm) && gone.add(vm));
         return gone;
+    }
+
+    void beginShutdown(Now now) {
+        shuttingDown = true;
+        shutdownSinceNanos = now.monotonicNanos();
+    }
+
+    /** The clean shutdown completes: remaining domains are shut down, the host powers off. Says what was left. */
+    String shutDown() {
+        String left = domains.isEmpty() ? "" : "; it shut down the domains still running: " + domains.keySet();
+        fail();
+        shuttingDown = false;
+        return left;
     }
 
     /** The host dies: no heartbeats of any kind, its domains are gone. */

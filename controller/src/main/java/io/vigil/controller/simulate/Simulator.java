@@ -3,6 +3,8 @@ package io.vigil.controller.simulate;
 import io.vigil.controller.ha.ClusterEvent;
 import io.vigil.controller.ha.ClusterPolicy;
 import io.vigil.controller.ha.ClusterState;
+import io.vigil.controller.ha.FailoverReserve;
+import io.vigil.controller.ha.MoveKind;
 import io.vigil.controller.ha.RequestedState;
 import io.vigil.controller.ha.HaCommand;
 import io.vigil.controller.ha.HaCore;
@@ -44,9 +46,10 @@ public final class Simulator {
     private final Scenario scenario;
     private final HaCore core = new HaCore();
     private final Map<String, SimulatedAgent> agents = new TreeMap<>();
-    private final Map<String, Scenario.Vm> vmDefs = new TreeMap<>();
     private final Deque<HaInput> inbox = new ArrayDeque<>();
     private final Map<String, Integer> failStarts = new HashMap<>();
+    /** Memory states saved on shared storage by SaveVm, until a StartVm restores them. */
+    private final Set<String> savedStates = new HashSet<>();
     private final Map<String, String> lastHost = new TreeMap<>();
     private final Set<String> violations = new HashSet<>();
     private final List<SimulationResult.Event> events = new ArrayList<>();
@@ -55,7 +58,6 @@ public final class Simulator {
 
     public Simulator(Scenario scenario) {
         this.scenario = scenario;
-        for (Scenario.Vm vm : scenario.vms()) vmDefs.put(vm.name(), vm);
     }
 
     public static SimulationResult run(Scenario scenario) {
@@ -86,31 +88,56 @@ public final class Simulator {
         Map<String, List<String>> onHost = new TreeMap<>();
         Map<String, Long> used = new HashMap<>();
         for (Scenario.Host h : scenario.hosts()) {
-            agents.put(h.name(), new SimulatedAgent(h.name(), h.memoryMiB(), h.cpus(), now));
+            SimulatedAgent a = new SimulatedAgent(h.name(), h.memoryMiB(), h.cpus(), now);
+            if (!h.online()) a.fail();
+            agents.put(h.name(), a);
             onHost.put(h.name(), new ArrayList<>());
         }
         for (Scenario.Vm vm : scenario.vms()) {
             if (vm.host() == null) continue;
-            specs.add(spec(vm, RequestedState.STARTED));
+            specs.add(vm.spec());
             statuses.add(new VmStatus(vm.name(), vm.host(), VmState.RUNNING, 1, null, 0));
-            agents.get(vm.host()).run(vm.name(), vm.memoryMiB(), vm.cpus(), 1);
+            agents.get(vm.host()).run(vm.name(), vm.spec().memoryMiB(), vm.spec().vcpus(), 1);
             onHost.get(vm.host()).add(vm.name());
-            used.merge(vm.host(), vm.memoryMiB(), Long::sum);
+            used.merge(vm.host(), vm.spec().memoryMiB(), Long::sum);
         }
         List<HostStatus> hosts = new ArrayList<>();
         for (SimulatedAgent a : agents.values())
-            hosts.add(new HostStatus(a.name, HostState.CONNECTED, a.generation, a.cpus, a.memoryMiB,
-                    used.getOrDefault(a.name, 0L), false, true, List.copyOf(onHost.get(a.name)), 0, 0));
-        state = ClusterState.restore(scenario.policy(), specs, statuses, hosts);
-        for (SimulatedAgent a : agents.values()) feed(a.hello());
-        for (Scenario.Vm vm : scenario.vms()) if (vm.host() == null) feed(new HaInput.VmSpecChanged(spec(vm,
-                RequestedState.STARTED)));
+            if (a.alive)
+                hosts.add(new HostStatus(a.name, HostState.CONNECTED, a.generation, a.cpus, a.memoryMiB,
+                        used.getOrDefault(a.name, 0L), false, true, List.copyOf(onHost.get(a.name)), 0, 0));
+        state = ClusterState.restore(scenario.policy(), specs, statuses, hosts, scenario.rules());
+        for (SimulatedAgent a : agents.values()) if (a.alive) feed(a.hello());
+        for (Scenario.Vm vm : scenario.vms()) {
+            if (vm.host() != null) continue;
+            VmSpec spec = vm.spec();
+            if (spec.requestedState() == RequestedState.STARTED && !admitted(spec, false, "created")) {
+                spec = spec.withRequested(RequestedState.STOPPED);
+            }
+            feed(new HaInput.VmSpecChanged(spec));
+        }
     }
 
-    private static VmSpec spec(Scenario.Vm vm, RequestedState desired) {
-        String xml = "<domain type='kvm'><name>" + vm.name() + "</name><memory unit='MiB'>" + vm.memoryMiB()
-                + "</memory><vcpu>" + vm.cpus() + "</vcpu></domain>";
-        return new VmSpec(vm.name(), xml, vm.memoryMiB(), vm.cpus(), vm.haEnabled(), vm.priority(), desired, 0);
+    /** The domain XML the simulator gives a VM (the core only passes it on). */
+    static String domainXml(String name, long memoryMiB, int cpus) {
+        return "<domain type='kvm'><name>" + name + "</name><memory unit='MiB'>" + memoryMiB
+                + "</memory><vcpu>" + cpus + "</vcpu></domain>";
+    }
+
+    /**
+     * Admission control, as the REST API applies it before it stores a request: an HA VM that would break the
+     * failure tolerance is refused (admission-refused) unless {@code override} (admission-overridden).
+     */
+    private boolean admitted(VmSpec spec, boolean override, String what) {
+        FailoverReserve.Admission a = state.view().admit(spec);
+        if (a.admitted()) return true;
+        if (override) {
+            log("admission-overridden", null, spec.name(), spec.name() + " " + what + " although " + a.reason()
+                    + " (override)");
+            return true;
+        }
+        log("admission-refused", null, spec.name(), spec.name() + " not " + what + ": " + a.reason());
+        return false;
     }
 
     // ---- one step of the world ---------------------------------------------------------------------------------
@@ -119,8 +146,8 @@ public final class Simulator {
         ClusterPolicy policy = state.policy();
         for (SimulatedAgent a : agents.values()) {
             String did = a.tick(now, elapsed, policy, this::haEnabled);
-            if (did != null) log(did.startsWith("self-fenced") ? "agent-self-fenced" : "agent-isolated", a.name, null,
-                    did);
+            if (did != null) log(did.startsWith("self-fenced") ? "agent-self-fenced"
+                    : did.startsWith("shut down") ? "agent-shut-down" : "agent-isolated", a.name, null, did);
         }
         Map<String, HaInput.StorageView> views = new TreeMap<>();
         for (SimulatedAgent a : agents.values()) views.put(a.name, a.storageView(now, policy));
@@ -146,14 +173,43 @@ public final class Simulator {
                 agent.recover(now, state.policy());
                 feed(agent.hello());
             }
-            case "start", "stop" -> {
-                VmSpec spec = state.specs().get(a.vm());
-                if (spec == null) spec = spec(vmDefs.get(a.vm()), RequestedState.STARTED);
-                feed(new HaInput.VmSpecChanged(spec.withRequested(a.action().equals("start") ? RequestedState.STARTED
-                        : RequestedState.STOPPED)));
+            case "maintenance" -> feed(new HaInput.MaintenanceRequested(a.host(), a.enabled()));
+            case "shutdown-host" -> {
+                if (!agent.reachable()) return;
+                agent.beginShutdown(now);
+                feed(new HaInput.HostShuttingDown(a.host(), "scenario: clean shutdown of " + a.host()));
+            }
+            case "migrate" -> feed(new HaInput.MoveRequested(a.vm(), a.to(), MoveKind.MIGRATE));
+            case "relocate" -> feed(new HaInput.MoveRequested(a.vm(), a.to(), MoveKind.RELOCATE));
+            case "start" -> {
+                VmSpec spec = state.specs().get(a.vm()).withRequested(RequestedState.STARTED);
+                if (admitted(spec, a.override(), "started")) feed(new HaInput.VmSpecChanged(spec));
+            }
+            case "stop" -> feed(new HaInput.VmSpecChanged(state.specs().get(a.vm())
+                    .withRequested(RequestedState.STOPPED)));
+            case "set-vm" -> {
+                VmSpec before = state.specs().get(a.vm());
+                VmSpec after;
+                try {
+                    @SuppressWarnings("unchecked")
+                    Map<String, YamlNode> fields = (Map<String, YamlNode>) (Map<String, ?>) a.vmFields();
+                    after = ScenarioParser.vmSettings(before, fields, new YamlNode(fields, a.line()),
+                            agents.keySet(), state.specs().keySet());
+                } catch (ScenarioException e) {
+                    log("vm-settings-refused", null, a.vm(), e.getMessage());
+                    return;
+                }
+                boolean check = after.restartable() && (!before.restartable() || after.memoryMiB() > before.memoryMiB());
+                if (!check || admitted(after, a.override(), "changed")) feed(new HaInput.VmSpecChanged(after));
             }
             case "set-policy" -> feed(new HaInput.PolicyChanged(a.policy()));
             case "fail-start" -> failStarts.merge(a.vm(), a.count(), Integer::sum);
+            case "restart-controller" -> {
+                // What a new leader finds in the store: specs, statuses, hosts, rules; nothing in flight.
+                state = ClusterState.restore(state.policy(), state.specs().values(), state.vmStatuses().values(),
+                        state.hostStatuses().values(), state.rules().values());
+                log("controller-restarted", null, null, "the HA core restarts from stored state");
+            }
             default -> throw new IllegalStateException("action " + a.action() + " passed the parser");
         }
     }
@@ -180,6 +236,12 @@ public final class Simulator {
         } else if (c instanceof HaCommand.TellLostVms t) {
             SimulatedAgent a = agents.get(t.host());
             if (a != null && a.reachable()) for (String vm : t.vms()) a.domains.remove(vm);
+        } else if (c instanceof HaCommand.ClearShutdown cs) {
+            SimulatedAgent a = agents.get(cs.host());
+            if (a != null && a.reachable() && a.shuttingDown) {
+                String left = a.shutDown();
+                log("agent-shut-down", a.name, null, "cleared by the controller; the host powers off" + left);
+            }
         }
         // BroadcastPolicy: the agents read the policy from the state. ForgetVm: nothing is stored.
     }
@@ -195,9 +257,18 @@ public final class Simulator {
             if (!a.storageOk)
                 return new HaInput.CommandCompleted(a.name, start.id(), start.vm(), false,
                         "cannot acquire the disk lease: shared storage lost", 0);
-            Scenario.Vm vm = vmDefs.get(start.vm());
-            a.run(start.vm(), vm.memoryMiB(), vm.cpus(), start.generation());
-            return new HaInput.CommandCompleted(a.name, start.id(), start.vm(), true, null, start.generation());
+            VmSpec vm = state.specs().get(start.vm());
+            a.run(start.vm(), vm.memoryMiB(), vm.vcpus(), start.generation());
+            String detail = start.restoreFrom() == null ? null
+                    : savedStates.remove(start.restoreFrom()) ? "restored from saved state"
+                    : "cold start: no saved state at " + start.restoreFrom();
+            return new HaInput.CommandCompleted(a.name, start.id(), start.vm(), true, null, start.generation(), detail);
+        }
+        if (command instanceof AgentCommand.SaveVm save) {
+            if (a.domains.remove(save.vm()) == null)
+                return new HaInput.CommandCompleted(a.name, save.id(), save.vm(), false, save.vm() + " does not run here", 0);
+            savedStates.add(save.saveTo());
+            return new HaInput.CommandCompleted(a.name, save.id(), save.vm(), true, null, 0);
         }
         a.domains.remove(command.vm()); // StopVm, DestroyVm, UndefineVm
         return new HaInput.CommandCompleted(a.name, command.id(), command.vm(), true, null, 0);

@@ -30,23 +30,35 @@ class CommandResultsTest {
     }
 
     @Test
-    void refusedStartsTryTheNextBestHostThenGiveUpAfterThreePlacements() {
+    void refusedStartsAreRetriedMaxRestartsTimesThenRelocatedMaxRelocationsTimesThenInError() {
         FakeCluster c = new FakeCluster();
         for (String h : List.of("h1", "h2", "h3", "h4")) {
             c.addHost(h);
             c.agents.get(h).refuse.add("vm1");
         }
-        c.create("vm1", 128, true, Priority.HIGH);
+        c.create(FakeCluster.spec("vm1", 128, true, Priority.HIGH, RequestedState.STARTED).withRetries(1, 2));
         List<String> tried = c.sent(AgentCommand.StartVm.class).stream().map(HaCommand.SendToAgent::host)
                 .collect(Collectors.toList());
-        assertEquals(List.of("h1", "h2", "h3"), tried, "a different host each time, three placements");
+        assertEquals(List.of("h1", "h1", "h2", "h2", "h3", "h3"), tried,
+                "each host twice (maxRestarts 1), three hosts (maxRelocations 2)");
         List<Long> generations = c.sent(AgentCommand.StartVm.class).stream()
                 .map(s -> ((AgentCommand.StartVm) s.command()).generation()).collect(Collectors.toList());
-        assertEquals(List.of(1L, 2L, 3L), generations, "no generation is asked for twice");
-        assertEquals(3, c.events("vm-start-failed").size());
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L), generations, "no generation is asked for twice");
+        assertEquals(6, c.events("vm-start-failed").size());
         c.assertVm("vm1", VmState.ERROR, null);
         assertTrue(c.vm("vm1").lastError().contains("lease held by another host"), c.vm("vm1").lastError());
-        assertTrue(c.lastEvent("vm-error").cause().contains("start failed 3 times"));
+        assertTrue(c.lastEvent("vm-error").cause().contains("maxRelocations 2"), c.lastEvent("vm-error").cause());
+    }
+
+    @Test
+    void noRestartsAndNoRelocationsMeansOneAttempt() {
+        FakeCluster c = new FakeCluster();
+        c.addHost("h1");
+        c.addHost("h2");
+        c.agents.get("h1").refuse.add("vm1");
+        c.create(FakeCluster.spec("vm1", 128, true, Priority.HIGH, RequestedState.STARTED).withRetries(0, 0));
+        assertEquals(1, c.sent(AgentCommand.StartVm.class).size());
+        c.assertVm("vm1", VmState.ERROR, null);
     }
 
     @Test
@@ -56,10 +68,10 @@ class CommandResultsTest {
         c.addHost("h2");
         c.agents.get("h1").refuse.add("vm1");
         c.agents.get("h2").refuse.add("vm1");
-        c.create("vm1", 128, true, Priority.HIGH);
+        c.create(FakeCluster.spec("vm1", 128, true, Priority.HIGH, RequestedState.STARTED).withRetries(0, 5));
         assertEquals(2, c.sent(AgentCommand.StartVm.class).size());
         c.assertVm("vm1", VmState.ERROR, null);
-        assertTrue(c.vm("vm1").lastError().contains("every host with room"), c.vm("vm1").lastError());
+        assertTrue(c.vm("vm1").lastError().contains("every host it may use with room"), c.vm("vm1").lastError());
     }
 
     @Test
@@ -75,6 +87,8 @@ class CommandResultsTest {
         assertTrue(c.events("vm-start-failed").isEmpty());
         c.run(250);
         assertTrue(c.lastEvent("vm-start-failed").cause().contains("no result from h1 within 60 s"));
+        c.assertVm("vm1", VmState.STARTING, "h1"); // maxRestarts 1: once more on h1
+        c.run(60_250);
         c.assertVm("vm1", VmState.RUNNING, "h2");
 
         // The late result of the abandoned start is stale: it changes nothing (the id is forgotten).

@@ -264,6 +264,11 @@ final class FakeCluster {
         deliver();
     }
 
+    void create(VmSpec spec) {
+        step(new HaInput.VmSpecChanged(spec));
+        deliver();
+    }
+
     void desire(String name, RequestedState desired) {
         step(new HaInput.VmSpecChanged(state.specs().get(name).withRequested(desired)));
         deliver();

@@ -45,38 +45,79 @@ class SimulatorTest {
     }
 
     @Test
-    void unknownTopLevelFieldAndPolicyFieldNotSupportedYet() {
+    void unknownTopLevelFieldAndBadPolicyValues() {
         ScenarioException top = assertThrows(ScenarioException.class,
                 () -> ScenarioParser.parse(HOSTS + "untill: 10\n"));
         assertEquals("line 4: unknown field 'untill' in the scenario (known: events, hosts, policy, rules, until, vms)",
                 top.getMessage());
-        ScenarioException policy = assertThrows(ScenarioException.class, () -> ScenarioParser.parse("""
+        ScenarioException admission = assertThrows(ScenarioException.class, () -> ScenarioParser.parse(HOSTS + """
                 policy:
-                  leaseTimeoutSeconds: 5
-                  rejoinGraceSeconds: 30
-                """ + HOSTS + "until: 10\n"));
-        assertEquals("line 3: field 'rejoinGraceSeconds' of policy is not supported yet", policy.getMessage());
-    }
-
-    @Test
-    void vmFieldNotSupportedYetIsRefusedNotIgnored() {
-        ScenarioException e = assertThrows(ScenarioException.class, () -> ScenarioParser.parse(HOSTS + """
-                vms:
-                  - {name: a, memoryMiB: 1024, host: n1, maxRestarts: 2}
+                  admissionControl: dedicated
                 until: 10
                 """));
-        assertEquals("line 5: field 'maxRestarts' of a VM is not supported yet", e.getMessage());
+        assertEquals("line 4: policy: failoverHosts must name at least one host when admissionControl is dedicated",
+                admission.getMessage());
+        ScenarioException failoverHost = assertThrows(ScenarioException.class, () -> ScenarioParser.parse(HOSTS + """
+                policy:
+                  admissionControl: dedicated
+                  failoverHosts: [n7]
+                until: 10
+                """));
+        assertEquals("line 7: unknown host 'n7'", failoverHost.getMessage());
+        ScenarioException mode = assertThrows(ScenarioException.class, () -> ScenarioParser.parse(HOSTS + """
+                policy: {shutdownPolicy: hibernate}
+                until: 10
+                """));
+        assertTrue(mode.getMessage().startsWith("line 4: shutdownPolicy must be one of migrate, failover, freeze"),
+                mode.getMessage());
     }
 
     @Test
-    void unsupportedActionIsRefusedWithItsLine() {
-        ScenarioException later = assertThrows(ScenarioException.class, () -> ScenarioParser.parse(HOSTS + """
+    void vmSettingsAreCheckedWithTheirLine() {
+        ScenarioException strict = assertThrows(ScenarioException.class, () -> ScenarioParser.parse(HOSTS + """
+                vms:
+                  - {name: a, memoryMiB: 1024, host: n1, strict: true}
+                until: 10
+                """));
+        assertEquals("line 5: VM 'a': strict needs preferredHosts: a strict VM runs only on its preferred hosts",
+                strict.getMessage());
+        ScenarioException dep = assertThrows(ScenarioException.class, () -> ScenarioParser.parse(HOSTS + """
+                vms:
+                  - name: a
+                    memoryMiB: 1024
+                    startAfter: [b]
+                until: 10
+                """));
+        assertEquals("line 7: unknown VM 'b'", dep.getMessage());
+        ScenarioException rule = assertThrows(ScenarioException.class, () -> ScenarioParser.parse(HOSTS + """
+                vms:
+                  - {name: a, memoryMiB: 1024}
+                rules:
+                  - {name: r, type: together, vms: [a, a]}
+                until: 10
+                """));
+        assertTrue(rule.getMessage().startsWith("line 7: rule 'r': type must be affinity or anti-affinity"),
+                rule.getMessage());
+        ScenarioException setVm = assertThrows(ScenarioException.class, () -> ScenarioParser.parse(HOSTS + """
+                vms:
+                  - {name: a, memoryMiB: 1024}
+                events:
+                  - {at: 1, action: set-vm, vm: a, fields: {memoryMiB: 2048}}
+                until: 10
+                """));
+        assertTrue(setVm.getMessage().startsWith("line 7: unknown field 'memoryMiB' in set-vm fields"),
+                setVm.getMessage());
+    }
+
+    @Test
+    void unknownActionOrMissingFieldIsRefusedWithItsLine() {
+        ScenarioException missing = assertThrows(ScenarioException.class, () -> ScenarioParser.parse(HOSTS + """
                 events:
                   - {at: 1, action: fail-host, host: n1}
-                  - {at: 2, action: maintenance, host: n2, enabled: true}
+                  - {at: 2, action: maintenance, host: n2}
                 until: 10
                 """));
-        assertEquals("line 6: action maintenance is not supported yet", later.getMessage());
+        assertEquals("line 6: 'enabled' is required", missing.getMessage());
         ScenarioException unknown = assertThrows(ScenarioException.class, () -> ScenarioParser.parse(HOSTS + """
                 events:
                   - {at: 1, action: explode-host, host: n1}
@@ -117,7 +158,7 @@ class SimulatorTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         assertEquals(2, SimulateMain.run(new String[] {"simulate", bad.toString()}, print(out), print(err)));
-        assertTrue(err.toString(StandardCharsets.UTF_8).contains("line 5: action migrate is not supported yet"),
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("line 5: unknown VM 'a'"),
                 err.toString(StandardCharsets.UTF_8));
         assertEquals(0, out.size());
 
