@@ -190,7 +190,7 @@ final class Starter {
                         + " was detected)"
                 : "";
         r.event("vm-started", host, v.name(), cause,
-                v.name() + " runs on " + host + " with lease generation " + generation + timing,
+                v.name() + " runs on " + host + " with lease generation " + generation + timing + ": " + cause,
                 Round.merge(details, Round.details("generation", generation)));
         failover.finished(r, running, true);
         r.capacityChanged = true; // VMs that start after this one may go now
