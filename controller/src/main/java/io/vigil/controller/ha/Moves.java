@@ -91,7 +91,8 @@ final class Moves {
         r.event("vm-stop-requested", host, v.name(), "its host " + host + " is shutting down (shutdownPolicy "
                 + policy.wireName() + ")", v.name() + " is shut down on " + host
                 + (policy == ShutdownPolicy.FREEZE ? "; it stays there, frozen, until the host returns"
-                        : "; it restarts elsewhere"), Map.of());
+                        : r.spec(v.name()) != null && r.spec(v.name()).restartable() ? "; it restarts elsewhere"
+                        : "; it is not an HA VM, so it stays stopped"), Map.of());
     }
 
     // ---- every round ---------------------------------------------------------------------------------------------
@@ -121,11 +122,11 @@ final class Moves {
 
     private static void clearShutdown(Round r, String host) {
         r.put(r.host(host).withShutdown(HostRecord.Shutdown.CLEARED));
-        r.emit(new HaCommand.ClearShutdown(host, "its VMs were dealt with under shutdownPolicy "
-                + r.policy.shutdownPolicy().wireName()));
         r.event("host-shutdown-cleared", host, null, "none of its VMs runs any more",
                 host + " may shut down: its VMs were dealt with (shutdownPolicy " + r.policy.shutdownPolicy().wireName()
                         + ")", Map.of());
+        r.emit(new HaCommand.ClearShutdown(host, "its VMs were dealt with under shutdownPolicy "
+                + r.policy.shutdownPolicy().wireName()));
     }
 
     /** Migrates every running VM away from {@code host}, each to the best host that takes it; the rest wait. */

@@ -320,6 +320,8 @@ public final class ScenarioParser {
 
     private static <T> T wire(YamlNode n, String field, Wire<T> parse) throws ScenarioException {
         try {
+            // YAML 1.1 reads an unquoted off/on as a boolean: admissionControl: off means "off".
+            if (n.value() instanceof Boolean b) return parse.parse(b ? "on" : "off");
             return parse.parse(string(n, field));
         } catch (IllegalArgumentException e) {
             throw new ScenarioException(n.line(), e.getMessage());
