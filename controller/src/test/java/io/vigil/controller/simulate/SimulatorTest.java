@@ -63,7 +63,7 @@ class SimulatorTest {
                   failoverHosts: [n7]
                 until: 10
                 """));
-        assertEquals("line 7: unknown host 'n7'", failoverHost.getMessage());
+        assertEquals("line 6: unknown host 'n7'", failoverHost.getMessage());
         ScenarioException mode = assertThrows(ScenarioException.class, () -> ScenarioParser.parse(HOSTS + """
                 policy: {shutdownPolicy: hibernate}
                 until: 10
