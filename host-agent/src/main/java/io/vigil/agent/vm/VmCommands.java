@@ -87,10 +87,13 @@ public final class VmCommands {
         try {
             synchronized (lockFor(vm)) {
                 CommandResult r;
+                // One branch per permitted kind (Java 17 has no pattern switch); a kind this agent does not know
+                // fails rather than falling into another's handler.
                 if (command instanceof AgentCommand.StartVm s) r = start(s);
                 else if (command instanceof AgentCommand.StopVm s) r = stop(s, s.timeoutSeconds() * 1000L);
                 else if (command instanceof AgentCommand.DestroyVm d) r = destroy(d);
-                else r = undefine(command);
+                else if (command instanceof AgentCommand.UndefineVm u) r = undefine(u);
+                else r = fail(command, "this agent cannot carry out " + command.getClass().getSimpleName() + " commands");
                 log.info("command {} {}: {}", command.id(), r.ok() ? "done" : "failed", r.ok() ? vm : r.error());
                 return r;
             }
@@ -302,6 +305,7 @@ public final class VmCommands {
             return "start " + s.vm() + " at lease generation " + s.generation() + (s.haEnabled() ? " (HA)" : "");
         if (c instanceof AgentCommand.StopVm s) return "stop " + s.vm() + " (timeout " + s.timeoutSeconds() + " s)";
         if (c instanceof AgentCommand.DestroyVm d) return "destroy " + d.vm();
-        return "undefine " + c.vm();
+        if (c instanceof AgentCommand.UndefineVm u) return "undefine " + u.vm();
+        return c.toString();
     }
 }

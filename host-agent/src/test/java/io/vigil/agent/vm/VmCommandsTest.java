@@ -146,4 +146,30 @@ class VmCommandsTest {
         verify(hypervisor).destroy("vm1");
         assertTrue(Files.exists(storage.vmLeaseDir("vm1").resolve("gen-1.released")));
     }
+
+    /** One sample of every command kind the protocol has; the test below fails when a new kind is missing here. */
+    static List<AgentCommand> oneOfEachKind() {
+        return List.of(new AgentCommand.StartVm("k-start", "vm1", XML, 1, true),
+                new AgentCommand.StopVm("k-stop", "vm1", 1),
+                new AgentCommand.DestroyVm("k-destroy", "vm1"),
+                new AgentCommand.UndefineVm("k-undefine", "vm1"),
+                new AgentCommand.SaveVm("k-save", "vm1", SharedStorage.savedState("vm1", 2)));
+    }
+
+    @Test
+    void everyCommandKindIsCoveredHere() {
+        assertEquals(java.util.Set.of(AgentCommand.class.getPermittedSubclasses()),
+                oneOfEachKind().stream().map(Object::getClass).collect(java.util.stream.Collectors.toSet()));
+    }
+
+    @Test
+    void onlyUndefineVmUndefinesAVm() throws Exception {
+        for (AgentCommand c : oneOfEachKind()) {
+            org.mockito.Mockito.reset(hypervisor);
+            when(hypervisor.domain("vm1")).thenReturn(Optional.of(RUNNING));
+            run(c);
+            if (c instanceof AgentCommand.UndefineVm) verify(hypervisor).undefine("vm1");
+            else verify(hypervisor, never()).undefine(anyString());
+        }
+    }
 }
