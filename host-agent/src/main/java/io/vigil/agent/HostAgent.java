@@ -167,7 +167,8 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
             var held = vmLeases.reattach();
             log.info("re-attached to {} VM lease(s): {}", held.size(), held);
         }
-        vmCommands = new VmCommands(host, hypervisor, vmLeases, hostLease, stateStore, commandWorkers, this::publishFenceDeadline);
+        vmCommands = new VmCommands(host, hypervisor, storage, vmLeases, hostLease, stateStore, commandWorkers,
+                this::publishFenceDeadline);
         if (hostLease.generation() != decision.generation() || hostLease.phase() != HostLease.Phase.LIVE) {
             // fenced while libvirt was connecting: the fence could not reach the VMs then
             List<String> destroyed = vmCommands.destroyLeasedVmsNow();
