@@ -396,6 +396,49 @@ public final class VmCommands {
         return java.util.List.copyOf(destroyed);
     }
 
+    /** From now on every StartVm fails with {@code why}: the host is going down. */
+    public void refuseStarts(String why) {
+        startsRefused = why;
+    }
+
+    /**
+     * Stops every VM running here under a lease, HA or not, side by side: ACPI shutdown, destroyed if still running
+     * after {@code timeoutMillis}; releases their leases. A command under way on a VM finishes first. Returns the VMs
+     * that were running.
+     */
+    public java.util.List<String> stopLeasedVms(long timeoutMillis) {
+        java.util.List<String> stopped = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.List<Thread> stoppers = new java.util.ArrayList<>();
+        for (String vm : state.leasedVms()) {
+            Thread t = new Thread(() -> {
+                synchronized (lockFor(vm)) {
+                    try {
+                        boolean running = isActive(vm);
+                        stopLocked(vm, timeoutMillis);
+                        if (running) stopped.add(vm);
+                    } catch (HypervisorException | IOException e) {
+                        log.error("cannot stop {}: {}", vm, e.getMessage());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }, "vigil-stop-" + vm);
+            t.setDaemon(true);
+            t.start();
+            stoppers.add(t);
+        }
+        long deadline = System.nanoTime() + (timeoutMillis + 30_000) * 1_000_000L; // destroy itself takes seconds
+        for (Thread t : stoppers) {
+            try {
+                t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return java.util.List.copyOf(stopped);
+    }
+
     /** The isolation response: stop (gracefully within {@code timeoutMillis}, or at once if 0) the running HA VMs. */
     public void stopHaVms(long timeoutMillis) {
         for (String vm : state.haVms()) {
