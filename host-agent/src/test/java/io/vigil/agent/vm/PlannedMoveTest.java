@@ -113,11 +113,21 @@ class PlannedMoveTest {
     @AfterAll
     static void close() throws Exception {
         if (libvirt != null) {
+            List<Thread> cleaners = new java.util.ArrayList<>();
             for (DomainStatus d : libvirt.domains()) {
                 if (!d.name().startsWith("mv")) continue;
-                libvirt.destroy(d.name());
-                libvirt.undefine(d.name());
+                Thread t = new Thread(() -> { // side by side: libvirt's clean-up takes seconds per VM
+                    try {
+                        libvirt.kill(d.name());
+                        libvirt.undefine(d.name());
+                    } catch (Exception e) {
+                        System.err.println("cleaning up " + d.name() + ": " + e);
+                    }
+                });
+                t.start();
+                cleaners.add(t);
             }
+            for (Thread t : cleaners) t.join(30_000);
             libvirt.close();
         }
         heartbeats.shutdownNow();
