@@ -9,8 +9,10 @@ VIGIL_JVM_OPENS="--add-modules java.se --add-exports java.base/jdk.internal.ref=
 --add-opens java.management/sun.management=ALL-UNNAMED \
 --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED"
 
-# Debian packages Vigil's programs and tests use.
-VIGIL_PACKAGES=(libvirt0 libvirt-clients libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils procps iproute2)
+# Debian packages Vigil's programs and tests use. libvirt-daemon: its libvirt_iohelper writes and reads the saved
+# VM states of planned moves (installed without recommends, which would pull every QEMU system emulator).
+VIGIL_PACKAGES=(libvirt0 libvirt-clients libvirt-daemon-driver-qemu libvirt-daemon qemu-system-x86 qemu-utils procps
+  iproute2)
 
 vigil_log() { printf 'vigil: %s\n' "$*" >&2; }
 
@@ -26,7 +28,7 @@ vigil_ensure_packages() {
     fi
     vigil_log "installing ${missing[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
   fi
   # libvirt's QEMU driver looks these up even when configured to run QEMU as root.
   if ! getent group libvirt-qemu >/dev/null; then

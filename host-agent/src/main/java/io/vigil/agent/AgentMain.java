@@ -1,15 +1,22 @@
 package io.vigil.agent;
 
 import io.vigil.agent.config.AgentConfig;
+import io.vigil.agent.shutdown.ShutdownDetector;
 import io.vigil.protocol.config.ConfigException;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The host agent program: {@code AgentMain --config FILE}. Exits with status 2 on bad configuration (the message
- * names the field), 1 when it cannot start. SIGTERM stops it cleanly and leaves the VMs running.
+ * names the field), 1 when it cannot start. SIGTERM stops it cleanly: as an agent restart, leaving the VMs running,
+ * or, when {@link ShutdownDetector} finds the host is shutting down, after the controller cleared the host and the VMs
+ * still here are stopped.
  */
 public final class AgentMain {
     private AgentMain() {}
@@ -40,6 +47,8 @@ public final class AgentMain {
             return;
         }
         Logger log = LoggerFactory.getLogger(AgentMain.class);
+        ShutdownDetector shutdownKind = new ShutdownDetector(config.shutdownMode(), config.stateDir());
+        shutdownKind.clearStaleRequest();
         HostAgent agent;
         try {
             agent = HostAgent.start(config);
@@ -48,15 +57,48 @@ public final class AgentMain {
             fail(1, "agent cannot start: " + e.getMessage());
             return;
         }
+        Path pidFile = config.stateDir().resolve(PID_FILE);
+        writePid(pidFile, log);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            agent.close();
-            stopped.countDown();
+            // Decided now, at SIGTERM: a clean host shutdown first clears the host with the controller; anything
+            // else is an agent restart, which leaves the VMs running for the next agent to re-attach.
+            Optional<String> hostShutdown = shutdownKind.hostShutdownReason();
+            try {
+                if (hostShutdown.isPresent()) agent.shutDownHost(hostShutdown.get());
+                else agent.close();
+            } catch (InterruptedException e) {
+                agent.close();
+            } finally {
+                removePid(pidFile);
+                stopped.countDown();
+            }
         }, "vigil-shutdown"));
         try {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Written once the agent runs, so that {@code scripts/vigil host-shutdown} finds the process to stop. */
+    static final String PID_FILE = "agent.pid";
+
+    private static void writePid(Path file, Logger log) {
+        try {
+            Path tmp = file.resolveSibling(PID_FILE + ".tmp");
+            Files.writeString(tmp, ProcessHandle.current().pid() + "\n");
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            log.warn("cannot write {}: {} (scripts/vigil host-shutdown needs it)", file, e.toString());
+        }
+    }
+
+    private static void removePid(Path file) {
+        try {
+            if (Files.readString(file).strip().equals(Long.toString(ProcessHandle.current().pid()))) Files.delete(file);
+        } catch (IOException e) {
+            // gone already, or another agent's now
         }
     }
 

@@ -20,6 +20,7 @@ import io.vigil.agent.libvirt.LibvirtHypervisor;
 import io.vigil.agent.libvirt.LifecycleEvent;
 import io.vigil.agent.libvirt.QemuPidFiles;
 import io.vigil.agent.link.ControllerLink;
+import io.vigil.agent.shutdown.CleanHostShutdown;
 import io.vigil.agent.vm.Inventory;
 import io.vigil.agent.vm.VmCommands;
 import io.vigil.protocol.AgentCommand;
@@ -75,6 +76,8 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
     private ControllerLink link;
     private IsolationMonitor isolation;
     private volatile AgentPolicy policy;
+    private final CleanHostShutdown hostShutdown = new CleanHostShutdown();
+    private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
 
     private HostAgent(AgentConfig config) {
         this.config = config;
@@ -167,7 +170,8 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
             var held = vmLeases.reattach();
             log.info("re-attached to {} VM lease(s): {}", held.size(), held);
         }
-        vmCommands = new VmCommands(host, hypervisor, vmLeases, hostLease, stateStore, commandWorkers, this::publishFenceDeadline);
+        vmCommands = new VmCommands(host, hypervisor, storage, vmLeases, hostLease, stateStore, commandWorkers,
+                this::publishFenceDeadline);
         if (hostLease.generation() != decision.generation() || hostLease.phase() != HostLease.Phase.LIVE) {
             // fenced while libvirt was connecting: the fence could not reach the VMs then
             List<String> destroyed = vmCommands.destroyLeasedVmsNow();
@@ -372,6 +376,45 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         vmCommands.lost(vms);
     }
 
+    @Override
+    public void shutdownCleared(String detail) {
+        hostShutdown.cleared(detail);
+    }
+
+    // ---- stopping
+
+    /**
+     * Stops the agent for a clean shutdown of the host (not a restart): tells the controller, keeps serving it while it
+     * moves or stops the VMs, until it clears the host or {@code hostShutdownTimeoutSeconds} pass; then stops the VMs
+     * still running under a lease, releases their leases, and stops the agent. The fence deadline file then lists no
+     * running VM, so the fence watchdog has nothing left to kill once renewals end.
+     */
+    public CleanHostShutdown.Outcome shutDownHost(String reason) throws InterruptedException {
+        CleanHostShutdown.Outcome outcome;
+        try {
+            outcome = hostShutdown.run(new CleanHostShutdown.Host() {
+                @Override
+                public void announce(String why) {
+                    link.announceHostShutdown(new AgentMessage.HostShutdown(config.host(), why));
+                }
+
+                @Override
+                public void refuseStarts(String why) {
+                    vmCommands.refuseStarts(why);
+                }
+
+                @Override
+                public List<String> stopRunningVms(long timeoutMillis) {
+                    return vmCommands.stopLeasedVms(timeoutMillis);
+                }
+            }, reason, config.hostShutdownTimeoutSeconds() * 1000, config.hostShutdownVmStopTimeoutSeconds() * 1000);
+            publishFenceDeadline();
+        } finally {
+            stop("agent " + config.host() + " stopping for the host's shutdown");
+        }
+        return outcome;
+    }
+
     // ---- for tests and main
 
     public HostLease hostLease() {
@@ -396,7 +439,12 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
      */
     @Override
     public void close() {
-        log.info("agent {} stopping; VMs are left running", config.host());
+        stop("agent " + config.host() + " stopping; VMs are left running");
+    }
+
+    private void stop(String why) {
+        if (stopped.getAndSet(true)) return;
+        log.info("{}", why);
         if (isolation != null) isolation.close();
         if (link != null) link.close();
         if (vertx != null) vertx.close();

@@ -61,8 +61,13 @@ class HostAgentTest {
             });
         }).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         Files.createDirectories(dir.resolve("shared"));
-        config = new AgentConfig("t1", List.of("ws://127.0.0.1:" + server.actualPort() + "/agent/v1"), "test:///default",
-                dir.resolve("shared"), dir.resolve("state"), 100_000L, 2, 1000L, 4000L, 3000L, 1000L, true);
+        config = config("ws://127.0.0.1:" + server.actualPort() + "/agent/v1", 60);
+    }
+
+    private AgentConfig config(String controller, long hostShutdownTimeoutSeconds) {
+        return new AgentConfig("t1", List.of(controller), "test:///default",
+                dir.resolve("shared"), dir.resolve("state"), 100_000L, 2, 1000L, 4000L, 3000L, 1000L, true, "auto",
+                hostShutdownTimeoutSeconds, 5L);
     }
 
     @AfterEach
@@ -198,5 +203,69 @@ class HostAgentTest {
         Thread.sleep(2600); // past F = 0.75 * 4 s - 0.5 s
         agent = HostAgent.start(config);
         assertEquals(2, nextHello().hostGeneration(), "lapsed: next generation");
+    }
+
+    private AgentMessage.CommandResult command(AgentCommand c) throws InterruptedException {
+        send(new ControllerMessage.Command(c));
+        return await(AgentMessage.CommandResult.class, r -> r.commandId().equals(c.id()));
+    }
+
+    private long lastHeartbeat() {
+        return fromAgent.stream().filter(m -> m instanceof AgentMessage.Heartbeat)
+                .mapToLong(m -> ((AgentMessage.Heartbeat) m).sequence()).max().orElse(0);
+    }
+
+    @Test
+    void aCleanHostShutdownServesTheControllerUntilItClearsTheHostThenStopsWhatIsLeft() throws Exception {
+        agent = HostAgent.start(config);
+        await(AgentMessage.Hello.class, h -> true);
+        assertTrue(command(new AgentCommand.StartVm("h-1", "agt-s1", testDomain("agt-s1"), 1, true)).ok());
+        assertTrue(command(new AgentCommand.StartVm("h-2", "agt-s2", testDomain("agt-s2"), 1, false)).ok());
+
+        java.util.concurrent.CompletableFuture<io.vigil.agent.shutdown.CleanHostShutdown.Outcome> down =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return agent.shutDownHost("kernel update");
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+        AgentMessage.HostShutdown announced = await(AgentMessage.HostShutdown.class, h -> true);
+        assertEquals(new AgentMessage.HostShutdown("t1", "kernel update"), announced);
+
+        // the controller moves agt-s1 away with ordinary commands; the agent serves them, and its heartbeats go on
+        assertTrue(command(new AgentCommand.StopVm("h-3", "agt-s1", 5)).ok());
+        AgentMessage.CommandResult refused = command(new AgentCommand.StartVm("h-4", "agt-s3", testDomain("agt-s3"), 1, true));
+        assertFalse(refused.ok());
+        assertEquals("host is shutting down (kernel update)", refused.error());
+        long seen = lastHeartbeat();
+        AgentMessage.Heartbeat during = await(AgentMessage.Heartbeat.class, h -> h.sequence() > seen);
+        assertEquals(VmPowerState.RUNNING, vm(during, "agt-s2").orElseThrow().state());
+        Thread.sleep(500);
+        assertFalse(down.isDone(), "the agent waits for the controller");
+
+        send(new ControllerMessage.ShutdownCleared("agt-s1 moved to t2; agt-s2 left to the host"));
+        var outcome = down.get(15, TimeUnit.SECONDS);
+        assertTrue(outcome.clearedByController());
+        assertEquals(List.of("agt-s2"), outcome.stoppedHere(), "what the controller left is stopped here");
+        SharedStorage storage = new SharedStorage(dir.resolve("shared"));
+        assertTrue(Files.exists(storage.vmLeaseDir("agt-s1").resolve("gen-1.released")));
+        assertTrue(Files.exists(storage.vmLeaseDir("agt-s2").resolve("gen-1.released")), "the host goes down holding no lease");
+        assertFalse(Files.exists(storage.vmLeaseDir("agt-s3")));
+    }
+
+    @Test
+    void aHostShutdownNobodyClearsStopsTheVmsAfterItsTimeout() throws Exception {
+        agent = HostAgent.start(config("ws://127.0.0.1:1/agent/v1", 1)); // no controller there
+        var vmCommands = agent.vmLeases();
+        assertTrue(agent.execute(new AgentCommand.StartVm("n-1", "agt-n1", testDomain("agt-n1"), 1, true)).get().ok());
+        long start = System.nanoTime();
+        var outcome = agent.shutDownHost("systemd is shutting the host down");
+        long took = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(took >= 1000 && took < 10_000, "took " + took + " ms");
+        assertFalse(outcome.clearedByController());
+        assertEquals(List.of("agt-n1"), outcome.stoppedHere());
+        assertTrue(vmCommands.held("agt-n1").isEmpty());
+        assertTrue(Files.exists(new SharedStorage(dir.resolve("shared")).vmLeaseDir("agt-n1").resolve("gen-1.released")));
     }
 }

@@ -25,6 +25,12 @@ import java.util.regex.Pattern;
  * @param fenceWatchdog               start and keep alive the fence watchdog process, which kills the HA VMs when the
  *                                    agent dies and misses its fence deadline (false: you run your own, reading
  *                                    {@code stateDir/fence-deadline.json}, which is written either way)
+ * @param shutdownMode                how a SIGTERM is told apart: {@code auto} (a host shutdown when systemd is
+ *                                    stopping the system or {@code stateDir/host-shutdown} exists, else an agent
+ *                                    restart) or {@code host} (every stop of this agent is a host shutdown)
+ * @param hostShutdownTimeoutSeconds  on a host shutdown, how long the agent waits for the controller to clear the host
+ * @param hostShutdownVmStopTimeoutSeconds on a host shutdown, how long a VM still running afterwards gets to shut down
+ *                                    (ACPI) before it is destroyed
  */
 public record AgentConfig(
         String host,
@@ -38,9 +44,14 @@ public record AgentConfig(
         Long leaseTimeoutMillis,
         Long failureTimeoutMillis,
         Long isolationShutdownTimeoutMillis,
-        Boolean fenceWatchdog) {
+        Boolean fenceWatchdog,
+        String shutdownMode,
+        Long hostShutdownTimeoutSeconds,
+        Long hostShutdownVmStopTimeoutSeconds) {
 
     public static final String ENV_PREFIX = "VIGIL_AGENT_";
+    public static final String SHUTDOWN_AUTO = "auto";
+    public static final String SHUTDOWN_HOST = "host";
     private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
 
     public AgentConfig {
@@ -84,6 +95,14 @@ public record AgentConfig(
         if (isolationShutdownTimeoutMillis == null) isolationShutdownTimeoutMillis = 30_000L;
         if (isolationShutdownTimeoutMillis < 0) throw new IllegalArgumentException("isolationShutdownTimeoutMillis must not be negative");
         if (fenceWatchdog == null) fenceWatchdog = true;
+        if (shutdownMode == null || shutdownMode.isBlank()) shutdownMode = SHUTDOWN_AUTO;
+        if (!shutdownMode.equals(SHUTDOWN_AUTO) && !shutdownMode.equals(SHUTDOWN_HOST))
+            throw new IllegalArgumentException("shutdownMode must be 'auto' or 'host', not '" + shutdownMode + "'");
+        if (hostShutdownTimeoutSeconds == null) hostShutdownTimeoutSeconds = 120L;
+        if (hostShutdownTimeoutSeconds < 0) throw new IllegalArgumentException("hostShutdownTimeoutSeconds must not be negative");
+        if (hostShutdownVmStopTimeoutSeconds == null) hostShutdownVmStopTimeoutSeconds = 30L;
+        if (hostShutdownVmStopTimeoutSeconds < 0)
+            throw new IllegalArgumentException("hostShutdownVmStopTimeoutSeconds must not be negative");
     }
 
     public static AgentConfig load(Path file, Map<String, String> env) {
@@ -104,7 +123,12 @@ public record AgentConfig(
                 new String[] {"leaseTimeoutMillis", "lease timeout until the controller's policy arrives (default 4000)"},
                 new String[] {"failureTimeoutMillis", "controller link down this long = isolated (default 3000)"},
                 new String[] {"isolationShutdownTimeoutMillis", "isolation 'shutdown' waits this long before destroy (default 30000)"},
-                new String[] {"fenceWatchdog", "run the fence watchdog process that kills HA VMs if the agent dies (default true)"});
+                new String[] {"fenceWatchdog", "run the fence watchdog process that kills HA VMs if the agent dies (default true)"},
+                new String[] {"shutdownMode", "auto: SIGTERM is a host shutdown when systemd is stopping or STATEDIR/host-shutdown "
+                        + "exists, else an agent restart; host: always a host shutdown (default auto)"},
+                new String[] {"hostShutdownTimeoutSeconds", "host shutdown: wait this long for the controller to clear the host (default 120)"},
+                new String[] {"hostShutdownVmStopTimeoutSeconds", "host shutdown: then give each VM still running this long "
+                        + "to shut down before destroying it (default 30)"});
     }
 
     public static String envName(String field) {

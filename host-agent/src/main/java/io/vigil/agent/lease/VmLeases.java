@@ -136,17 +136,21 @@ public final class VmLeases {
         }
     }
 
-    /** Gives up {@code vm}'s lease if this host holds it and it is still the current one. */
+    /**
+     * Gives up {@code vm}'s lease if this host holds it and it is still the current one. A release whose write fails
+     * keeps the lease held, so that a later release (a retried StopVm or SaveVm) can still hand it over.
+     */
     public void release(String vm) throws IOException {
-        Long gen = held.remove(vm);
+        Long gen = held.get(vm);
         if (gen == null) return;
         Optional<Current> current = current(vm);
-        if (current.isEmpty() || current.get().generation != gen || current.get().released) return;
-        VmLease lease = current.get().lease.orElse(null);
-        if (lease == null || !lease.ownerHost().equals(hostLease.host())) return;
-        RecordFiles.createExclusivelyInExistingDir(storage.vmLeaseDir(vm).resolve("gen-" + gen + ".released"),
-                new VmLease.Release(vm, hostLease.host(), gen, System.currentTimeMillis()));
-        log.info("released lease of {} at generation {}", vm, gen);
+        VmLease lease = current.filter(c -> c.generation == gen && !c.released).flatMap(c -> c.lease).orElse(null);
+        if (lease != null && lease.ownerHost().equals(hostLease.host())) {
+            RecordFiles.createExclusivelyInExistingDir(storage.vmLeaseDir(vm).resolve("gen-" + gen + ".released"),
+                    new VmLease.Release(vm, hostLease.host(), gen, System.currentTimeMillis()));
+            log.info("released lease of {} at generation {}", vm, gen);
+        }
+        held.remove(vm, gen);
     }
 
     /** Drops {@code vm}'s lease from memory without touching storage (another host has taken it over). */

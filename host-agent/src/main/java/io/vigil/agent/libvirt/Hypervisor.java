@@ -1,5 +1,6 @@
 package io.vigil.agent.libvirt;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -36,6 +37,22 @@ public interface Hypervisor extends AutoCloseable {
     default void kill(String name) throws HypervisorException {
         destroy(name);
     }
+
+    /**
+     * Saves the running (or paused) domain's memory state to {@code file}, an absolute path, which stops the domain
+     * here; its definition stays. When the save fails the domain keeps running and this throws libvirt's reason.
+     */
+    void save(String name, Path file) throws HypervisorException;
+
+    /** The domain that the saved-state {@code file} holds, read by libvirt from the file; throws if it is not one. */
+    SavedDomain savedDomain(Path file) throws HypervisorException;
+
+    /**
+     * Starts the domain saved in {@code file} where it left off (running, or paused if it was paused). A defined
+     * domain of the same name must have the saved UUID; it stays defined. Throws libvirt's reason when the restore
+     * fails, and then nothing of it runs.
+     */
+    void restore(Path file) throws HypervisorException;
 
     /** Removes the definition; no-op if unknown. The domain must not be running. */
     void undefine(String name) throws HypervisorException;

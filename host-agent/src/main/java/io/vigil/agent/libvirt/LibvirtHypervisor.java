@@ -2,13 +2,13 @@ package io.vigil.agent.libvirt;
 
 import io.vigil.protocol.VmPowerState;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
-import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.DomainInfo;
 import org.libvirt.Error.ErrorNumber;
@@ -23,14 +23,14 @@ import org.slf4j.LoggerFactory;
 public final class LibvirtHypervisor implements Hypervisor {
     private static final Logger log = LoggerFactory.getLogger(LibvirtHypervisor.class);
 
-    private final Connect connect;
+    private final LibvirtConnection connect;
     /** Where libvirt records its QEMU pids (none for drivers without local QEMU processes). */
     private final Optional<QemuPidFiles> pidFiles;
     private final Executor eventExecutor;
     private final LifecycleListener libvirtListener;
     private volatile Consumer<LifecycleEvent> listener = e -> {};
 
-    private LibvirtHypervisor(Connect connect, Optional<QemuPidFiles> pidFiles, Executor eventExecutor) throws LibvirtException {
+    private LibvirtHypervisor(LibvirtConnection connect, Optional<QemuPidFiles> pidFiles, Executor eventExecutor) throws LibvirtException {
         this.pidFiles = pidFiles;
         this.connect = connect;
         this.eventExecutor = eventExecutor;
@@ -50,7 +50,7 @@ public final class LibvirtHypervisor implements Hypervisor {
         }
         LibvirtEventLoop.ensureRunning();
         try {
-            Connect c = new Connect(uri, false);
+            LibvirtConnection c = new LibvirtConnection(uri);
             c.setConnectionErrorCallback(LibvirtEventLoop.quietErrors());
             log.info("connected to libvirt at {}", uri);
             warmUp(c);
@@ -64,7 +64,7 @@ public final class LibvirtHypervisor implements Hypervisor {
      * Makes libvirt probe its hypervisor's capabilities now (seconds on a host that never ran a VM, nothing once
      * cached in the root) rather than during the first define, which on a standby host is the first VM of a failover.
      */
-    private static void warmUp(Connect c) {
+    private static void warmUp(LibvirtConnection c) {
         long started = System.nanoTime();
         try {
             c.getCapabilities();
@@ -195,6 +195,41 @@ public final class LibvirtHypervisor implements Hypervisor {
             log.info("killed QEMU of {} (pid {}) in {} ms", name, emulators.stream().map(ProcessHandle::pid).toList(),
                     (System.nanoTime() - start) / 1_000_000);
         destroy(name);
+    }
+
+    @Override
+    public void save(String name, Path file) throws HypervisorException {
+        act(name, "saving", d -> {
+            long start = System.nanoTime();
+            d.save(file.toAbsolutePath().toString());
+            log.info("saved {} to {} in {} ms", name, file, (System.nanoTime() - start) / 1_000_000);
+        }, false);
+    }
+
+    @Override
+    public SavedDomain savedDomain(Path file) throws HypervisorException {
+        String xml;
+        try {
+            xml = connect.saveImageXml(file.toAbsolutePath().toString());
+        } catch (HypervisorException e) {
+            throw new HypervisorException("reading saved state " + file + ": " + e.getMessage(), e);
+        }
+        Optional<String> name = DomainXml.name(xml);
+        Optional<String> uuid = DomainXml.uuid(xml);
+        if (name.isEmpty() || uuid.isEmpty())
+            throw new HypervisorException("saved state " + file + " holds no domain name and UUID");
+        return new SavedDomain(name.get(), uuid.get());
+    }
+
+    @Override
+    public void restore(Path file) throws HypervisorException {
+        try {
+            long start = System.nanoTime();
+            connect.restore(file.toAbsolutePath().toString());
+            log.info("restored from {} in {} ms", file, (System.nanoTime() - start) / 1_000_000);
+        } catch (LibvirtException e) {
+            throw new HypervisorException("restoring from " + file + ": " + message(e), e);
+        }
     }
 
     @Override

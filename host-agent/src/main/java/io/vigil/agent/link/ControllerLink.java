@@ -46,6 +46,9 @@ public final class ControllerLink implements AutoCloseable {
         void applyPolicy(AgentPolicy policy);
 
         void lostVms(List<String> vms);
+
+        /** The controller cleared the host for its shutdown (answering {@link #announceHostShutdown}). */
+        void shutdownCleared(String detail);
     }
 
     private final Vertx vertx;
@@ -68,6 +71,8 @@ public final class ControllerLink implements AutoCloseable {
     private volatile long lastHeardNanos;
     private volatile long unansweredPingSinceNanos;
     private volatile boolean closed;
+    /** Announced and not yet cleared: said again to every controller that welcomes this agent. */
+    private volatile AgentMessage.HostShutdown hostShutdown;
     private int next;
     private long backoffMillis = MIN_BACKOFF_MILLIS;
     private ScheduledFuture<?> heartbeats;
@@ -138,6 +143,15 @@ public final class ControllerLink implements AutoCloseable {
         ws.writeTextMessage(Json.write(message));
     }
 
+    /**
+     * Tells the controller the host is shutting down: now if connected, and again after every reconnect (perhaps to
+     * another controller) until a controller answers with ShutdownCleared.
+     */
+    public void announceHostShutdown(AgentMessage.HostShutdown message) {
+        hostShutdown = message;
+        if (welcomed) send(message);
+    }
+
     private void dial() {
         if (closed) return;
         List<String> urls = new ArrayList<>(controllers);
@@ -192,6 +206,8 @@ public final class ControllerLink implements AutoCloseable {
             welcomed = true;
             everWelcomed = true;
             if (w.policy() != null) onWorker(() -> agent.applyPolicy(w.policy()));
+            AgentMessage.HostShutdown pending = hostShutdown;
+            if (pending != null) send(pending);
             onWorker(this::tick); // an inventory at once, not one interval later
         } else if (message instanceof ControllerMessage.Refused r) {
             log.warn("controller {} refused this agent: {}; retrying in {} ms", url, r.reason(), MAX_BACKOFF_MILLIS);
@@ -203,6 +219,13 @@ public final class ControllerLink implements AutoCloseable {
             onWorker(() -> agent.applyPolicy(p.policy()));
         } else if (message instanceof ControllerMessage.LostVms l) {
             onWorker(() -> agent.lostVms(l.vms() == null ? List.of() : l.vms()));
+        } else if (message instanceof ControllerMessage.ShutdownCleared c) {
+            if (hostShutdown == null) {
+                log.warn("controller {} cleared a host shutdown this agent did not announce: ignored", url);
+                return;
+            }
+            hostShutdown = null;
+            onWorker(() -> agent.shutdownCleared(c.detail()));
         }
     }
 

@@ -7,9 +7,13 @@ import io.vigil.agent.libvirt.DomainStatus;
 import io.vigil.agent.libvirt.DomainXml;
 import io.vigil.agent.libvirt.Hypervisor;
 import io.vigil.agent.libvirt.HypervisorException;
+import io.vigil.agent.libvirt.SavedDomain;
 import io.vigil.protocol.AgentCommand;
 import io.vigil.protocol.AgentMessage.CommandResult;
+import io.vigil.protocol.storage.SharedStorage;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -38,6 +42,9 @@ public final class VmCommands {
     private final LocalStateStore state;
     private final Executor workers;
     private final Runnable vmStarted;
+    private final SavedStates savedStates;
+    /** Set once the host is shutting down: no VM may start here any more. */
+    private volatile String startsRefused;
     private final Map<String, Object> vmLocks = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<CommandResult>> results = new LinkedHashMap<>() {
         @Override
@@ -46,15 +53,16 @@ public final class VmCommands {
         }
     };
 
-    public VmCommands(String host, Hypervisor hypervisor, VmLeases leases, HostLease hostLease, LocalStateStore state,
-                      Executor workers) {
-        this(host, hypervisor, leases, hostLease, state, workers, () -> {});
+    public VmCommands(String host, Hypervisor hypervisor, SharedStorage storage, VmLeases leases, HostLease hostLease,
+                      LocalStateStore state, Executor workers) {
+        this(host, hypervisor, storage, leases, hostLease, state, workers, () -> {});
     }
 
     /** {@code vmStarted}: called once a VM's QEMU runs, before the start is reported (the fence watchdog learns it). */
-    public VmCommands(String host, Hypervisor hypervisor, VmLeases leases, HostLease hostLease, LocalStateStore state,
-                      Executor workers, Runnable vmStarted) {
+    public VmCommands(String host, Hypervisor hypervisor, SharedStorage storage, VmLeases leases, HostLease hostLease,
+                      LocalStateStore state, Executor workers, Runnable vmStarted) {
         this.vmStarted = vmStarted;
+        this.savedStates = new SavedStates(storage);
         this.host = host;
         this.hypervisor = hypervisor;
         this.leases = leases;
@@ -87,11 +95,16 @@ public final class VmCommands {
         try {
             synchronized (lockFor(vm)) {
                 CommandResult r;
+                // One branch per permitted kind (Java 17 has no pattern switch); a kind this agent does not know
+                // fails rather than falling into another's handler.
                 if (command instanceof AgentCommand.StartVm s) r = start(s);
                 else if (command instanceof AgentCommand.StopVm s) r = stop(s, s.timeoutSeconds() * 1000L);
                 else if (command instanceof AgentCommand.DestroyVm d) r = destroy(d);
-                else r = undefine(command);
-                log.info("command {} {}: {}", command.id(), r.ok() ? "done" : "failed", r.ok() ? vm : r.error());
+                else if (command instanceof AgentCommand.UndefineVm u) r = undefine(u);
+                else if (command instanceof AgentCommand.SaveVm v) r = save(v);
+                else r = fail(command, "this agent cannot carry out " + command.getClass().getSimpleName() + " commands");
+                log.info("command {} {}: {}", command.id(), r.ok() ? "done" : "failed",
+                        r.ok() ? vm + (r.detail() != null ? " (" + r.detail() + ")" : "") : r.error());
                 return r;
             }
         } catch (HypervisorException | IOException e) {
@@ -108,14 +121,27 @@ public final class VmCommands {
 
     private CommandResult start(AgentCommand.StartVm cmd) throws HypervisorException, IOException, InterruptedException {
         String vm = cmd.vm();
+        if (startsRefused != null) return fail(cmd, startsRefused);
         Optional<String> named = DomainXml.name(cmd.domainXml() == null ? "" : cmd.domainXml());
         if (named.isPresent() && !named.get().equals(vm))
             return fail(cmd, "the domain XML is named '" + named.get() + "' but the command is for VM '" + vm + "'");
+        Path restoreFile = null;
+        if (cmd.restoreFrom() != null) {
+            try {
+                restoreFile = savedStates.resolve(cmd.restoreFrom());
+            } catch (IllegalArgumentException e) {
+                return fail(cmd, e.getMessage());
+            }
+        }
         if (!hostLease.isLive())
             return fail(cmd, "shared storage unreachable: host " + host + " cannot renew its lease (self-fenced)");
         Optional<DomainStatus> existing = hypervisor.domain(vm);
         boolean existed = existing.isPresent();
+        boolean running = existing.map(d -> d.state().isActive()).orElse(false);
         String xml = cmd.domainXml();
+        Restore restore = restoreFile == null || running ? null : planRestore(vm, restoreFile, DomainXml.uuid(xml));
+        if (restore != null && restore.saved() != null && DomainXml.uuid(xml).isEmpty())
+            xml = DomainXml.withUuid(xml, restore.saved().uuid()); // libvirt restores only into the saved UUID
         if (existing.isPresent()) {
             Optional<String> uuid = DomainXml.uuid(xml);
             if (uuid.isEmpty()) {
@@ -133,6 +159,7 @@ public final class VmCommands {
             return fail(cmd, "the domain XML does not define a domain named '" + vm + "'");
         }
         long hostGeneration = hostLease.generation();
+        // The lease comes first, restore or not: a saved state is restored only once this host may write the disk.
         VmLeases.Acquisition acquisition = leases.acquire(vm, cmd.generation());
         if (acquisition instanceof VmLeases.Acquisition.Refused refused) {
             if (!existed) undefineQuietly(vm); // leave no trace of a VM this host may not run
@@ -141,11 +168,23 @@ public final class VmCommands {
         long generation = ((VmLeases.Acquisition.Acquired) acquisition).generation();
         state.setHa(vm, cmd.haEnabled());
         state.setLeased(vm, true);
+        String detail = null;
         try {
-            hypervisor.start(vm);
+            if (restore != null && restore.coldStartReason() == null) {
+                detail = restoreOrColdStart(vm, restoreFile);
+            } else {
+                hypervisor.start(vm);
+                if (restore != null) detail = "cold start: " + restore.coldStartReason();
+            }
         } catch (HypervisorException e) {
             leases.release(vm);
             return fail(cmd, e.getMessage());
+        }
+        if (restoreFile != null && (restore == null || restore.saved() != null)) {
+            // This VM's guest now runs from here on (restored, booted afresh or already running): that saved state
+            // is stale, and restoring it later would roll the guest back behind its own disk.
+            deleteSavedState(restoreFile);
+            if (restore == null) detail = "already running here; saved state " + cmd.restoreFrom() + " not used";
         }
         vmStarted.run();
         // The host lease may have lapsed while QEMU started: never leave a VM running on a lease no longer held.
@@ -153,7 +192,112 @@ public final class VmCommands {
             hypervisor.destroy(vm);
             return fail(cmd, "host lease lapsed while starting " + vm + "; destroyed it");
         }
-        return new CommandResult(host, cmd.id(), vm, true, null, generation);
+        return new CommandResult(host, cmd.id(), vm, true, null, generation, detail);
+    }
+
+    /**
+     * How a start with a saved state goes: {@code saved} is the domain the file holds, when it could be read;
+     * {@code coldStartReason} is why it cannot be restored (null: restore it).
+     */
+    private record Restore(SavedDomain saved, String coldStartReason) {}
+
+    private Restore planRestore(String vm, Path file, Optional<String> xmlUuid) {
+        String rel = savedStates.relative(file);
+        if (!Files.isRegularFile(file)) return new Restore(null, "saved state " + rel + " not found");
+        SavedDomain saved;
+        try {
+            saved = hypervisor.savedDomain(file);
+        } catch (HypervisorException e) {
+            return new Restore(null, e.getMessage());
+        }
+        if (!saved.name().equals(vm))
+            return new Restore(null, "saved state " + rel + " holds VM '" + saved.name() + "', not '" + vm + "'");
+        if (xmlUuid.isPresent() && !xmlUuid.get().equalsIgnoreCase(saved.uuid()))
+            return new Restore(saved, "saved state " + rel + " is of domain UUID " + saved.uuid()
+                    + " but the domain XML has UUID " + xmlUuid.get());
+        return new Restore(saved, null);
+    }
+
+    /** Restores {@code vm} from {@code file}, or cold-starts it when the restore fails; says which. */
+    private String restoreOrColdStart(String vm, Path file) throws HypervisorException {
+        String rel = savedStates.relative(file);
+        try {
+            hypervisor.restore(file);
+            return "restored from saved state " + rel;
+        } catch (HypervisorException e) {
+            log.warn("{}: restore from {} failed ({}); cold-starting it instead", vm, rel, e.getMessage());
+            if (isActive(vm)) hypervisor.destroy(vm); // nothing of a failed restore may run on
+            hypervisor.start(vm);
+            return "cold start: restore from " + rel + " failed: " + e.getMessage();
+        }
+    }
+
+    private void deleteSavedState(Path file) {
+        try {
+            if (Files.deleteIfExists(file)) log.info("deleted saved state {}", savedStates.relative(file));
+        } catch (IOException e) {
+            log.warn("cannot delete saved state {}: {}", file, e.toString());
+        }
+    }
+
+    /**
+     * The first half of a planned move: save the VM's memory state to shared storage (which stops it here), then
+     * give its lease up and forget it, so that the self-fence and the fence watchdog leave it alone. The lease is
+     * released only once QEMU is gone: the host that restores it may write the disk from then on.
+     */
+    private CommandResult save(AgentCommand.SaveVm cmd) throws HypervisorException, IOException {
+        String vm = cmd.vm();
+        Path file;
+        try {
+            file = savedStates.resolve(cmd.saveTo());
+        } catch (IllegalArgumentException e) {
+            return fail(cmd, e.getMessage());
+        }
+        String rel = savedStates.relative(file);
+        if (!isActive(vm)) {
+            if (Files.isRegularFile(file)) { // saved before; the agent may have restarted since
+                releaseAndForget(vm);
+                return ok(cmd, vm + " was already saved to " + rel);
+            }
+            return fail(cmd, vm + " is not running on host " + host + ": nothing to save");
+        }
+        if (!hostLease.isLive())
+            return fail(cmd, "shared storage unreachable: host " + host + " cannot renew its lease (self-fenced)");
+        Path part = savedStates.partFor(file);
+        try {
+            hypervisor.save(vm, part);
+        } catch (HypervisorException e) {
+            Files.deleteIfExists(part);
+            return fail(cmd, e.getMessage()); // libvirt resumed the VM: it runs on here
+        }
+        // QEMU is gone from here on, whatever else fails: its disk is no longer written from this host.
+        try {
+            savedStates.complete(part, file);
+        } catch (IOException e) {
+            releaseQuietly(vm);
+            return fail(cmd, vm + " is stopped, but its saved state could not be completed as " + rel + ": " + e);
+        }
+        try {
+            releaseAndForget(vm);
+        } catch (IOException e) {
+            return fail(cmd, vm + " was saved to " + rel + " and is stopped, but its lease could not be released "
+                    + "(retry the save to release it): " + e);
+        }
+        return ok(cmd, String.format(java.util.Locale.ROOT, "saved to %s (%.1f MiB)", rel, file.toFile().length() / 1048576.0));
+    }
+
+    private void releaseQuietly(String vm) {
+        try {
+            releaseAndForget(vm);
+        } catch (IOException e) {
+            log.warn("cannot release the lease of {}: {}", vm, e.toString());
+        }
+    }
+
+    private void releaseAndForget(String vm) throws IOException {
+        leases.release(vm);
+        state.setHa(vm, false);
+        state.setLeased(vm, false);
     }
 
     private CommandResult stop(AgentCommand cmd, long timeoutMillis) throws HypervisorException, IOException, InterruptedException {
@@ -252,6 +396,49 @@ public final class VmCommands {
         return java.util.List.copyOf(destroyed);
     }
 
+    /** From now on every StartVm fails with {@code why}: the host is going down. */
+    public void refuseStarts(String why) {
+        startsRefused = why;
+    }
+
+    /**
+     * Stops every VM running here under a lease, HA or not, side by side: ACPI shutdown, destroyed if still running
+     * after {@code timeoutMillis}; releases their leases. A command under way on a VM finishes first. Returns the VMs
+     * that were running.
+     */
+    public java.util.List<String> stopLeasedVms(long timeoutMillis) {
+        java.util.List<String> stopped = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.List<Thread> stoppers = new java.util.ArrayList<>();
+        for (String vm : state.leasedVms()) {
+            Thread t = new Thread(() -> {
+                synchronized (lockFor(vm)) {
+                    try {
+                        boolean running = isActive(vm);
+                        stopLocked(vm, timeoutMillis);
+                        if (running) stopped.add(vm);
+                    } catch (HypervisorException | IOException e) {
+                        log.error("cannot stop {}: {}", vm, e.getMessage());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }, "vigil-stop-" + vm);
+            t.setDaemon(true);
+            t.start();
+            stoppers.add(t);
+        }
+        long deadline = System.nanoTime() + (timeoutMillis + 30_000) * 1_000_000L; // destroy itself takes seconds
+        for (Thread t : stoppers) {
+            try {
+                t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return java.util.List.copyOf(stopped);
+    }
+
     /** The isolation response: stop (gracefully within {@code timeoutMillis}, or at once if 0) the running HA VMs. */
     public void stopHaVms(long timeoutMillis) {
         for (String vm : state.haVms()) {
@@ -290,7 +477,11 @@ public final class VmCommands {
     }
 
     private CommandResult ok(AgentCommand cmd) {
-        return new CommandResult(host, cmd.id(), cmd.vm(), true, null, 0);
+        return ok(cmd, null);
+    }
+
+    private CommandResult ok(AgentCommand cmd, String detail) {
+        return new CommandResult(host, cmd.id(), cmd.vm(), true, null, 0, detail);
     }
 
     private CommandResult fail(AgentCommand cmd, String error) {
@@ -299,9 +490,12 @@ public final class VmCommands {
 
     private static String describe(AgentCommand c) {
         if (c instanceof AgentCommand.StartVm s)
-            return "start " + s.vm() + " at lease generation " + s.generation() + (s.haEnabled() ? " (HA)" : "");
+            return "start " + s.vm() + " at lease generation " + s.generation() + (s.haEnabled() ? " (HA)" : "")
+                    + (s.restoreFrom() != null ? " from saved state " + s.restoreFrom() : "");
         if (c instanceof AgentCommand.StopVm s) return "stop " + s.vm() + " (timeout " + s.timeoutSeconds() + " s)";
         if (c instanceof AgentCommand.DestroyVm d) return "destroy " + d.vm();
-        return "undefine " + c.vm();
+        if (c instanceof AgentCommand.UndefineVm u) return "undefine " + u.vm();
+        if (c instanceof AgentCommand.SaveVm v) return "save " + v.vm() + " to " + v.saveTo();
+        return c.toString();
     }
 }

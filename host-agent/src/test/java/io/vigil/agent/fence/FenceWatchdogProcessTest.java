@@ -50,6 +50,10 @@ class FenceWatchdogProcessTest {
         assertTrue(qemu.waitFor(5, TimeUnit.SECONDS), "killed after its deadline");
         long lateMillis = (System.nanoTime() - deadline) / 1_000_000;
         assertTrue(lateMillis < 1000, "killed " + lateMillis + " ms after the deadline");
+        // the watchdog logs right after its SIGKILL, so the line may land a moment after the guest is gone
+        long logDeadline = System.nanoTime() + 5_000_000_000L;
+        while (!Files.readString(dir.resolve(FenceWatchdogProcess.LOG_FILE)).contains("FENCE WATCHDOG: killed QEMU of vmP")
+                && System.nanoTime() < logDeadline) Thread.sleep(50);
         assertTrue(Files.readString(dir.resolve(FenceWatchdogProcess.LOG_FILE)).contains("FENCE WATCHDOG: killed QEMU of vmP"));
         assertTrue(ProcessHandle.of(watchdogPid).map(ProcessHandle::isAlive).orElse(false), "keeps guarding");
     }

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.vigil.protocol.VmPowerState;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -20,30 +19,22 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Against real libvirt with real QEMU, through an embedded driver root under /tmp (short: socket paths). */
+/** Against real libvirt with real QEMU, through the test JVM's embedded driver root ({@link TestLibvirt}). */
 class LibvirtHypervisorTest {
     static Path root;
     static LibvirtHypervisor hypervisor;
     static final ExecutorService events = Executors.newSingleThreadExecutor();
     static final BlockingQueue<LifecycleEvent> received = new LinkedBlockingQueue<>();
 
-    static String type() {
-        Path kvm = Path.of("/dev/kvm");
-        return Files.isReadable(kvm) && Files.isWritable(kvm) ? "kvm" : "qemu";
-    }
-
     static String domainXml(String name) {
-        return "<domain type='" + type() + "'><name>" + name + "</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
-                + "<os><type arch='x86_64' machine='pc'>hvm</type><loader type='rom'>/usr/share/qemu/qboot.rom</loader></os>"
-                + "<devices><emulator>/usr/bin/qemu-system-x86_64</emulator><video><model type='none'/></video>"
-                + "<memballoon model='none'/></devices></domain>";
+        return TestLibvirt.domainXml(name);
     }
 
     @BeforeAll
     static void open() throws Exception {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64")), "QEMU is not installed");
-        root = Files.createTempDirectory(Path.of("/tmp"), "vgl-");
-        hypervisor = LibvirtHypervisor.open("qemu:///embed?root=" + root, events);
+        assumeTrue(TestLibvirt.qemuInstalled(), "QEMU is not installed");
+        root = TestLibvirt.root();
+        hypervisor = LibvirtHypervisor.open(TestLibvirt.uri(), events);
         hypervisor.onLifecycle(received::add);
     }
 
@@ -51,17 +42,13 @@ class LibvirtHypervisorTest {
     static void close() throws Exception {
         if (hypervisor != null) {
             for (DomainStatus d : hypervisor.domains()) {
+                if (!d.name().startsWith("lv-")) continue;
                 hypervisor.destroy(d.name());
                 hypervisor.undefine(d.name());
             }
             hypervisor.close();
         }
         events.shutdownNow();
-        if (root != null) {
-            try (var walk = Files.walk(root)) {
-                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
     }
 
     private static LifecycleEvent awaitEvent(String vm, String type) throws InterruptedException {

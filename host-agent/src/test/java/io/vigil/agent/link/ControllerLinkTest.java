@@ -31,6 +31,8 @@ class ControllerLinkTest {
     HttpServer server;
     final List<ServerWebSocket> connections = new CopyOnWriteArrayList<>();
     final AtomicInteger heartbeats = new AtomicInteger();
+    /** Each HostShutdown the controller received, with the number of the connection it came on. */
+    final List<String> hostShutdowns = new CopyOnWriteArrayList<>();
     /** Between the agent and the controller: a path that, once frozen, swallows every byte (a hung controller). */
     Relay relay;
     ControllerLink link;
@@ -38,6 +40,7 @@ class ControllerLinkTest {
     /** An agent whose inventory takes {@code slowMillis} to build (libvirt busy starting VMs). */
     final class FakeAgent implements ControllerLink.Agent {
         volatile long slowMillis;
+        final List<String> cleared = new CopyOnWriteArrayList<>();
 
         @Override
         public AgentMessage.Hello hello() {
@@ -64,6 +67,11 @@ class ControllerLinkTest {
 
         @Override
         public void lostVms(List<String> vms) {}
+
+        @Override
+        public void shutdownCleared(String detail) {
+            cleared.add(detail);
+        }
     }
 
     @BeforeEach
@@ -78,6 +86,8 @@ class ControllerLinkTest {
                             new AgentPolicy(200, 4000, IsolationResponse.NONE))));
                 } else if (m instanceof AgentMessage.Heartbeat) {
                     heartbeats.incrementAndGet();
+                } else if (m instanceof AgentMessage.HostShutdown h) {
+                    hostShutdowns.add(connections.size() + ": " + h.host() + " " + h.reason());
                 }
             });
         }).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -116,6 +126,29 @@ class ControllerLinkTest {
         assertTrue(link.isConnected(), "the link stayed up");
         assertEquals(1, connections.size(), "and was never re-dialled");
         assertTrue(heartbeats.get() >= 3, "heartbeats kept flowing: " + heartbeats.get());
+    }
+
+    @Test
+    void aHostShutdownIsAnnouncedToEveryControllerThatWelcomesTheAgentUntilOneClearsIt() throws Exception {
+        FakeAgent agent = new FakeAgent();
+        connect(agent);
+        link.announceHostShutdown(new AgentMessage.HostShutdown("h1", "kernel update"));
+        await(() -> hostShutdowns.size() == 1, 5000);
+        connections.get(0).close(); // the controller goes away before answering
+        await(() -> connections.size() == 2 && link.isConnected(), 5000);
+        await(() -> hostShutdowns.size() == 2, 5000);
+        assertEquals(List.of("1: h1 kernel update", "2: h1 kernel update"), hostShutdowns);
+
+        connections.get(1).writeTextMessage(Json.write(new ControllerMessage.ShutdownCleared("moved vm1 to h2")));
+        await(() -> agent.cleared.size() == 1, 5000);
+        assertEquals(List.of("moved vm1 to h2"), agent.cleared);
+        connections.get(1).writeTextMessage(Json.write(new ControllerMessage.ShutdownCleared("again")));
+        connections.get(1).close();
+        await(() -> connections.size() == 3 && link.isConnected(), 5000);
+        int before = heartbeats.get();
+        await(() -> heartbeats.get() > before, 5000);
+        assertEquals(2, hostShutdowns.size(), "cleared: not announced again");
+        assertEquals(List.of("moved vm1 to h2"), agent.cleared, "a clear nobody waits for is ignored");
     }
 
     /** A loopback TCP relay whose forwarding can be frozen while both connections stay open. */

@@ -19,6 +19,7 @@ import io.vigil.agent.lease.VmLeases;
 import io.vigil.agent.libvirt.DomainStatus;
 import io.vigil.agent.libvirt.Hypervisor;
 import io.vigil.agent.libvirt.HypervisorException;
+import io.vigil.agent.libvirt.SavedDomain;
 import io.vigil.protocol.AgentCommand;
 import io.vigil.protocol.AgentMessage.CommandResult;
 import io.vigil.protocol.VmPowerState;
@@ -37,6 +38,7 @@ class VmCommandsTest {
     Hypervisor hypervisor = mock(Hypervisor.class);
     SharedStorage storage;
     LocalStateStore state;
+    HostLease lease;
     VmLeases leases;
     VmCommands commands;
 
@@ -50,10 +52,10 @@ class VmCommandsTest {
         Files.createDirectories(storage.hostsDir());
         Files.createDirectories(storage.leasesDir());
         state = LocalStateStore.open(dir.resolve("state"), "h1", "boot");
-        HostLease lease = new HostLease("h1", storage, System::nanoTime, state, 1, 0, System.nanoTime(), 4000);
+        lease = new HostLease("h1", storage, System::nanoTime, state, 1, 0, System.nanoTime(), 4000);
         assertTrue(lease.renew());
         leases = new VmLeases(storage, lease, new HostLiveness(storage, System::nanoTime), System::nanoTime, Thread::sleep);
-        commands = new VmCommands("h1", hypervisor, leases, lease, state, Runnable::run);
+        commands = new VmCommands("h1", hypervisor, storage, leases, lease, state, Runnable::run);
     }
 
     private CommandResult run(AgentCommand c) throws Exception {
@@ -145,5 +147,137 @@ class VmCommandsTest {
         verify(hypervisor).shutdown("vm1");
         verify(hypervisor).destroy("vm1");
         assertTrue(Files.exists(storage.vmLeaseDir("vm1").resolve("gen-1.released")));
+    }
+
+    /** One sample of every command kind the protocol has; the test below fails when a new kind is missing here. */
+    static List<AgentCommand> oneOfEachKind() {
+        return List.of(new AgentCommand.StartVm("k-start", "vm1", XML, 1, true),
+                new AgentCommand.StopVm("k-stop", "vm1", 1),
+                new AgentCommand.DestroyVm("k-destroy", "vm1"),
+                new AgentCommand.UndefineVm("k-undefine", "vm1"),
+                new AgentCommand.SaveVm("k-save", "vm1", SharedStorage.savedState("vm1", 2)));
+    }
+
+    @Test
+    void everyCommandKindIsCoveredHere() {
+        assertEquals(java.util.Set.of(AgentCommand.class.getPermittedSubclasses()),
+                oneOfEachKind().stream().map(Object::getClass).collect(java.util.stream.Collectors.toSet()));
+    }
+
+    @Test
+    void everyCommandKindReachesItsOwnHandler() throws Exception {
+        for (AgentCommand c : oneOfEachKind()) {
+            org.mockito.Mockito.reset(hypervisor);
+            when(hypervisor.domain("vm1")).thenReturn(Optional.of(RUNNING));
+            run(c);
+            // each kind's own libvirt action, and no other kind's (an unknown kind once fell through to undefine)
+            if (c instanceof AgentCommand.StartVm) verify(hypervisor).start("vm1");
+            else verify(hypervisor, never()).start(anyString());
+            if (c instanceof AgentCommand.StopVm) verify(hypervisor).shutdown("vm1");
+            else verify(hypervisor, never()).shutdown(anyString());
+            if (c instanceof AgentCommand.SaveVm) verify(hypervisor).save(org.mockito.ArgumentMatchers.eq("vm1"), org.mockito.ArgumentMatchers.any());
+            else verify(hypervisor, never()).save(anyString(), org.mockito.ArgumentMatchers.any());
+            if (c instanceof AgentCommand.UndefineVm) verify(hypervisor).undefine("vm1");
+            else verify(hypervisor, never()).undefine(anyString());
+            if (c instanceof AgentCommand.DestroyVm || c instanceof AgentCommand.UndefineVm) verify(hypervisor).destroy("vm1");
+        }
+    }
+
+    private Path savedState(String vm, long generation) throws Exception {
+        Files.createDirectories(storage.savesDir());
+        return Files.writeString(storage.root().resolve(SharedStorage.savedState(vm, generation)), "saved state");
+    }
+
+    @Test
+    void aFailedSaveLeavesTheVmRunningUnderItsLease() throws Exception {
+        when(hypervisor.domain("vm1")).thenReturn(Optional.empty(), Optional.of(SHUTOFF), Optional.of(RUNNING));
+        assertTrue(run(new AgentCommand.StartVm("c1", "vm1", XML, 1, true)).ok());
+        when(hypervisor.domain("vm1")).thenReturn(Optional.of(RUNNING));
+        doThrow(new HypervisorException("saving vm1: operation failed: migration job: unexpectedly failed"))
+                .when(hypervisor).save(org.mockito.ArgumentMatchers.eq("vm1"), org.mockito.ArgumentMatchers.any());
+        CommandResult r = run(new AgentCommand.SaveVm("c2", "vm1", SharedStorage.savedState("vm1", 2)));
+        assertFalse(r.ok());
+        assertEquals("saving vm1: operation failed: migration job: unexpectedly failed", r.error());
+        assertEquals(1, leases.held("vm1").getAsLong(), "still held: the VM runs on here");
+        assertTrue(state.leasedVms().contains("vm1"), "and is still guarded by the self-fence");
+        assertFalse(Files.exists(storage.vmLeaseDir("vm1").resolve("gen-1.released")));
+        try (var files = Files.list(storage.savesDir())) {
+            assertEquals(List.of(), files.toList(), "no saved state, whole or partial");
+        }
+    }
+
+    @Test
+    void aFailedRestoreColdStartsTheVmAndSaysWhy() throws Exception {
+        Path file = savedState("vm1", 2);
+        when(hypervisor.savedDomain(file)).thenReturn(new SavedDomain("vm1", RUNNING.uuid()));
+        when(hypervisor.domain("vm1")).thenReturn(Optional.empty(), Optional.of(SHUTOFF));
+        doThrow(new HypervisorException("restoring from " + file + ": operation failed: job 'restore' failed"))
+                .when(hypervisor).restore(file);
+        CommandResult r = run(new AgentCommand.StartVm("c1", "vm1", XML, 2, true, SharedStorage.savedState("vm1", 2)));
+        assertTrue(r.ok(), r.error());
+        assertEquals("cold start: restore from saves/vm1.g2.save failed: restoring from " + file
+                + ": operation failed: job 'restore' failed", r.detail());
+        assertEquals(2, r.leaseGeneration());
+        verify(hypervisor).define(org.mockito.ArgumentMatchers.contains("<uuid>" + RUNNING.uuid() + "</uuid>"));
+        verify(hypervisor).start("vm1");
+        assertFalse(Files.exists(file), "booted afresh, the guest has moved on from that saved state");
+    }
+
+    @Test
+    void aSavedStateOfAnotherVmIsNeverRestored() throws Exception {
+        Path file = savedState("vm1", 2);
+        when(hypervisor.savedDomain(file)).thenReturn(new SavedDomain("vm9", RUNNING.uuid()));
+        when(hypervisor.domain("vm1")).thenReturn(Optional.empty(), Optional.of(SHUTOFF));
+        CommandResult r = run(new AgentCommand.StartVm("c1", "vm1", XML, 2, true, SharedStorage.savedState("vm1", 2)));
+        assertTrue(r.ok(), r.error());
+        assertEquals("cold start: saved state saves/vm1.g2.save holds VM 'vm9', not 'vm1'", r.detail());
+        verify(hypervisor, never()).restore(org.mockito.ArgumentMatchers.any());
+        verify(hypervisor).start("vm1");
+        assertTrue(Files.exists(file), "not this VM's to delete");
+    }
+
+    @Test
+    void aRestoreTakesTheLeaseExactlyAsAColdStartAndRestoresNothingWhenRefused() throws Exception {
+        // h2 holds vm1's lease and keeps renewing its host lease, on a clock the test moves
+        java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+        HostLease h2 = new HostLease("h2", storage, clock::get, LocalStateStore.open(dir.resolve("h2"), "h2", "boot"),
+                1, 0, clock.get(), 4000);
+        assertTrue(h2.renew());
+        VmLeases h2Leases = new VmLeases(storage, h2, new HostLiveness(storage, clock::get), clock::get, ms -> {});
+        assertEquals(new VmLeases.Acquisition.Acquired(1), h2Leases.acquire("vm1", 1));
+        HostLiveness observed = new HostLiveness(storage, clock::get);
+        VmLeases waiting = new VmLeases(storage, lease, observed, clock::get, ms -> {
+            clock.addAndGet(ms * 1_000_000L);
+            lease.renew();
+            h2.renew();
+            observed.pollAll();
+        });
+        VmCommands h1 = new VmCommands("h1", hypervisor, storage, waiting, lease, state, Runnable::run);
+        Path file = savedState("vm1", 2);
+        when(hypervisor.savedDomain(file)).thenReturn(new SavedDomain("vm1", RUNNING.uuid()));
+        when(hypervisor.domain("vm1")).thenReturn(Optional.empty(), Optional.of(SHUTOFF));
+        CommandResult r = h1.execute(new AgentCommand.StartVm("c1", "vm1", XML, 2, true, SharedStorage.savedState("vm1", 2))).get();
+        assertFalse(r.ok());
+        assertEquals("lease of vm1 held by h2", r.error());
+        verify(hypervisor, never()).restore(org.mockito.ArgumentMatchers.any());
+        verify(hypervisor, never()).start(anyString());
+        verify(hypervisor).undefine("vm1"); // no trace of a VM this host may not run
+        assertTrue(Files.exists(file), "left for a host that gets the lease");
+        assertFalse(state.leasedVms().contains("vm1"));
+    }
+
+    @Test
+    void savedStatePathsOutsideSavesAreRefusedBeforeAnythingHappens() throws Exception {
+        for (String bad : List.of("../x.save", "/etc/x.save", "leases/vm1/gen-1", "saves/../leases/x.save", "saves/sub/x.save",
+                "saves/.hidden.save", "saves/vm1.g2.part", "")) {
+            CommandResult save = run(new AgentCommand.SaveVm("s-" + bad, "vm1", bad));
+            assertFalse(save.ok(), bad);
+            assertTrue(save.error().contains("saves/") || save.error().contains("no saved-state path"), save.error());
+            CommandResult start = run(new AgentCommand.StartVm("r-" + bad, "vm1", XML, 1, true, bad));
+            assertFalse(start.ok(), bad);
+        }
+        verify(hypervisor, never()).define(anyString());
+        verify(hypervisor, never()).save(anyString(), org.mockito.ArgumentMatchers.any());
+        assertFalse(Files.exists(storage.vmLeaseDir("vm1")));
     }
 }

@@ -1,0 +1,45 @@
+package io.vigil.agent.libvirt;
+
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import org.libvirt.Connect;
+import org.libvirt.LibvirtException;
+import org.libvirt.jna.CString;
+import org.libvirt.jna.ConnectionPointer;
+
+/**
+ * libvirt-java's connection, plus the one call the agent needs that libvirt-java 0.5.4 does not bind:
+ * {@code virDomainSaveImageGetXMLDesc}, which reads the domain definition stored in a saved-state file. Its name
+ * and UUID decide whether the file may be restored as a VM and under which definition. Bound with JNA (which
+ * libvirt-java itself uses) on libvirt-java's own connection pointer.
+ */
+final class LibvirtConnection extends Connect {
+
+    /** The C functions bound here; libvirt-java binds the rest. */
+    interface SaveImages extends Library {
+        CString virDomainSaveImageGetXMLDesc(ConnectionPointer conn, String file, int flags);
+
+        /** The calling thread's last libvirt error message (libvirt keeps it per thread). */
+        String virGetLastErrorMessage();
+    }
+
+    private static final class Bound {
+        static final SaveImages LIBVIRT = Native.load("virt", SaveImages.class);
+    }
+
+    LibvirtConnection(String uri) throws LibvirtException {
+        super(uri, false);
+    }
+
+    /** The domain XML stored in the saved-state file {@code file} (an absolute path). */
+    String saveImageXml(String file) throws HypervisorException {
+        CString xml = Bound.LIBVIRT.virDomainSaveImageGetXMLDesc(vcp, file, 0);
+        if (xml == null || xml.getPointer() == null)
+            throw new HypervisorException(Bound.LIBVIRT.virGetLastErrorMessage());
+        try {
+            return xml.toString();
+        } finally {
+            xml.free();
+        }
+    }
+}
