@@ -1,5 +1,6 @@
 package io.vigil.controller.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
@@ -16,7 +17,6 @@ import io.vertx.openapi.validation.SchemaValidationException;
 import io.vertx.openapi.validation.ValidatorException;
 import io.vertx.openapi.validation.impl.ValidatableRequestImpl;
 import io.vigil.controller.agents.AgentGateway;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.vigil.controller.ha.ClusterEvent;
 import io.vigil.controller.ha.MoveKind;
 import io.vigil.controller.ha.RequestedState;

@@ -13,7 +13,6 @@ import io.vigil.controller.ha.VmStatus;
 import io.vigil.controller.libvirt.DomainXmlValidator;
 import io.vigil.controller.runtime.MoveRequests;
 import io.vigil.controller.store.ClusterStore;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -175,7 +174,7 @@ final class VmResource {
         if (before != null) added.removeAll(before.startAfter());
         if (added.isEmpty()) return;
         Set<String> known = store.specs().stream().map(VmSpec::name).collect(Collectors.toSet());
-        List<String> unknown = new ArrayList<>(added.stream().filter(n -> !known.contains(n)).sorted().toList());
+        List<String> unknown = added.stream().filter(n -> !known.contains(n)).sorted().toList();
         if (!unknown.isEmpty())
             throw ApiException.badRequest(INVALID, "field startAfter: no VM named " + unknown.stream()
                     .map(n -> "'" + n + "'").collect(Collectors.joining(", ")) + "; GET /api/v1/vms lists the VMs");
