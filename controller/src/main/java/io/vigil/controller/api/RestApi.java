@@ -329,9 +329,10 @@ public final class RestApi {
     }
 
     /**
-     * Names each offending field with the schema's specific complaint ("/priority: Instance does not match any of
-     * [...]"), dropping the validator's generic wrapper errors; a field whose only complaint is generic is one the
-     * schema does not know.
+     * Names each offending field with the schema's specific complaint ("field priority: Instance does not match any of
+     * [...]", "field preferredHosts[0].priority: ..."), dropping the validator's generic wrapper errors and those of a
+     * list or object whose items have their own; any other field whose only complaint is generic is one the schema
+     * does not know.
      */
     static String schemaDetail(SchemaValidationException s) {
         java.util.LinkedHashMap<String, List<String>> byField = new java.util.LinkedHashMap<>();
@@ -344,6 +345,8 @@ public final class RestApi {
             List<String> specific = errors.stream().filter(e -> !isGeneric(e)).distinct().toList();
             if (!specific.isEmpty()) {
                 parts.add(field + ": " + String.join(", ", specific));
+            } else if (byField.keySet().stream().anyMatch(f -> f.startsWith(field + "[") || f.startsWith(field + "."))) {
+                return; // a list or object whose items say what is wrong with them
             } else if (errors.stream().anyMatch(e -> e.contains("additional properties"))) {
                 parts.add(field + ": not a known field (see /api/v1/openapi.yaml)");
             } else {
@@ -354,8 +357,8 @@ public final class RestApi {
     }
 
     private static boolean isGeneric(String error) {
-        return error.contains("does not match schema") || error.contains("subschema had errors")
-                || error.contains("does not match additional properties schema");
+        return error.contains("does not match schema") || error.contains("did not match schema")
+                || error.contains("subschema had errors") || error.contains("does not match additional properties schema");
     }
 
     private static void collect(OutputUnit unit, Map<String, List<String>> out) {
@@ -366,10 +369,20 @@ public final class RestApi {
         }
         if (unit.getError() != null) {
             String where = unit.getInstanceLocation();
-            String field = where == null || where.isEmpty() || where.equals("#") ? "value"
-                    : "field " + where.replaceFirst("^#", "").replaceFirst("^/", "");
+            String field = where == null || where.isEmpty() || where.equals("#") ? "value" : "field " + fieldName(where);
             out.computeIfAbsent(field, k -> new ArrayList<>()).add(unit.getError());
         }
+    }
+
+    /** A JSON pointer into the body ("#/preferredHosts/0/priority") as a person writes it ("preferredHosts[0].priority"). */
+    static String fieldName(String pointer) {
+        StringBuilder out = new StringBuilder();
+        for (String segment : pointer.replaceFirst("^#", "").replaceFirst("^/", "").split("/")) {
+            String name = segment.replace("~1", "/").replace("~0", "~");
+            if (name.matches("\\d+")) out.append('[').append(name).append(']');
+            else out.append(out.length() == 0 ? "" : ".").append(name);
+        }
+        return out.toString();
     }
 
     private static String readResource(String name) {

@@ -2,6 +2,7 @@ package io.vigil.controller.api;
 
 import static io.vigil.controller.testing.Problems.assertProblem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.vigil.controller.testing.TestController;
 import io.vigil.controller.testing.TestController.Reply;
@@ -131,8 +132,10 @@ class VmSettingsApiTest {
             {"{\"haEnabled\":\"yes\"}", "haEnabled"},
             {"{\"maxRestarts\":1.5}", "maxRestarts"},
             {"{\"startAfter\":\"set-a\"}", "startAfter"},
-            {"{\"preferredHosts\":[{\"host\":\"h1\"}]}", "preferredHosts"},
-            {"{\"preferredHosts\":[{\"host\":\"h1\",\"priority\":\"high\"}]}", "preferredHosts"},
+            {"{\"preferredHosts\":[{\"host\":\"h1\"}]}", "field preferredHosts[0]: Instance does not have required property \"priority\""},
+            {"{\"preferredHosts\":[{\"host\":\"h1\",\"priority\":\"high\"}]}", "field preferredHosts[0].priority: Instance type string"},
+            {"{\"preferredHosts\":[{\"host\":\"h1\",\"priority\":1,\"weight\":2}]}", "field preferredHosts[0].weight: not a known field"},
+            {"{\"startAfter\":[\"set-a\",7]}", "field startAfter[1]"},
             // values outside the enums and ranges
             {"{\"priority\":\"urgent\"}", "priority"},
             {"{\"requestedState\":\"running\"}", "requestedState"},
@@ -155,7 +158,10 @@ class VmSettingsApiTest {
             {"{\"startAfter\":[\"set-a\",\"ghost\"]}", "ghost"},
             {"{\"startAfter\":[\"set-a\",\"set-a\"]}", "startAfter"},
         };
-        for (String[] c : refused) assertProblem(ctl.patch("/api/v1/vms/set-b", c[0]), 400, c[1]);
+        for (String[] c : refused) {
+            Map<String, Object> p = assertProblem(ctl.patch("/api/v1/vms/set-b", c[0]), 400, c[1]);
+            assertFalse(((String) p.get("detail")).contains("did not match schema"), "no generic wrapper: " + p.get("detail"));
+        }
         Map<String, Object> malformed = assertProblem(ctl.patch("/api/v1/vms/set-b", "{\"priority\":\"high\""), 400,
                 "not valid JSON");
         assertEquals("Malformed JSON", malformed.get("title"));
