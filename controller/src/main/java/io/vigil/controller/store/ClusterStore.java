@@ -144,13 +144,15 @@ public final class ClusterStore implements AutoCloseable {
 
     /**
      * Applies {@code change} to the stored spec with compare-and-set, retrying when a concurrent writer got there
-     * first. Returns the new spec, or empty if the VM does not exist.
+     * first; a change that changes nothing is not written. Returns the new spec, or empty if the VM does not exist.
      */
     public Optional<VmSpec> updateSpec(String vm, UnaryOperator<VmSpec> change) {
         for (int attempt = 0; attempt < 100; attempt++) {
             HazelcastJsonValue old = specs.get(vm);
             if (old == null) return Optional.empty();
-            VmSpec updated = change.apply(read(old, VmSpec.class));
+            VmSpec current = read(old, VmSpec.class);
+            VmSpec updated = change.apply(current);
+            if (updated.equals(current)) return Optional.of(current); // no write, so no change reaches the core
             if (specs.replace(vm, old, json(updated))) return Optional.of(updated);
         }
         throw new IllegalStateException("spec of " + vm + " changed concurrently 100 times in a row");
@@ -231,12 +233,15 @@ public final class ClusterStore implements AutoCloseable {
 
     /**
      * Applies {@code change} to the stored policy ({@link ClusterPolicy#DEFAULT} if none) with compare-and-set,
-     * retrying when a concurrent writer got there first; returns the new policy.
+     * retrying when a concurrent writer got there first; a change that changes nothing is not written. Returns the
+     * new policy.
      */
     public ClusterPolicy updatePolicy(UnaryOperator<ClusterPolicy> change) {
         for (int attempt = 0; attempt < 100; attempt++) {
             HazelcastJsonValue old = policy.get(POLICY_KEY);
-            ClusterPolicy updated = change.apply(old == null ? ClusterPolicy.DEFAULT : read(old, ClusterPolicy.class));
+            ClusterPolicy current = old == null ? null : read(old, ClusterPolicy.class);
+            ClusterPolicy updated = change.apply(current == null ? ClusterPolicy.DEFAULT : current);
+            if (updated.equals(current)) return current;
             boolean stored = old == null ? policy.putIfAbsent(POLICY_KEY, json(updated)) == null
                     : policy.replace(POLICY_KEY, old, json(updated));
             if (stored) return updated;
@@ -271,13 +276,16 @@ public final class ClusterStore implements AutoCloseable {
 
     /**
      * Applies {@code change} to the stored rule with compare-and-set, retrying when a concurrent writer got there
-     * first. Returns the new rule, or empty if there is no rule of this name.
+     * first; a change that changes nothing is not written. Returns the new rule, or empty if there is no rule of this
+     * name.
      */
     public Optional<Rule> updateRule(String name, UnaryOperator<Rule> change) {
         for (int attempt = 0; attempt < 100; attempt++) {
             HazelcastJsonValue old = rules.get(name);
             if (old == null) return Optional.empty();
-            Rule updated = change.apply(read(old, Rule.class));
+            Rule current = read(old, Rule.class);
+            Rule updated = change.apply(current);
+            if (updated.equals(current)) return Optional.of(current);
             if (rules.replace(name, old, json(updated))) return Optional.of(updated);
         }
         throw new IllegalStateException("rule " + name + " changed concurrently 100 times in a row");
