@@ -12,6 +12,7 @@ import io.vigil.controller.ha.ClusterPolicy;
 import io.vigil.controller.ha.HaInput;
 import io.vigil.controller.libvirt.DomainXmlValidator;
 import io.vigil.controller.runtime.HaLoop;
+import io.vigil.controller.runtime.MoveRequests;
 import io.vigil.controller.runtime.StorageWatcher;
 import io.vigil.controller.store.ClusterStore;
 import io.vigil.protocol.storage.SharedStorage;
@@ -36,6 +37,7 @@ public final class Controller implements AutoCloseable {
     private StorageWatcher watcher;
     private AgentGateway gateway;
     private AgentRelay relay;
+    private MoveRequests moves;
     private HttpServer server;
     private final AtomicReference<ClusterPolicy> policy = new AtomicReference<>();
 
@@ -73,7 +75,13 @@ public final class Controller implements AutoCloseable {
             policy.set(p);
             loop.submit(new HaInput.PolicyChanged(p));
         });
-        Router router = await(RestApi.router(vertx, store, validator, gateway, config.name()));
+        // Operator requests reach the leader's loop from the REST API of any member: rules and maintenance as stored
+        // intents (a new leader reads them), moves as one-off orders over a topic.
+        store.onRulesChanged(loop::submitRulesChanged);
+        store.onMaintenanceRequested(r -> loop.submit(new HaInput.MaintenanceRequested(r.host(), r.enabled())));
+        moves = new MoveRequests(store.hazelcast(), loop::submit);
+        moves.start();
+        Router router = await(RestApi.router(vertx, store, validator, gateway, moves, config.name()));
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(config.httpHost()).setPort(config.httpPort())
                 .setMaxWebSocketFrameSize(1024 * 1024).setMaxWebSocketMessageSize(8 * 1024 * 1024);
@@ -117,6 +125,7 @@ public final class Controller implements AutoCloseable {
         if (gateway != null) gateway.closeAll();
         if (server != null) quietly(() -> await(server.close()));
         if (relay != null) relay.close();
+        if (moves != null) moves.close();
         if (loop != null) loop.close();
         if (vertx != null) quietly(() -> await(vertx.close()));
         if (validator != null) validator.close();

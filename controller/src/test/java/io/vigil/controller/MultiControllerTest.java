@@ -48,6 +48,8 @@ class MultiControllerTest {
         Await.until("a cluster of two", WAIT, () -> follower.controller.store().hazelcast().getCluster().getMembers().size() == 2);
         assertEquals(true, leader.get("/api/v1/health").json().get("leader"));
         assertEquals(false, follower.get("/api/v1/health").json().get("leader"));
+        // One host most of the time: it could not survive a host failure, so admission control would refuse HA VMs.
+        assertEquals(200, follower.patch("/api/v1/policy", "{\"admissionControl\":\"off\"}").status());
 
         agent = new FakeAgent("mc-h1", shared, 4096).join(follower.port(), ProtocolVersion.CURRENT);
         var welcome = agent.next(ControllerMessage.Welcome.class, 10);
@@ -101,15 +103,52 @@ class MultiControllerTest {
     void policyChangesReachAnAgentOfTheFollower() throws Exception {
         agent.received.clear();
         var put = follower.put("/api/v1/policy", "{\"heartbeatIntervalSeconds\":1,\"failureTimeoutSeconds\":3,"
-                + "\"leaseTimeoutSeconds\":4,\"isolationResponse\":\"shutdown\"}");
+                + "\"leaseTimeoutSeconds\":4,\"isolationResponse\":\"shutdown\",\"admissionControl\":\"off\"}");
         assertEquals(200, put.status(), put.body());
         var update = agent.next(ControllerMessage.PolicyUpdate.class, 10);
         assertNotNull(update, "the leader's broadcast reaches the follower's agent");
         assertEquals("shutdown", update.policy().isolationResponse().wireName());
     }
 
+    /**
+     * Rules, maintenance and moves requested on the member that does not lead reach the leader's HA core (rules and
+     * maintenance through the store's listeners, moves over their topic), and the core's commands reach the agents
+     * on either member.
+     */
     @Test
     @Order(3)
+    void operatorRequestsMadeOnTheFollowerReachTheLeadersCore() throws Exception {
+        try (FakeAgent other = new FakeAgent("mc-h3", shared, 4096).join(leader.port(), ProtocolVersion.CURRENT)) {
+            Await.until("mc-h3 connected", WAIT, () -> "connected".equals(follower.get("/api/v1/hosts/mc-h3").json().get("state")));
+            long before = latestSequence();
+            var rule = follower.post("/api/v1/rules", "{\"name\":\"mc-apart\",\"type\":\"anti-affinity\","
+                    + "\"vms\":[\"mc-vm1\",\"mc-vm2\"]}");
+            assertEquals(201, rule.status(), rule.body());
+            Await.until("the leader's core saw the rule", WAIT, () -> leader.get("/api/v1/events?type=rules-changed&since="
+                    + before).jsonList().stream().anyMatch(e -> String.valueOf(((Map<?, ?>) e).get("message")).contains("mc-apart")));
+            assertEquals(204, follower.delete("/api/v1/rules/mc-apart").status());
+
+            var on = follower.post("/api/v1/hosts/mc-h3/maintenance", "{\"enabled\":true}");
+            assertEquals(202, on.status(), on.body());
+            Await.until("mc-h3 in maintenance", WAIT, () -> Boolean.TRUE.equals(leader.get("/api/v1/hosts/mc-h3").json().get("maintenance")));
+            assertEquals(202, follower.post("/api/v1/hosts/mc-h3/maintenance", "{\"enabled\":false}").status());
+            Await.until("mc-h3 out of maintenance", WAIT, () -> Boolean.FALSE.equals(leader.get("/api/v1/hosts/mc-h3").json().get("maintenance")));
+
+            // mc-vm2 runs on mc-h1, whose agent is on the follower; the target's agent is on the leader.
+            var move = follower.post("/api/v1/vms/mc-vm2/migrate", "{\"host\":\"mc-h3\"}");
+            assertEquals(202, move.status(), move.body());
+            awaitRunning(follower, "mc-vm2", "mc-h3");
+            assertTrue(agent.commands.stream().anyMatch(c -> c instanceof AgentCommand.SaveVm s && s.vm().equals("mc-vm2")),
+                    "mc-h1 saved mc-vm2: " + agent.commands);
+            assertTrue(other.commands.stream().anyMatch(c -> c instanceof AgentCommand.StartVm s && s.vm().equals("mc-vm2")
+                    && s.restoreFrom() != null), "mc-h3 restored mc-vm2: " + other.commands);
+            assertEquals(202, leader.post("/api/v1/vms/mc-vm2/relocate", "{\"host\":\"mc-h1\"}").status());
+            awaitRunning(follower, "mc-vm2", "mc-h1");
+        }
+    }
+
+    @Test
+    @Order(4)
     void aDisconnectFromAReplacedConnectionOnAnotherMemberIsIgnored() throws Exception {
         try (FakeAgent first = new FakeAgent("mc-h2", shared, 1024).join(follower.port(), ProtocolVersion.CURRENT);
                 FakeAgent second = new FakeAgent("mc-h2", shared, 1024)) {
@@ -134,7 +173,7 @@ class MultiControllerTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void whenTheLeaderStopsTheFollowerLeadsAndTheConnectedHostKeepsItsVms() throws Exception {
         long startsBefore = agent.commands.stream().filter(c -> c instanceof AgentCommand.StartVm).count();
         String heartbeatBefore = String.valueOf(follower.get("/api/v1/hosts/mc-h1").json().get("lastHeartbeat"));

@@ -42,7 +42,10 @@ public sealed interface AgentReport {
             } else if (message instanceof AgentMessage.VmLifecycle l) {
                 return new HaInput.VmLifecycleObserved(l.host(), l.vm(), l.event(), l.state());
             } else if (message instanceof AgentMessage.CommandResult r) {
-                return new HaInput.CommandCompleted(r.host(), r.commandId(), r.vm(), r.ok(), r.error(), r.leaseGeneration());
+                return new HaInput.CommandCompleted(r.host(), r.commandId(), r.vm(), r.ok(), r.error(), r.leaseGeneration(),
+                        r.detail());
+            } else if (message instanceof AgentMessage.HostShutdown s) {
+                return new HaInput.HostShuttingDown(s.host(), s.reason());
             }
             throw new IllegalArgumentException("unexpected " + message.getClass().getSimpleName());
         }

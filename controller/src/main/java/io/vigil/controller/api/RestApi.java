@@ -1,5 +1,6 @@
 package io.vigil.controller.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
@@ -8,46 +9,45 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.openapi.router.OpenAPIRoute;
+import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.json.schema.OutputUnit;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.validation.SchemaValidationException;
 import io.vertx.openapi.validation.ValidatorException;
+import io.vertx.openapi.validation.impl.ValidatableRequestImpl;
 import io.vigil.controller.agents.AgentGateway;
 import io.vigil.controller.ha.ClusterEvent;
-import io.vigil.controller.ha.ClusterPolicy;
+import io.vigil.controller.ha.MoveKind;
 import io.vigil.controller.ha.RequestedState;
-import io.vigil.controller.ha.HostStatus;
-import io.vigil.controller.ha.Priority;
-import io.vigil.controller.ha.VmSpec;
-import io.vigil.controller.ha.VmStatus;
 import io.vigil.controller.libvirt.DomainXmlValidator;
+import io.vigil.controller.runtime.MoveRequests;
 import io.vigil.controller.store.ClusterStore;
-import io.vigil.protocol.IsolationResponse;
 import io.vigil.protocol.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The REST API under {@code /api/v1}, routed and validated by the OpenAPI document {@code openapi.yaml}
- * (vertx-openapi's validator checks parameters and bodies before a handler runs). Handlers read and write the
- * cluster store only; the HA core learns of spec and policy changes through the store's listeners, so any controller
- * member can serve the API. Store and libvirt calls block, so they run on worker threads.
+ * (vertx-openapi's validator checks parameters and bodies before a handler runs); the resources (hosts, VMs, policy,
+ * rules) do the rest. Handlers read and write the cluster store; the HA core learns of spec, policy, rule and
+ * maintenance changes through the store's listeners, and of move requests through {@link MoveRequests}, so any
+ * controller member can serve the API. Store and libvirt calls block, so they run on worker threads.
  */
 public final class RestApi {
     private static final Logger log = LoggerFactory.getLogger(RestApi.class);
     public static final String OPENAPI_RESOURCE = "openapi.yaml";
+    /** RFC 7396's media type; PATCH requests may also say application/json. */
+    static final String MERGE_PATCH = "application/merge-patch+json";
     /** An event sequence (a flake id) is about 10^18; an epoch time in milliseconds is about 10^12. */
     static final long SEQUENCE_THRESHOLD = 1_000_000_000_000_000L;
 
@@ -58,31 +58,39 @@ public final class RestApi {
 
     private final Vertx vertx;
     private final ClusterStore store;
-    private final DomainXmlValidator validator;
     private final AgentGateway gateway;
     private final String controllerName;
     private final String openApiText;
+    private final HostResource hosts;
+    private final VmResource vms;
+    private final PolicyResource policy;
+    private final RuleResource rules;
 
     private RestApi(Vertx vertx, ClusterStore store, DomainXmlValidator validator, AgentGateway gateway,
-            String controllerName) {
+            MoveRequests moves, String controllerName) {
         this.vertx = vertx;
         this.store = store;
-        this.validator = validator;
         this.gateway = gateway;
         this.controllerName = controllerName;
         this.openApiText = readResource(OPENAPI_RESOURCE);
+        this.hosts = new HostResource(store);
+        this.vms = new VmResource(store, validator, new AdmissionCheck(store), moves);
+        this.policy = new PolicyResource(store);
+        this.rules = new RuleResource(store);
     }
 
     public static Future<Router> router(Vertx vertx, ClusterStore store, DomainXmlValidator validator,
-            AgentGateway gateway, String controllerName) {
-        RestApi api = new RestApi(vertx, store, validator, gateway, controllerName);
+            AgentGateway gateway, MoveRequests moves, String controllerName) {
+        RestApi api = new RestApi(vertx, store, validator, gateway, moves, controllerName);
         return OpenAPIContract.from(vertx, validatorView(api.openApiText)).map(api::build);
     }
 
     /**
-     * The document as vertx-openapi is given it. Its contract parser refuses response media types it cannot
-     * validate (application/problem+json, application/yaml), and this controller validates requests only, so response
-     * bodies are left out of its copy. The document served at /api/v1/openapi.yaml is the unmodified one.
+     * The document as vertx-openapi is given it. Its contract parser refuses media types it cannot validate
+     * (application/problem+json, application/yaml, application/merge-patch+json), and this controller validates
+     * requests only, so response bodies are left out of its copy, and so are the merge-patch request bodies: a merge
+     * patch is validated as the application/json body beside it ({@link #extractor}). The document served at
+     * /api/v1/openapi.yaml is the unmodified one.
      */
     static JsonObject validatorView(String yaml) {
         JsonObject doc;
@@ -99,6 +107,10 @@ public final class RestApi {
                 if (op instanceof JsonObject operation && operation.containsKey("responses")) {
                     stripContent(operation.getJsonObject("responses"));
                 }
+                if (op instanceof JsonObject operation && operation.getJsonObject("requestBody") != null) {
+                    JsonObject content = operation.getJsonObject("requestBody").getJsonObject("content");
+                    if (content != null) content.remove(MERGE_PATCH);
+                }
             }
         }
         JsonObject components = doc.getJsonObject("components", new JsonObject());
@@ -113,25 +125,52 @@ public final class RestApi {
         }
     }
 
+    /**
+     * The body handler's extractor, except that a merge patch is validated as JSON: vertx-openapi has no analyser for
+     * application/merge-patch+json, and its body is JSON by definition.
+     */
+    static RequestExtractor extractor() {
+        RequestExtractor withBody = RequestExtractor.withBodyHandler();
+        return (ctx, operation) -> withBody.extractValidatableRequest(ctx, operation).map(r -> {
+            String type = r.getContentType();
+            if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith(MERGE_PATCH)) return r;
+            return new ValidatableRequestImpl(r.getCookies(), r.getHeaders(), r.getPathParameters(), r.getQuery(), r.getBody(),
+                    "application/json");
+        });
+    }
+
     private Router build(OpenAPIContract contract) {
-        RouterBuilder builder = RouterBuilder.create(vertx, contract, io.vertx.ext.web.openapi.router.RequestExtractor.withBodyHandler());
+        RouterBuilder builder = RouterBuilder.create(vertx, contract, extractor());
         builder.rootHandler(BodyHandler.create().setBodyLimit(2 * 1024 * 1024));
         route(builder, "health", ctx -> blocking(ctx, () -> new Views.Health("ok", controllerName,
                 store.isLocalLeader(), gateway.connectedHosts().size()), 200));
         route(builder, "openapi", ctx -> ctx.response().putHeader("Content-Type", "application/yaml").end(openApiText));
-        route(builder, "listHosts", ctx -> blocking(ctx, () -> store.hostStatuses().stream()
-                .sorted(Comparator.comparing(HostStatus::name)).map(Views::host).toList(), 200));
-        route(builder, "getHost", ctx -> blocking(ctx, () -> store.hostStatus(name(ctx)).map(Views::host)
-                .orElseThrow(() -> ApiException.notFound("no host named '" + name(ctx)
-                        + "' has ever connected; GET /api/v1/hosts lists the known hosts")), 200));
-        route(builder, "listVms", ctx -> blocking(ctx, this::listVms, 200));
-        route(builder, "getVm", ctx -> blocking(ctx, () -> vmView(name(ctx)), 200));
-        route(builder, "createVm", this::createVm);
-        route(builder, "startVm", ctx -> blocking(ctx, () -> setDesired(name(ctx), RequestedState.STARTED), 202));
-        route(builder, "stopVm", ctx -> blocking(ctx, () -> setDesired(name(ctx), RequestedState.STOPPED), 202));
-        route(builder, "deleteVm", ctx -> blocking(ctx, () -> setDesired(name(ctx), RequestedState.DELETED), 202));
-        route(builder, "getPolicy", ctx -> blocking(ctx, () -> store.policy().orElse(ClusterPolicy.DEFAULT), 200));
-        route(builder, "putPolicy", this::putPolicy);
+        route(builder, "listHosts", ctx -> blocking(ctx, hosts::list, 200));
+        route(builder, "getHost", ctx -> blocking(ctx, () -> hosts.get(name(ctx)), 200));
+        route(builder, "setHostMaintenance", ctx -> withBody(ctx, body -> hosts.maintenance(name(ctx), body), 202));
+        route(builder, "listVms", ctx -> blocking(ctx, vms::list, 200));
+        route(builder, "getVm", ctx -> blocking(ctx, () -> vms.get(name(ctx)), 200));
+        route(builder, "createVm", ctx -> withBody(ctx, body -> vms.create(body, override(ctx)), 201,
+                vm -> "/api/v1/vms/" + vm.name()));
+        route(builder, "patchVm", ctx -> withBody(ctx, patch -> vms.patch(name(ctx), patch, override(ctx)), 200));
+        route(builder, "startVm", ctx -> blocking(ctx, () -> vms.request(name(ctx), RequestedState.STARTED,
+                override(ctx)), 202));
+        route(builder, "stopVm", ctx -> blocking(ctx, () -> vms.request(name(ctx), RequestedState.STOPPED, false), 202));
+        route(builder, "deleteVm", ctx -> blocking(ctx, () -> vms.request(name(ctx), RequestedState.DELETED, false), 202));
+        route(builder, "migrateVm", ctx -> withBody(ctx, body -> vms.move(name(ctx), body, MoveKind.MIGRATE), 202));
+        route(builder, "relocateVm", ctx -> withBody(ctx, body -> vms.move(name(ctx), body, MoveKind.RELOCATE), 202));
+        route(builder, "getPolicy", ctx -> blocking(ctx, policy::get, 200));
+        route(builder, "putPolicy", ctx -> withBody(ctx, policy::put, 200));
+        route(builder, "patchPolicy", ctx -> withBody(ctx, policy::patch, 200));
+        route(builder, "listRules", ctx -> blocking(ctx, rules::list, 200));
+        route(builder, "createRule", ctx -> withBody(ctx, rules::create, 201, rule -> "/api/v1/rules/" + rule.name()));
+        route(builder, "getRule", ctx -> blocking(ctx, () -> rules.get(name(ctx)), 200));
+        route(builder, "replaceRule", ctx -> withBody(ctx, body -> rules.replace(name(ctx), body), 200));
+        route(builder, "patchRule", ctx -> withBody(ctx, patch -> rules.patch(name(ctx), patch), 200));
+        route(builder, "deleteRule", ctx -> blocking(ctx, () -> {
+            rules.delete(name(ctx));
+            return null;
+        }, 204));
         route(builder, "listEvents", this::listEvents);
 
         Router router = builder.createRouter();
@@ -152,78 +191,6 @@ public final class RestApi {
     }
 
     // ---- handlers -------------------------------------------------------------------------------------------------
-
-    private List<Views.VmView> listVms() {
-        Map<String, VmStatus> statuses = store.vmStatuses().stream()
-                .collect(Collectors.toMap(VmStatus::name, Function.identity(), (a, b) -> a));
-        return store.specs().stream().sorted(Comparator.comparing(VmSpec::name))
-                .map(s -> Views.vm(s, statuses.get(s.name()))).toList();
-    }
-
-    private Views.VmView vmView(String name) {
-        VmSpec spec = store.spec(name).orElseThrow(() -> unknownVm(name));
-        return Views.vm(spec, store.vmStatus(name).orElse(null));
-    }
-
-    private static ApiException unknownVm(String name) {
-        return ApiException.notFound("no VM named '" + name + "'; GET /api/v1/vms lists the VMs");
-    }
-
-    private void createVm(RoutingContext ctx) {
-        JsonObject body = jsonBody(ctx);
-        String xml = body.getString("domainXml");
-        boolean haEnabled = body.getBoolean("haEnabled", true);
-        Priority priority = Priority.fromWire(body.getString("priority", "medium"));
-        boolean start = body.getBoolean("start", true);
-        vertx.executeBlocking(() -> {
-            DomainXmlValidator.DomainDefinition def;
-            try {
-                def = validator.validate(xml);
-            } catch (DomainXmlValidator.InvalidDomainXml e) {
-                throw ApiException.badRequest("Invalid Domain XML", "libvirt rejected domainXml: " + e.getMessage());
-            }
-            VmSpec spec = new VmSpec(def.name(), xml, def.memoryMiB(), def.vcpus(), haEnabled, priority,
-                    start ? RequestedState.STARTED : RequestedState.STOPPED, System.currentTimeMillis());
-            if (!store.createSpec(spec)) {
-                VmSpec existing = store.spec(def.name()).orElse(null);
-                String hint = existing != null && existing.requestedState() == RequestedState.DELETED
-                        ? "it is being deleted; retry once GET /api/v1/vms/" + def.name() + " returns 404"
-                        : "change <name> in the domain XML, or DELETE /api/v1/vms/" + def.name() + " first";
-                throw ApiException.conflict("a VM named '" + def.name() + "' already exists; " + hint);
-            }
-            log.info("VM {} created ({} MiB, {} vCPUs, priority {}, ha {})", spec.name(), spec.memoryMiB(),
-                    spec.vcpus(), priority.wireName(), haEnabled);
-            return Views.vm(spec, null);
-        }).onSuccess(view -> ctx.response().putHeader("Location", "/api/v1/vms/" + view.name()))
-                .onComplete(ar -> respond(ctx, ar.succeeded() ? ar.result() : null, ar.cause(), 201));
-    }
-
-    private Views.VmView setDesired(String name, RequestedState desired) {
-        VmSpec before = store.spec(name).orElseThrow(() -> unknownVm(name));
-        if (before.requestedState() == RequestedState.DELETED && desired != RequestedState.DELETED) {
-            throw ApiException.conflict("VM '" + name + "' is being deleted and cannot be started or stopped");
-        }
-        VmSpec after = store.updateSpec(name, s -> s.requestedState() == RequestedState.DELETED ? s : s.withRequested(desired))
-                .orElseThrow(() -> unknownVm(name));
-        return Views.vm(after, store.vmStatus(name).orElse(null));
-    }
-
-    private void putPolicy(RoutingContext ctx) {
-        JsonObject body = jsonBody(ctx);
-        ClusterPolicy policy;
-        try {
-            policy = ClusterPolicy.timing(body.getInteger("heartbeatIntervalSeconds"), body.getInteger("failureTimeoutSeconds"),
-                    body.getInteger("leaseTimeoutSeconds"), IsolationResponse.fromWire(body.getString("isolationResponse")));
-        } catch (IllegalArgumentException e) {
-            problem(ctx, ApiException.badRequest("Invalid Policy", e.getMessage()));
-            return;
-        }
-        blocking(ctx, () -> {
-            store.setPolicy(policy);
-            log.info("policy changed: {}", policy);
-            return policy;
-        }, 200);
-    }
 
     private void listEvents(RoutingContext ctx) {
         var params = ctx.queryParams();
@@ -252,10 +219,32 @@ public final class RestApi {
         return ctx.pathParam("name");
     }
 
-    /** The validator has checked the body against the schema already; this only guards against no body at all. */
-    private static JsonObject jsonBody(RoutingContext ctx) {
-        JsonObject body = ctx.body().asJsonObject();
-        return body == null ? new JsonObject() : body;
+    private static boolean override(RoutingContext ctx) {
+        return "true".equalsIgnoreCase(ctx.queryParams().get("override"));
+    }
+
+    /**
+     * Runs {@code work} on a worker thread with the request body as a JSON tree (null members kept, as a merge patch
+     * needs them). The validator has checked the body against the schema already; no body at all is an empty object.
+     */
+    private <T> void withBody(RoutingContext ctx, Function<JsonNode, T> work, int status) {
+        withBody(ctx, work, status, null);
+    }
+
+    /** As {@link #withBody(RoutingContext, Function, int)}, with a {@code Location} header naming what was created. */
+    private <T> void withBody(RoutingContext ctx, Function<JsonNode, T> work, int status, Function<T, String> location) {
+        JsonNode body;
+        try {
+            String text = ctx.body().asString();
+            body = text == null || text.isBlank() ? Json.mapper().createObjectNode() : Json.mapper().readTree(text);
+        } catch (IOException e) {
+            problem(ctx, new DecodeException(e.getMessage()));
+            return;
+        }
+        vertx.executeBlocking(() -> work.apply(body)).onComplete(ar -> {
+            if (ar.succeeded() && location != null) ctx.response().putHeader("Location", location.apply(ar.result()));
+            respond(ctx, ar.succeeded() ? ar.result() : null, ar.cause(), status);
+        });
     }
 
     private <T> void blocking(RoutingContext ctx, Callable<T> work, int status) {
@@ -265,6 +254,10 @@ public final class RestApi {
     private void respond(RoutingContext ctx, Object value, Throwable failure, int status) {
         if (failure != null) {
             problem(ctx, failure);
+            return;
+        }
+        if (status == 204) {
+            ctx.response().setStatusCode(204).end();
             return;
         }
         ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(Json.write(value));
@@ -287,7 +280,7 @@ public final class RestApi {
         if (failure instanceof io.vertx.ext.web.handler.HttpException h && h.getCause() != null) failure = h.getCause();
         Problem p;
         if (failure instanceof ApiException a) {
-            p = Problem.of(a.status(), a.title(), a.getMessage(), path);
+            p = Problem.of(a.status(), a.title(), a.getMessage(), path, a.extensions());
         } else if (failure instanceof SchemaValidationException s) {
             p = Problem.of(400, "Request Does Not Match The API", schemaDetail(s), path);
         } else if (failure instanceof ValidatorException v) {
@@ -304,7 +297,7 @@ public final class RestApi {
             p = Problem.of(500, "Internal Server Error",
                     "the controller failed to handle the request (" + failure + "); see its log", path);
         }
-        Problem.of(p.status(), p.title(), p.detail(), path).send(ctx.response());
+        p.send(ctx.response());
     }
 
     /** The parser's own words on where the body stops being JSON. */
@@ -336,9 +329,10 @@ public final class RestApi {
     }
 
     /**
-     * Names each offending field with the schema's specific complaint ("/priority: Instance does not match any of
-     * [...]"), dropping the validator's generic wrapper errors; a field whose only complaint is generic is one the
-     * schema does not know.
+     * Names each offending field with the schema's specific complaint ("field priority: Instance does not match any of
+     * [...]", "field preferredHosts[0].priority: ..."), dropping the validator's generic wrapper errors and those of a
+     * list or object whose items have their own; any other field whose only complaint is generic is one the schema
+     * does not know.
      */
     static String schemaDetail(SchemaValidationException s) {
         java.util.LinkedHashMap<String, List<String>> byField = new java.util.LinkedHashMap<>();
@@ -351,6 +345,8 @@ public final class RestApi {
             List<String> specific = errors.stream().filter(e -> !isGeneric(e)).distinct().toList();
             if (!specific.isEmpty()) {
                 parts.add(field + ": " + String.join(", ", specific));
+            } else if (byField.keySet().stream().anyMatch(f -> f.startsWith(field + "[") || f.startsWith(field + "."))) {
+                return; // a list or object whose items say what is wrong with them
             } else if (errors.stream().anyMatch(e -> e.contains("additional properties"))) {
                 parts.add(field + ": not a known field (see /api/v1/openapi.yaml)");
             } else {
@@ -361,8 +357,8 @@ public final class RestApi {
     }
 
     private static boolean isGeneric(String error) {
-        return error.contains("does not match schema") || error.contains("subschema had errors")
-                || error.contains("does not match additional properties schema");
+        return error.contains("does not match schema") || error.contains("did not match schema")
+                || error.contains("subschema had errors") || error.contains("does not match additional properties schema");
     }
 
     private static void collect(OutputUnit unit, Map<String, List<String>> out) {
@@ -373,10 +369,20 @@ public final class RestApi {
         }
         if (unit.getError() != null) {
             String where = unit.getInstanceLocation();
-            String field = where == null || where.isEmpty() || where.equals("#") ? "value"
-                    : "field " + where.replaceFirst("^#", "").replaceFirst("^/", "");
+            String field = where == null || where.isEmpty() || where.equals("#") ? "value" : "field " + fieldName(where);
             out.computeIfAbsent(field, k -> new ArrayList<>()).add(unit.getError());
         }
+    }
+
+    /** A JSON pointer into the body ("#/preferredHosts/0/priority") as a person writes it ("preferredHosts[0].priority"). */
+    static String fieldName(String pointer) {
+        StringBuilder out = new StringBuilder();
+        for (String segment : pointer.replaceFirst("^#", "").replaceFirst("^/", "").split("/")) {
+            String name = segment.replace("~1", "/").replace("~0", "~");
+            if (name.matches("\\d+")) out.append('[').append(name).append(']');
+            else out.append(out.length() == 0 ? "" : ".").append(name);
+        }
+        return out.toString();
     }
 
     private static String readResource(String name) {

@@ -1,10 +1,12 @@
 package io.vigil.controller.api;
 
+import io.vigil.controller.ha.CacheMode;
 import io.vigil.controller.ha.ClusterEvent;
-import io.vigil.controller.ha.RequestedState;
+import io.vigil.controller.ha.HostPreference;
 import io.vigil.controller.ha.HostState;
 import io.vigil.controller.ha.HostStatus;
 import io.vigil.controller.ha.Priority;
+import io.vigil.controller.ha.RequestedState;
 import io.vigil.controller.ha.VmSpec;
 import io.vigil.controller.ha.VmState;
 import io.vigil.controller.ha.VmStatus;
@@ -16,39 +18,58 @@ import java.util.Map;
 final class Views {
     private Views() {}
 
+    /** A VM: what the core reports (host, state, generation, lastError), then its spec's fields. */
     record VmView(String name, String host, VmState state, RequestedState requestedState, Priority priority,
-            boolean haEnabled, long generation, long memoryMiB, int vcpus, String lastError) {}
+            boolean haEnabled, long generation, long memoryMiB, int vcpus, String lastError,
+            List<HostPreference> preferredHosts, boolean strict, List<String> startAfter, int startAfterTimeoutSeconds,
+            int maxRestarts, int maxRelocations, boolean failback, CacheMode cacheMode) {}
 
     record HostView(String name, HostState state, long generation, int cpus, long memoryTotalMiB, long memoryUsedMiB,
-            long freeMiB, boolean connected, boolean storageOk, String lastHeartbeat, List<String> vms) {}
+            long reserveMiB, long freeMiB, boolean maintenance, boolean connected, boolean storageOk,
+            String lastHeartbeat, List<String> vms) {}
 
     record EventView(long sequence, String time, long timeMillis, String type, String host, String vm, String cause,
             String message, Map<String, Object> details) {}
 
     record Health(String status, String controller, boolean leader, int connectedAgents) {}
 
+    /** An accepted maintenance request (202): the host's {@code maintenance} follows once the HA core acted on it. */
+    record MaintenanceAccepted(String host, boolean enabled) {}
+
+    /** An accepted migrate or relocate request (202): the VM's state and host follow as the HA core moves it. */
+    record MoveAccepted(String vm, String from, String target, String kind) {}
+
     /**
      * {@code status} is null until the HA core has looked at a new VM; it is then shown as starting or stopped
      * according to what was asked.
      */
     static VmView vm(VmSpec spec, VmStatus status) {
+        String host = null;
+        VmState state;
+        long generation = 0;
+        String lastError = null;
         if (status == null) {
-            VmState state = switch (spec.requestedState()) {
+            state = switch (spec.requestedState()) {
                 case STARTED -> VmState.STARTING;
                 case STOPPED, DISABLED, IGNORED -> VmState.STOPPED;
                 case DELETED -> VmState.DELETING;
             };
-            return new VmView(spec.name(), null, state, spec.requestedState(), spec.priority(), spec.haEnabled(), 0,
-                    spec.memoryMiB(), spec.vcpus(), null);
+        } else {
+            host = status.host();
+            state = status.state();
+            generation = status.generation();
+            lastError = status.lastError();
         }
-        return new VmView(spec.name(), status.host(), status.state(), spec.requestedState(), spec.priority(), spec.haEnabled(),
-                status.generation(), spec.memoryMiB(), spec.vcpus(), status.lastError());
+        return new VmView(spec.name(), host, state, spec.requestedState(), spec.priority(), spec.haEnabled(),
+                generation, spec.memoryMiB(), spec.vcpus(), lastError, spec.preferredHosts(), spec.strict(),
+                spec.startAfter(), spec.startAfterTimeoutSeconds(), spec.maxRestarts(), spec.maxRelocations(),
+                spec.failback(), spec.cacheMode());
     }
 
     static HostView host(HostStatus h) {
         String last = h.lastHeartbeatMillis() > 0 ? Instant.ofEpochMilli(h.lastHeartbeatMillis()).toString() : null;
         return new HostView(h.name(), h.state(), h.generation(), h.cpus(), h.memoryTotalMiB(), h.memoryUsedMiB(),
-                Math.max(0, h.memoryTotalMiB() - h.memoryUsedMiB()), h.connected(), h.storageOk(), last,
+                h.reserveMiB(), h.freeMiB(), h.maintenance(), h.connected(), h.storageOk(), last,
                 h.vms() == null ? List.of() : h.vms());
     }
 

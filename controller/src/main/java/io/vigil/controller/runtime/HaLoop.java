@@ -5,6 +5,7 @@ import io.vigil.controller.ha.ClusterState;
 import io.vigil.controller.ha.HaCommand;
 import io.vigil.controller.ha.HaCore;
 import io.vigil.controller.ha.HaInput;
+import io.vigil.controller.ha.HostState;
 import io.vigil.controller.ha.HostStatus;
 import io.vigil.controller.ha.Now;
 import io.vigil.controller.ha.Step;
@@ -13,6 +14,7 @@ import io.vigil.controller.store.ClusterStore;
 import io.vigil.protocol.ControllerMessage;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -23,12 +25,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The imperative shell around the HA core: one thread owns the {@link ClusterState}, feeds every input to
  * {@link HaCore#step}, carries out the commands, and writes the changed VM and host statuses to the store after
- * each step. Inputs come from the agent gateway, the storage watcher, the store's change listeners (specs, policy)
- * and a 250 ms tick; they may be submitted from any thread.
+ * each step. Inputs come from the agent gateway, the storage watcher, the store's change listeners (specs, policy,
+ * rules, maintenance requests), the operator's move requests and a 250 ms tick; they may be submitted from any
+ * thread.
  *
  * <p>Only the leader (the oldest Hazelcast member) runs the core. A member that is not the leader holds no state and
  * drops inputs; when it becomes the leader it rebuilds the state from the store ({@link ClusterState#restore}) and
- * carries on, level-triggered: the agents' next heartbeats fill in what the store did not keep. Agent inputs from
+ * carries on, level-triggered: the agents' next heartbeats fill in what the store did not keep. A maintenance request
+ * stored before the previous leader acted on it (the host's stored status does not show it yet) is carried out once
+ * the host is heard from again. Agent inputs from
  * every member reach the leader's loop (relayed by {@code AgentRelay}), each with the connection it came from, so
  * that a disconnect from a connection the host has since replaced is dropped ({@link AgentConnections}); and the
  * {@link AgentLink} the loop is given delivers its messages wherever the host's connection is.
@@ -50,6 +55,8 @@ public final class HaLoop implements AutoCloseable {
     });
     private ClusterState state; // owned by the loop thread; null while not leader or not yet restored
     private final AgentConnections connections = new AgentConnections(); // owned by the loop thread
+    /** Stored maintenance requests the restored state does not show, by host; owned by the loop thread. */
+    private final Map<String, Boolean> unappliedMaintenance = new TreeMap<>();
     private long lastFailureLogNanos;
     private int stepsSinceTrim;
 
@@ -76,6 +83,28 @@ public final class HaLoop implements AutoCloseable {
         submit(Objects.requireNonNull(connection), input);
     }
 
+    /**
+     * Queues a {@link HaInput.RulesChanged} with every stored rule, read on the loop thread when its turn comes (so
+     * that the store's listener thread never waits for the store, and the latest rules win).
+     */
+    public void submitRulesChanged() {
+        try {
+            thread.execute(() -> {
+                if (!store.isLocalLeader()) return;
+                HaInput input;
+                try {
+                    input = new HaInput.RulesChanged(store.rules());
+                } catch (RuntimeException e) {
+                    log.warn("could not read the placement rules: {}", e.toString());
+                    return;
+                }
+                handle(null, input);
+            });
+        } catch (RejectedExecutionException e) {
+            log.debug("loop stopped; dropped a rules change");
+        }
+    }
+
     private void submit(String connection, HaInput input) {
         try {
             thread.execute(() -> handle(connection, input));
@@ -94,6 +123,7 @@ public final class HaLoop implements AutoCloseable {
                 if (state != null) log.info("no longer the leader controller: the HA core stops here");
                 state = null;
                 connections.clear();
+                unappliedMaintenance.clear();
                 return;
             }
             if (connection != null && !connections.admit(connection, input)) {
@@ -104,7 +134,9 @@ public final class HaLoop implements AutoCloseable {
                 state = restore();
                 log.info("leader controller: HA core restored with {} VMs and {} hosts", state.specs().size(),
                         state.hostStatuses().size());
+                noteUnappliedMaintenance();
             }
+            if (input instanceof HaInput.MaintenanceRequested m) unappliedMaintenance.remove(m.host());
             ClusterState before = state;
             Step step = core.step(before, input, new Now(System.nanoTime(), System.currentTimeMillis()));
             state = step.state();
@@ -116,6 +148,7 @@ public final class HaLoop implements AutoCloseable {
                 }
             }
             persist(before, state);
+            replayMaintenance();
             if (++stepsSinceTrim >= 1000) {
                 stepsSinceTrim = 0;
                 store.trimEvents();
@@ -132,7 +165,40 @@ public final class HaLoop implements AutoCloseable {
 
     private ClusterState restore() {
         ClusterPolicy policy = store.policy().orElse(fallbackPolicy);
-        return ClusterState.restore(policy, store.specs(), store.vmStatuses(), store.hostStatuses());
+        return ClusterState.restore(policy, store.specs(), store.vmStatuses(), store.hostStatuses(), store.rules());
+    }
+
+    private void noteUnappliedMaintenance() {
+        unappliedMaintenance.clear();
+        Map<String, HostStatus> hosts = state.hostStatuses();
+        store.maintenanceRequests().forEach((host, request) -> {
+            HostStatus h = hosts.get(host);
+            if (h != null && h.maintenance() != request.enabled()) unappliedMaintenance.put(host, request.enabled());
+        });
+        if (!unappliedMaintenance.isEmpty())
+            log.info("maintenance requests not yet carried out: {}", unappliedMaintenance);
+    }
+
+    /**
+     * Queues each unapplied maintenance request once its host can take it: at once to end maintenance, when the host
+     * is connected again to start it (a restored host counts as not connected until it is heard from, and the core
+     * refuses maintenance for an offline host). Each is queued at most once per leadership.
+     */
+    private void replayMaintenance() {
+        if (unappliedMaintenance.isEmpty()) return;
+        Map<String, HostStatus> hosts = state.hostStatuses();
+        var it = unappliedMaintenance.entrySet().iterator();
+        while (it.hasNext()) {
+            var e = it.next();
+            HostStatus h = hosts.get(e.getKey());
+            if (h == null || h.maintenance() == e.getValue()) {
+                it.remove();
+            } else if (!e.getValue() || h.state() == HostState.CONNECTED && h.connected()) {
+                it.remove();
+                log.info("carrying out the stored maintenance request for {} (enabled: {})", e.getKey(), e.getValue());
+                submit(new HaInput.MaintenanceRequested(e.getKey(), e.getValue()));
+            }
+        }
     }
 
     private void execute(HaCommand command) {
@@ -150,6 +216,9 @@ public final class HaLoop implements AutoCloseable {
         } else if (command instanceof HaCommand.ForgetVm f) {
             store.removeSpec(f.vm());
             store.removeVmStatus(f.vm());
+        } else if (command instanceof HaCommand.ClearShutdown c) {
+            if (!agents.send(c.host(), new ControllerMessage.ShutdownCleared(c.detail())))
+                log.info("host {} is connected to no controller; its shutdown clearance was not delivered", c.host());
         }
     }
 

@@ -10,6 +10,7 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.flakeidgen.FlakeIdGenerator;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import com.hazelcast.query.Predicate;
 import com.hazelcast.query.Predicates;
@@ -17,6 +18,7 @@ import io.vigil.controller.config.ControllerConfig;
 import io.vigil.controller.ha.ClusterEvent;
 import io.vigil.controller.ha.ClusterPolicy;
 import io.vigil.controller.ha.HostStatus;
+import io.vigil.controller.ha.Rule;
 import io.vigil.controller.ha.VmSpec;
 import io.vigil.controller.ha.VmStatus;
 import io.vigil.protocol.Json;
@@ -24,15 +26,18 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cluster state as Hazelcast maps on an embedded member: VM specs (desired state, written by the REST API), VM
- * and host statuses (written by the leader's HA loop after every step), the policy, and the event log.
+ * The cluster state as Hazelcast maps on an embedded member: VM specs (requested state and HA settings, written by
+ * the REST API), VM and host statuses (written by the leader's HA loop after every step), the policy, the placement
+ * rules, the operator's maintenance requests, and the event log.
  *
  * <p>Values are stored as JSON ({@link HazelcastJsonValue}, mapped with the protocol's one mapper) so that every
  * member reads them without shared classes or custom serializers, and so that the event log can be queried with
@@ -52,6 +57,8 @@ public final class ClusterStore implements AutoCloseable {
     private final IMap<String, HazelcastJsonValue> vmStatuses;
     private final IMap<String, HazelcastJsonValue> hostStatuses;
     private final IMap<String, HazelcastJsonValue> policy;
+    private final IMap<String, HazelcastJsonValue> rules;
+    private final IMap<String, HazelcastJsonValue> maintenance;
     private final IMap<Long, HazelcastJsonValue> events;
     private final FlakeIdGenerator eventIds;
     private final int maxEvents;
@@ -62,6 +69,8 @@ public final class ClusterStore implements AutoCloseable {
         this.vmStatuses = hz.getMap("vigil.vm-statuses");
         this.hostStatuses = hz.getMap("vigil.host-statuses");
         this.policy = hz.getMap("vigil.policy");
+        this.rules = hz.getMap("vigil.rules");
+        this.maintenance = hz.getMap("vigil.maintenance");
         this.events = hz.getMap("vigil.events");
         this.eventIds = hz.getFlakeIdGenerator("vigil.event-ids");
         this.maxEvents = maxEvents;
@@ -135,13 +144,15 @@ public final class ClusterStore implements AutoCloseable {
 
     /**
      * Applies {@code change} to the stored spec with compare-and-set, retrying when a concurrent writer got there
-     * first. Returns the new spec, or empty if the VM does not exist.
+     * first; a change that changes nothing is not written. Returns the new spec, or empty if the VM does not exist.
      */
     public Optional<VmSpec> updateSpec(String vm, UnaryOperator<VmSpec> change) {
         for (int attempt = 0; attempt < 100; attempt++) {
             HazelcastJsonValue old = specs.get(vm);
             if (old == null) return Optional.empty();
-            VmSpec updated = change.apply(read(old, VmSpec.class));
+            VmSpec current = read(old, VmSpec.class);
+            VmSpec updated = change.apply(current);
+            if (updated.equals(current)) return Optional.of(current); // no write, so no change reaches the core
             if (specs.replace(vm, old, json(updated))) return Optional.of(updated);
         }
         throw new IllegalStateException("spec of " + vm + " changed concurrently 100 times in a row");
@@ -220,8 +231,119 @@ public final class ClusterStore implements AutoCloseable {
         policy.set(POLICY_KEY, json(p));
     }
 
+    /**
+     * Applies {@code change} to the stored policy ({@link ClusterPolicy#DEFAULT} if none) with compare-and-set,
+     * retrying when a concurrent writer got there first; a change that changes nothing is not written. Returns the
+     * new policy.
+     */
+    public ClusterPolicy updatePolicy(UnaryOperator<ClusterPolicy> change) {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            HazelcastJsonValue old = policy.get(POLICY_KEY);
+            ClusterPolicy current = old == null ? null : read(old, ClusterPolicy.class);
+            ClusterPolicy updated = change.apply(current == null ? ClusterPolicy.DEFAULT : current);
+            if (updated.equals(current)) return current;
+            boolean stored = old == null ? policy.putIfAbsent(POLICY_KEY, json(updated)) == null
+                    : policy.replace(POLICY_KEY, old, json(updated));
+            if (stored) return updated;
+        }
+        throw new IllegalStateException("the policy changed concurrently 100 times in a row");
+    }
+
     public void onPolicyChanged(Consumer<ClusterPolicy> listener) {
         policy.addEntryListener(new JsonEntryListener<>(ClusterPolicy.class, listener), true);
+    }
+
+    // ---- placement rules -----------------------------------------------------------------------------------------
+
+    public Optional<Rule> rule(String name) {
+        return Optional.ofNullable(rules.get(name)).map(v -> read(v, Rule.class));
+    }
+
+    /** Every rule, sorted by name. */
+    public List<Rule> rules() {
+        return rules.values().stream().map(v -> read(v, Rule.class)).sorted(Comparator.comparing(Rule::name)).toList();
+    }
+
+    /** Stores a new rule; false if one with this name exists. */
+    public boolean createRule(Rule rule) {
+        return rules.putIfAbsent(rule.name(), json(rule)) == null;
+    }
+
+    /** Replaces the stored rule of this name; false if there is none. */
+    public boolean replaceRule(Rule rule) {
+        return rules.replace(rule.name(), json(rule)) != null;
+    }
+
+    /**
+     * Applies {@code change} to the stored rule with compare-and-set, retrying when a concurrent writer got there
+     * first; a change that changes nothing is not written. Returns the new rule, or empty if there is no rule of this
+     * name.
+     */
+    public Optional<Rule> updateRule(String name, UnaryOperator<Rule> change) {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            HazelcastJsonValue old = rules.get(name);
+            if (old == null) return Optional.empty();
+            Rule current = read(old, Rule.class);
+            Rule updated = change.apply(current);
+            if (updated.equals(current)) return Optional.of(current);
+            if (rules.replace(name, old, json(updated))) return Optional.of(updated);
+        }
+        throw new IllegalStateException("rule " + name + " changed concurrently 100 times in a row");
+    }
+
+    /** Removes the rule; false if there was none. */
+    public boolean removeRule(String name) {
+        return rules.remove(name) != null;
+    }
+
+    /** {@code listener} runs after every rule change (added, replaced, removed) by any member. */
+    public void onRulesChanged(Runnable listener) {
+        rules.addEntryListener(new ChangeListener(listener), false);
+    }
+
+    private record ChangeListener(Runnable listener) implements EntryAddedListener<String, HazelcastJsonValue>,
+            EntryUpdatedListener<String, HazelcastJsonValue>, EntryRemovedListener<String, HazelcastJsonValue> {
+        @Override
+        public void entryAdded(com.hazelcast.core.EntryEvent<String, HazelcastJsonValue> e) {
+            listener.run();
+        }
+
+        @Override
+        public void entryUpdated(com.hazelcast.core.EntryEvent<String, HazelcastJsonValue> e) {
+            listener.run();
+        }
+
+        @Override
+        public void entryRemoved(com.hazelcast.core.EntryEvent<String, HazelcastJsonValue> e) {
+            listener.run();
+        }
+    }
+
+    // ---- maintenance requests ------------------------------------------------------------------------------------
+
+    /**
+     * The operator's latest maintenance request for a host. Kept (not consumed) so that a leader that takes over
+     * can carry out a request its predecessor had not yet acted on; the host's status says what the core did.
+     */
+    public record MaintenanceRequest(String host, boolean enabled, long requestedAtMillis) {}
+
+    public void requestMaintenance(MaintenanceRequest request) {
+        maintenance.set(request.host(), json(request));
+    }
+
+    /** Every host's latest maintenance request, by host. */
+    public Map<String, MaintenanceRequest> maintenanceRequests() {
+        Map<String, MaintenanceRequest> out = new TreeMap<>();
+        for (HazelcastJsonValue v : maintenance.values()) {
+            MaintenanceRequest r = read(v, MaintenanceRequest.class);
+            out.put(r.host(), r);
+        }
+        return out;
+    }
+
+    /** {@code listener} sees every maintenance request, made on any member. */
+    public void onMaintenanceRequested(Consumer<MaintenanceRequest> listener) {
+        maintenance.addEntryListener(new JsonEntryListener<>(MaintenanceRequest.class, listener), true);
     }
 
     // ---- events --------------------------------------------------------------------------------------------------

@@ -122,8 +122,7 @@ class RestApiTest {
     void createReadsNameMemoryAndVcpusFromTheXmlAndAppliesDefaults() {
         Reply r = ctl.post("/api/v1/vms", createBody(domain("made-vm"), "\"start\":false"));
         assertEquals(201, r.status(), r.body());
-        assertEquals("/api/v1/vms/made-vm", ctl.post("/api/v1/vms", createBody(domain("made-vm2"), "")).status() == 201
-                ? "/api/v1/vms/made-vm" : "");
+        assertEquals("/api/v1/vms/made-vm", r.location());
         Map<String, Object> vm = r.json();
         assertEquals("made-vm", vm.get("name"));
         assertEquals(96, vm.get("memoryMiB"));
@@ -131,6 +130,14 @@ class RestApiTest {
         assertEquals("medium", vm.get("priority"));
         assertEquals(true, vm.get("haEnabled"));
         assertEquals("stopped", vm.get("requestedState"));
+        assertEquals(List.of(), vm.get("preferredHosts"));
+        assertEquals(false, vm.get("strict"));
+        assertEquals(List.of(), vm.get("startAfter"));
+        assertEquals(120, vm.get("startAfterTimeoutSeconds"));
+        assertEquals(1, vm.get("maxRestarts"));
+        assertEquals(1, vm.get("maxRelocations"));
+        assertEquals(false, vm.get("failback"));
+        assertEquals("write-back", vm.get("cacheMode"));
         Map<String, Object> read = ctl.get("/api/v1/vms/made-vm").json();
         assertEquals("made-vm", read.get("name"));
         assertTrue(ctl.get("/api/v1/vms").jsonList().stream().anyMatch(v -> "made-vm".equals(((Map<?, ?>) v).get("name"))));
@@ -145,8 +152,9 @@ class RestApiTest {
         Reply badEnum = ctl.put("/api/v1/policy", "{\"heartbeatIntervalSeconds\":1,\"failureTimeoutSeconds\":3,"
                 + "\"leaseTimeoutSeconds\":4,\"isolationResponse\":\"reboot\"}");
         assertProblem(badEnum, 400, "isolationResponse");
-        Reply missing = ctl.put("/api/v1/policy", "{\"heartbeatIntervalSeconds\":1}");
-        assertProblem(missing, 400, "failureTimeoutSeconds");
+        // Fields left out of a PUT take their defaults (failureTimeoutSeconds 3), which must fit the fields given.
+        Reply defaulted = ctl.put("/api/v1/policy", "{\"heartbeatIntervalSeconds\":2}");
+        assertProblem(defaulted, 400, "failureTimeoutSeconds");
         assertEquals(before, ctl.get("/api/v1/policy").json());
     }
 
@@ -179,8 +187,10 @@ class RestApiTest {
         var parsed = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
                 .readTree(doc.body());
         assertEquals("3.1.0", parsed.get("openapi").asText());
-        for (String path : List.of("/api/v1/hosts", "/api/v1/hosts/{name}", "/api/v1/vms", "/api/v1/vms/{name}",
-                "/api/v1/vms/{name}/start", "/api/v1/vms/{name}/stop", "/api/v1/policy", "/api/v1/events", "/api/v1/health")) {
+        for (String path : List.of("/api/v1/hosts", "/api/v1/hosts/{name}", "/api/v1/hosts/{name}/maintenance",
+                "/api/v1/vms", "/api/v1/vms/{name}", "/api/v1/vms/{name}/start", "/api/v1/vms/{name}/stop",
+                "/api/v1/vms/{name}/migrate", "/api/v1/vms/{name}/relocate", "/api/v1/policy", "/api/v1/rules",
+                "/api/v1/rules/{name}", "/api/v1/events", "/api/v1/health")) {
             assertTrue(parsed.get("paths").has(path), path);
         }
         // The served document is also what vertx-openapi accepted as a contract (it validated this very request).

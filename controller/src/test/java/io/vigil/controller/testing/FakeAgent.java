@@ -56,6 +56,11 @@ public final class FakeAgent implements AutoCloseable {
         return this;
     }
 
+    /** Tells the controller the host is shutting down cleanly; it answers with ShutdownCleared once its VMs are dealt with. */
+    public void shutDown(String reason) {
+        sendRaw(Json.write(new AgentMessage.HostShutdown(host, reason)));
+    }
+
     /** Connects, says Hello (protocol {@code version}) and starts heartbeating. */
     public FakeAgent join(int port, int version) throws Exception {
         connect(port);
@@ -121,7 +126,8 @@ public final class FakeAgent implements AutoCloseable {
             vms.put(s.vm(), new VmReport(s.vm(), "uuid-" + s.vm(), VmPowerState.RUNNING, 64, 1, s.generation()));
             generation = s.generation();
             sendRaw(Json.write(new AgentMessage.VmLifecycle(host, s.vm(), "started", "booted", VmPowerState.RUNNING)));
-        } else if (command instanceof AgentCommand.StopVm || command instanceof AgentCommand.DestroyVm) {
+        } else if (command instanceof AgentCommand.StopVm || command instanceof AgentCommand.DestroyVm
+                || command instanceof AgentCommand.SaveVm) { // a save stops the VM here; the target restores it
             vms.computeIfPresent(command.vm(), (k, v) -> new VmReport(v.name(), v.uuid(), VmPowerState.SHUTOFF, v.memoryMiB(), v.vcpus(), 0));
             sendRaw(Json.write(new AgentMessage.VmLifecycle(host, command.vm(), "stopped", "shutdown", VmPowerState.SHUTOFF)));
         } else if (command instanceof AgentCommand.UndefineVm) {

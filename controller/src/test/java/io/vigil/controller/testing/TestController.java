@@ -25,7 +25,8 @@ public final class TestController implements AutoCloseable {
     public final Controller controller;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    public record Reply(int status, String contentType, String body) {
+    /** {@code location}: the Location header, or null. */
+    public record Reply(int status, String contentType, String body, String location) {
         public Map<String, Object> json() {
             return Jsons.object(body);
         }
@@ -79,6 +80,16 @@ public final class TestController implements AutoCloseable {
                 .PUT(HttpRequest.BodyPublishers.ofString(json)));
     }
 
+    /** A PATCH with a JSON Merge Patch (application/merge-patch+json). */
+    public Reply patch(String path, String mergePatch) {
+        return patch(path, mergePatch, "application/merge-patch+json");
+    }
+
+    public Reply patch(String path, String body, String contentType) {
+        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", contentType)
+                .method("PATCH", HttpRequest.BodyPublishers.ofString(body)));
+    }
+
     public Reply delete(String path) {
         return send(HttpRequest.newBuilder(uri(path)).DELETE());
     }
@@ -90,7 +101,8 @@ public final class TestController implements AutoCloseable {
     private Reply send(HttpRequest.Builder b) {
         try {
             HttpResponse<String> r = http.send(b.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
-            return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
+            return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body(),
+                    r.headers().firstValue("Location").orElse(null));
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {
