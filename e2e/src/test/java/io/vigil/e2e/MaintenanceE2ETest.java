@@ -39,10 +39,12 @@ class MaintenanceE2ETest extends ClusterTestBase {
             List<JsonNode> events = cluster.events("vm=" + vm);
             assertTrue(events.stream().anyMatch(e -> e.path("type").asText().equals("vm-saved")),
                     vm + " was saved on " + host + ": " + events);
-            JsonNode started = events.stream().filter(e -> e.path("type").asText().equals("vm-started"))
+            JsonNode placed = events.stream().filter(e -> e.path("type").asText().equals("vm-placed"))
                     .reduce((a, b) -> b).orElseThrow();
-            assertTrue(started.path("message").asText().contains("restored from saved state"),
-                    vm + " was restored, not booted afresh: " + started);
+            assertTrue(placed.path("message").asText().contains("restoring its saved state"), placed.toString());
+            // Ground truth: QEMU was started to receive the saved state (-incoming), not to boot the guest afresh.
+            String cmdline = cmdline(pidsAfter.get(vm));
+            assertTrue(cmdline.contains("-incoming"), vm + "'s new QEMU restores a saved state: " + cmdline);
             assertTrue(cluster.vm(vm).path("generation").asLong() >= 2, vm + " runs under a new lease generation");
         }
 
@@ -51,5 +53,14 @@ class MaintenanceE2ETest extends ClusterTestBase {
         LocalCluster.awaitTrue(host + " out of maintenance", Duration.ofSeconds(20),
                 () -> !host(host).path("maintenance").asBoolean());
         assertEquals(List.of(), watch.violations(), "a VM ran on two hosts at once");
+    }
+
+    private static String cmdline(Long pid) {
+        try {
+            return new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/" + pid + "/cmdline")))
+                    .replace('\0', ' ');
+        } catch (java.io.IOException e) {
+            throw new AssertionError("cannot read the command line of QEMU pid " + pid, e);
+        }
     }
 }
