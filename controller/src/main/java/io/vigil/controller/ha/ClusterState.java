@@ -31,12 +31,12 @@ public final class ClusterState {
             Map<String, Rule> rules, CommandLedger ledger, boolean resumePending) {
         if (policy == null) throw new IllegalArgumentException("policy is required");
         this.policy = policy;
-        this.specs = Collections.unmodifiableMap(new TreeMap<>(specs));
-        this.vms = Collections.unmodifiableMap(new TreeMap<>(vms));
-        this.hosts = Collections.unmodifiableMap(new TreeMap<>(hosts));
-        this.storage = Collections.unmodifiableMap(new TreeMap<>(storage));
+        this.specs = Collections.unmodifiableSortedMap(new TreeMap<>(specs));
+        this.vms = Collections.unmodifiableSortedMap(new TreeMap<>(vms));
+        this.hosts = Collections.unmodifiableSortedMap(new TreeMap<>(hosts));
+        this.storage = Collections.unmodifiableSortedMap(new TreeMap<>(storage));
         this.failovers = Collections.unmodifiableMap(new LinkedHashMap<>(failovers));
-        this.rules = Collections.unmodifiableMap(new TreeMap<>(rules));
+        this.rules = Collections.unmodifiableSortedMap(new TreeMap<>(rules));
         this.ledger = ledger;
         this.resumePending = resumePending;
     }
@@ -102,9 +102,9 @@ public final class ClusterState {
         Map<String, HostStatus> out = new TreeMap<>();
         Map<String, Placement.HostCapacity> capacities = new TreeMap<>();
         List<FailoverReserve.HostLoad> loads = new java.util.ArrayList<>();
+        capacities.putAll(Placement.capacities(hosts.values(), vms, specs));
         for (HostRecord h : hosts.values()) {
-            Placement.HostCapacity c = Placement.capacity(h, vms, specs);
-            capacities.put(h.name(), c);
+            Placement.HostCapacity c = capacities.get(h.name());
             loads.add(new FailoverReserve.HostLoad(h.name(), c.totalMiB(), c.usedMiB(), c.haMiB(), h.inventory().cpus(),
                     c.vcpus(), h.acceptsVms()));
         }

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Planned moves and what drives them: the operator's migrate and relocate, maintenance (a host's VMs move away and
@@ -276,10 +275,8 @@ final class Moves {
     // ---- helpers -------------------------------------------------------------------------------------------------
 
     private static Map<String, Placement.HostCapacity> capacities(Round r, String except) {
-        Map<String, Placement.HostCapacity> out = new TreeMap<>();
-        for (HostRecord h : r.hosts.values())
-            if (h.acceptsVms() && !h.name().equals(except)) out.put(h.name(), Placement.capacity(h, r.vms, r.specs));
-        return out;
+        return Placement.capacities(r.hosts.values().stream().filter(h -> h.acceptsVms() && !h.name().equals(except))
+                .toList(), r.vms, r.specs);
     }
 
     private static String hostOf(Round r, String vm) {

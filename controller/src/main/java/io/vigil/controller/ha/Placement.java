@@ -46,32 +46,51 @@ final class Placement {
     }
 
     static HostCapacity capacity(HostRecord host, Map<String, VmRecord> vms, Map<String, VmSpec> specs) {
-        long used = 0;
-        long haMiB = 0;
-        int ha = 0;
-        int vcpus = 0;
-        List<String> mine = new ArrayList<>();
+        return capacities(List.of(host), vms, specs).get(host.name());
+    }
+
+    /** The capacity of each of {@code hosts}, in one pass over the VMs (a plan must not cost hosts x VMs). */
+    static Map<String, HostCapacity> capacities(Collection<HostRecord> hosts, Map<String, VmRecord> vms,
+            Map<String, VmSpec> specs) {
+        final class Tally {
+            long used;
+            long haMiB;
+            int ha;
+            int vcpus;
+            final List<String> mine = new ArrayList<>();
+        }
+        Map<String, Tally> tallies = new java.util.HashMap<>();
+        for (HostRecord h : hosts) tallies.put(h.name(), new Tally());
         for (VmRecord v : vms.values()) {
-            boolean here = host.name().equals(v.host()) && OCCUPYING.contains(v.state());
-            boolean incoming = host.name().equals(v.moveTarget());
-            if (!here && !incoming) continue;
+            Tally here = v.host() != null && OCCUPYING.contains(v.state()) ? tallies.get(v.host()) : null;
+            Tally incoming = v.moveTarget() != null ? tallies.get(v.moveTarget()) : null;
+            if (here == null && incoming == null) continue;
             VmSpec spec = specs.get(v.name());
-            if (here) mine.add(v.name());
+            if (here != null) here.mine.add(v.name());
             if (spec == null) continue;
-            used += spec.memoryMiB();
-            vcpus += spec.vcpus();
-            if (spec.restartable() && here) {
-                ha++;
-                haMiB += spec.memoryMiB();
+            for (Tally t : incoming == here ? List.of(here) : java.util.Arrays.asList(here, incoming)) {
+                if (t == null) continue;
+                t.used += spec.memoryMiB();
+                t.vcpus += spec.vcpus();
+            }
+            if (here != null && spec.restartable()) {
+                here.ha++;
+                here.haMiB += spec.memoryMiB();
             }
         }
-        Set<String> counted = new HashSet<>(mine);
-        for (VmReport r : host.inventory().vms())
-            if (r.state() != null && r.state().isActive() && !counted.contains(r.name())
-                    && !host.name().equals(moveTargetOf(vms.get(r.name()))))
-                used += r.memoryMiB();
-        return new HostCapacity(host.name(), host.inventory().memoryTotalMiB(), used, ha, haMiB, vcpus,
-                List.copyOf(mine));
+        Map<String, HostCapacity> out = new java.util.TreeMap<>();
+        for (HostRecord host : hosts) {
+            Tally t = tallies.get(host.name());
+            long used = t.used;
+            Set<String> counted = new HashSet<>(t.mine);
+            for (VmReport r : host.inventory().vms())
+                if (r.state() != null && r.state().isActive() && !counted.contains(r.name())
+                        && !host.name().equals(moveTargetOf(vms.get(r.name()))))
+                    used += r.memoryMiB();
+            out.put(host.name(), new HostCapacity(host.name(), host.inventory().memoryTotalMiB(), used, t.ha, t.haMiB,
+                    t.vcpus, List.copyOf(t.mine)));
+        }
+        return out;
     }
 
     private static String moveTargetOf(VmRecord v) {

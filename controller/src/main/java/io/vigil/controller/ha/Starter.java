@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Starting VMs: one placement pass per round over every VM that needs a host (failover VMs, VMs the operator
@@ -41,9 +40,8 @@ final class Starter {
         }
         if (order.isEmpty()) return;
         order.sort(Placement.order());
-        Map<String, Placement.HostCapacity> capacity = new TreeMap<>();
-        for (HostRecord h : r.hosts.values())
-            if (h.acceptsVms()) capacity.put(h.name(), Placement.capacity(h, r.vms, r.specs));
+        Map<String, Placement.HostCapacity> capacity = Placement.capacities(
+                r.hosts.values().stream().filter(HostRecord::acceptsVms).toList(), r.vms, r.specs);
         Map<String, String> placedNow = new HashMap<>();
         for (VmSpec spec : order) place(r, spec, requests.get(spec.name()), capacity, placedNow);
     }
