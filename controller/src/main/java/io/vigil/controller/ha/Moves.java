@@ -142,7 +142,7 @@ final class Moves {
         for (VmSpec spec : order) {
             VmRecord v = r.vm(spec.name());
             Placement.Choice choice = Placement.choose(capacity.values(), spec, List.of(host), null, false, r.policy,
-                    r.ruleBook(), vm -> placed.containsKey(vm) ? placed.get(vm) : hostOf(r, vm));
+                    r.ruleBook(), vm -> placed.containsKey(vm) ? placed.get(vm) : r.holdingHost(vm));
             if (choice.host() == null) {
                 String key = "evacuation:" + choice.whyNone();
                 if (!key.equals(v.waitReason())) {
@@ -171,7 +171,7 @@ final class Moves {
             String target = failbackTarget(r, spec, v, capacity);
             if (target == null || target.equals(v.host())) continue;
             Placement.Choice ok = Placement.choose(capacity.values(), spec, List.of(), target, false, r.policy,
-                    r.ruleBook(), vm -> vm.equals(v.name()) ? null : hostOf(r, vm));
+                    r.ruleBook(), vm -> vm.equals(v.name()) ? null : r.holdingHost(vm));
             if (!target.equals(ok.host())) continue;
             Placement.HostCapacity t = capacity.get(target);
             capacity.put(target, t.plus(spec.name(), spec.memoryMiB(), spec.vcpus(), spec.restartable()));
@@ -277,13 +277,6 @@ final class Moves {
     private static Map<String, Placement.HostCapacity> capacities(Round r, String except) {
         return Placement.capacities(r.hosts.values().stream().filter(h -> h.acceptsVms() && !h.name().equals(except))
                 .toList(), r.vms, r.specs);
-    }
-
-    private static String hostOf(Round r, String vm) {
-        VmRecord v = r.vm(vm);
-        if (v == null) return null;
-        if (v.moveTarget() != null) return v.moveTarget();
-        return v.host() != null && Placement.OCCUPYING.contains(v.state()) ? v.host() : null;
     }
 
     static boolean ignored(Round r, String vm) {

@@ -71,6 +71,14 @@ final class Round {
         ruleBook = null;
     }
 
+    /** The host a VM holds memory on for the rules: a move's target, else its host while it occupies it, or null. */
+    String holdingHost(String vm) {
+        VmRecord v = vms.get(vm);
+        if (v == null) return null;
+        if (v.moveTarget() != null) return v.moveTarget();
+        return v.host() != null && Placement.OCCUPYING.contains(v.state()) ? v.host() : null;
+    }
+
     VmRecord vm(String name) {
         return vms.get(name);
     }

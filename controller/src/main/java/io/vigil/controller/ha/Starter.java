@@ -51,14 +51,10 @@ final class Starter {
                 || state == VmState.STOPPED || state == VmState.ERROR || state == VmState.FROZEN;
     }
 
-    /** Where a VM holds memory: placed earlier in this pass, or on its host in an occupying state. */
+    /** Where a VM holds memory: placed earlier in this pass, else as {@link Round#holdingHost}. */
     private static String hostOf(Round r, Map<String, String> placedNow, String vm) {
         String now = placedNow.get(vm);
-        if (now != null) return now;
-        VmRecord v = r.vm(vm);
-        if (v == null) return null;
-        if (v.moveTarget() != null) return v.moveTarget();
-        return v.host() != null && Placement.OCCUPYING.contains(v.state()) ? v.host() : null;
+        return now != null ? now : r.holdingHost(vm);
     }
 
     private void place(Round r, VmSpec spec, Round.PlacementRequest request,
