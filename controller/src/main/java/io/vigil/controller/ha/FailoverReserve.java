@@ -5,7 +5,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The failover reserve: how much memory each host keeps free so that the cluster can absorb the failures admission
@@ -178,12 +177,5 @@ public final class FailoverReserve {
 
     static long ceilDiv(long a, long b) {
         return b <= 0 ? 0 : -Math.floorDiv(-a, b);
-    }
-
-    /** The usable host with the most room after reserves, for messages. */
-    static Optional<String> roomiest(List<HostLoad> hosts, Map<String, Long> reserve) {
-        return hosts.stream().filter(HostLoad::usable)
-                .max(Comparator.comparingLong(h -> h.totalMiB() - h.usedMiB() - reserve.getOrDefault(h.host(), 0L)))
-                .map(HostLoad::host);
     }
 }

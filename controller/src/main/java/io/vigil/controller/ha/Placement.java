@@ -45,10 +45,6 @@ final class Placement {
         }
     }
 
-    static HostCapacity capacity(HostRecord host, Map<String, VmRecord> vms, Map<String, VmSpec> specs) {
-        return capacities(List.of(host), vms, specs).get(host.name());
-    }
-
     /** The capacity of each of {@code hosts}, in one pass over the VMs (a plan must not cost hosts x VMs). */
     static Map<String, HostCapacity> capacities(Collection<HostRecord> hosts, Map<String, VmRecord> vms,
             Map<String, VmSpec> specs) {

@@ -113,7 +113,7 @@ class PlacementTest {
                 "c", VmRecord.created("c", t).to(VmState.STOPPED, "h1", t),
                 "d", VmRecord.created("d", t).to(VmState.RECOVERY, "h2", t),
                 "e", VmRecord.created("e", t).to(VmState.MIGRATING, "h2", t).withMove("h1", MoveKind.MIGRATE));
-        Placement.HostCapacity capacity = Placement.capacity(h, vms, specs);
+        Placement.HostCapacity capacity = Placement.capacities(List.of(h), vms, specs).get("h1");
         assertEquals(256 + 128 + 300 + 32, capacity.usedMiB(), "a move's target holds its memory from the start");
         assertEquals(1, capacity.haVms());
         assertEquals(256, capacity.haMiB());
