@@ -10,8 +10,9 @@ VIGIL_JVM_OPENS="--add-modules java.se --add-exports java.base/jdk.internal.ref=
 --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED"
 
 # Debian packages Vigil's programs and tests use. libvirt-daemon: its libvirt_iohelper writes and reads the saved
-# VM states of planned moves (installed without recommends, which would pull every QEMU system emulator).
-VIGIL_PACKAGES=(libvirt0 libvirt-clients libvirt-daemon-driver-qemu libvirt-daemon qemu-system-x86 qemu-utils procps
+# VM states of planned moves (installed without recommends, which would pull every QEMU system emulator). libnbd-bin
+# (nbdinfo, nbdcopy) and fio: real NBD clients the disk server is tested against.
+VIGIL_PACKAGES=(libvirt0 libvirt-clients libvirt-daemon-driver-qemu libvirt-daemon qemu-system-x86 qemu-utils procps libnbd-bin fio
   iproute2)
 
 vigil_log() { printf 'vigil: %s\n' "$*" >&2; }

@@ -28,9 +28,22 @@ public sealed interface AgentCommand {
      * the shared storage root. The agent restores the VM from it (the guest carries on where it was saved) and
      * deletes it; if the file is missing or the restore fails, it cold-starts the VM from {@code domainXml} instead
      * and says so in the result's {@code detail}.
+     *
+     * <p>{@code cacheMode}: how the agent caches the VM's disk writes (null: write-back). {@code reclaimMiB}: cache
+     * memory this host must give back before the VM starts (a failover onto this host's reserve); the agent shrinks
+     * its caches by that much, then starts the VM, and the result's {@code detail} says how long the reclaim took.
      */
-    record StartVm(String id, String vm, String domainXml, long generation, boolean haEnabled, String restoreFrom)
-            implements AgentCommand {
+    record StartVm(String id, String vm, String domainXml, long generation, boolean haEnabled, String restoreFrom,
+            CacheMode cacheMode, long reclaimMiB) implements AgentCommand {
+
+        public StartVm {
+            if (cacheMode == null) cacheMode = CacheMode.WRITE_BACK;
+            if (reclaimMiB < 0) throw new IllegalArgumentException("reclaimMiB must not be negative");
+        }
+
+        public StartVm(String id, String vm, String domainXml, long generation, boolean haEnabled, String restoreFrom) {
+            this(id, vm, domainXml, generation, haEnabled, restoreFrom, CacheMode.WRITE_BACK, 0);
+        }
 
         /** A cold start. */
         public StartVm(String id, String vm, String domainXml, long generation, boolean haEnabled) {

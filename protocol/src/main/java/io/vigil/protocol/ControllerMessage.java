@@ -3,6 +3,7 @@ package io.vigil.protocol;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import java.util.List;
+import java.util.Map;
 
 /** What a controller sends an agent over the agent's connection. */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
@@ -13,6 +14,7 @@ import java.util.List;
     @JsonSubTypes.Type(value = ControllerMessage.PolicyUpdate.class, name = "policy"),
     @JsonSubTypes.Type(value = ControllerMessage.LostVms.class, name = "lost-vms"),
     @JsonSubTypes.Type(value = ControllerMessage.ShutdownCleared.class, name = "shutdown-cleared"),
+    @JsonSubTypes.Type(value = ControllerMessage.CacheBudgets.class, name = "cache-budgets"),
 })
 public sealed interface ControllerMessage {
 
@@ -40,4 +42,15 @@ public sealed interface ControllerMessage {
      * policy; the agent may let the host go down. It expects no more heartbeats and marks the host offline.
      */
     record ShutdownCleared(String detail) implements ControllerMessage {}
+
+    /**
+     * How much of the host's failover reserve each of its VMs may use as disk cache, in MiB, by VM name: the whole
+     * set, sent whenever it changes and after Welcome (level-triggered). The agent grows or shrinks each VM's cache
+     * to its budget (shrinking writes dirty blocks back first); a VM not listed gets no cache memory.
+     */
+    record CacheBudgets(Map<String, Long> budgetsMiB) implements ControllerMessage {
+        public CacheBudgets {
+            budgetsMiB = budgetsMiB == null ? Map.of() : Map.copyOf(budgetsMiB);
+        }
+    }
 }

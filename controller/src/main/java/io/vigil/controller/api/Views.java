@@ -1,6 +1,6 @@
 package io.vigil.controller.api;
 
-import io.vigil.controller.ha.CacheMode;
+import io.vigil.protocol.CacheMode;
 import io.vigil.controller.ha.ClusterEvent;
 import io.vigil.controller.ha.HostPreference;
 import io.vigil.controller.ha.HostState;

@@ -1,5 +1,6 @@
 package io.vigil.controller.ha;
 
+import io.vigil.protocol.CacheMode;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;

@@ -1,7 +1,7 @@
 package io.vigil.controller.simulate;
 
+import io.vigil.protocol.CacheMode;
 import io.vigil.controller.ha.AdmissionControl;
-import io.vigil.controller.ha.CacheMode;
 import io.vigil.controller.ha.ClusterPolicy;
 import io.vigil.controller.ha.HostPreference;
 import io.vigil.controller.ha.Priority;

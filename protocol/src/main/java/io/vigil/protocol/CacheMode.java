@@ -1,11 +1,11 @@
-package io.vigil.controller.ha;
+package io.vigil.protocol;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
 /**
- * How the host agent caches a VM's disk writes (the cache itself is the subject of the disk-cache work):
+ * How the host agent caches a VM's disk writes (a VM policy field, carried to the agent in StartVm):
  * WRITE_BACK acknowledges once a write is in the cache and FLUSH writes everything back before it returns;
  * WRITE_BACK_RECOVERABLE lets FLUSH return once every write is recorded in the cache's dirty table, relying on
  * remote recovery of the cache after a host failure; WRITE_THROUGH acknowledges after the image write.
