@@ -4,6 +4,7 @@ import java.io.StringReader;
 import java.util.Optional;
 import javax.xml.XMLConstants;
 import javax.xml.parsers.DocumentBuilderFactory;
+import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
 import org.xml.sax.InputSource;
@@ -36,18 +37,32 @@ public final class DomainXml {
         Element u = root.getOwnerDocument().createElement("uuid");
         u.setTextContent(uuid);
         root.insertBefore(u, child(root, "name").map(Node::getNextSibling).orElse(root.getFirstChild()));
+        return print(root.getOwnerDocument());
+    }
+
+    /** {@code doc} as XML text, without an XML declaration. */
+    public static String print(Document doc) {
         try {
             var t = javax.xml.transform.TransformerFactory.newInstance().newTransformer();
             t.setOutputProperty(javax.xml.transform.OutputKeys.OMIT_XML_DECLARATION, "yes");
             var out = new java.io.StringWriter();
-            t.transform(new javax.xml.transform.dom.DOMSource(root.getOwnerDocument()), new javax.xml.transform.stream.StreamResult(out));
+            t.transform(new javax.xml.transform.dom.DOMSource(doc), new javax.xml.transform.stream.StreamResult(out));
             return out.toString();
         } catch (javax.xml.transform.TransformerException e) {
-            return xml;
+            throw new IllegalStateException("cannot print a parsed domain XML", e);
         }
     }
 
-    private static Optional<Element> child(Element root, String tag) {
+    /**
+     * {@code xml} parsed, if it is a {@code <domain>} document; empty if it cannot be parsed (libvirt will then refuse
+     * it with its own message). DTDs and external entities are refused.
+     */
+    public static Optional<Document> document(String xml) {
+        return parse(xml).map(Element::getOwnerDocument);
+    }
+
+    /** The first child element of {@code root} named {@code tag}. */
+    public static Optional<Element> child(Element root, String tag) {
         for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
             if (n instanceof Element e && tag.equals(e.getTagName())) return Optional.of(e);
         }

@@ -54,6 +54,17 @@ public interface Hypervisor extends AutoCloseable {
      */
     void restore(Path file) throws HypervisorException;
 
+    /**
+     * As {@link #restore(Path)}, running the saved domain with {@code domainXml} instead of the definition stored in
+     * the file (same name, UUID and devices; e.g. its disks served by this host's agent rather than the saver's).
+     */
+    default void restore(Path file, String domainXml) throws HypervisorException {
+        restore(file);
+    }
+
+    /** Resumes a paused domain (e.g. one QEMU paused on a disk error); no-op if it is not paused. */
+    default void resume(String name) throws HypervisorException {}
+
     /** Removes the definition; no-op if unknown. The domain must not be running. */
     void undefine(String name) throws HypervisorException;
 

@@ -8,9 +8,10 @@ import org.libvirt.jna.CString;
 import org.libvirt.jna.ConnectionPointer;
 
 /**
- * libvirt-java's connection, plus the one call the agent needs that libvirt-java 0.5.4 does not bind:
- * {@code virDomainSaveImageGetXMLDesc}, which reads the domain definition stored in a saved-state file. Its name
- * and UUID decide whether the file may be restored as a VM and under which definition. Bound with JNA (which
+ * libvirt-java's connection, plus the calls the agent needs that libvirt-java 0.5.4 does not bind:
+ * {@code virDomainSaveImageGetXMLDesc}, which reads the domain definition stored in a saved-state file (its name
+ * and UUID decide whether the file may be restored as a VM and under which definition), and
+ * {@code virDomainRestoreFlags}, which restores it with an adjusted definition (disks served by this host's agent). Bound with JNA (which
  * libvirt-java itself uses) on libvirt-java's own connection pointer.
  */
 final class LibvirtConnection extends Connect {
@@ -18,6 +19,8 @@ final class LibvirtConnection extends Connect {
     /** The C functions bound here; libvirt-java binds the rest. */
     interface SaveImages extends Library {
         CString virDomainSaveImageGetXMLDesc(ConnectionPointer conn, String file, int flags);
+
+        int virDomainRestoreFlags(ConnectionPointer conn, String from, String dxml, int flags);
 
         /** The calling thread's last libvirt error message (libvirt keeps it per thread). */
         String virGetLastErrorMessage();
@@ -41,5 +44,11 @@ final class LibvirtConnection extends Connect {
         } finally {
             xml.free();
         }
+    }
+
+    /** Restores the saved-state {@code file} (an absolute path), running it with {@code xml}. */
+    void restore(String file, String xml) throws HypervisorException {
+        if (Bound.LIBVIRT.virDomainRestoreFlags(vcp, file, xml, 0) < 0)
+            throw new HypervisorException(Bound.LIBVIRT.virGetLastErrorMessage());
     }
 }

@@ -218,7 +218,7 @@ public final class LibvirtHypervisor implements Hypervisor {
         Optional<String> uuid = DomainXml.uuid(xml);
         if (name.isEmpty() || uuid.isEmpty())
             throw new HypervisorException("saved state " + file + " holds no domain name and UUID");
-        return new SavedDomain(name.get(), uuid.get());
+        return new SavedDomain(name.get(), uuid.get(), xml);
     }
 
     @Override
@@ -230,6 +230,24 @@ public final class LibvirtHypervisor implements Hypervisor {
         } catch (LibvirtException e) {
             throw new HypervisorException("restoring from " + file + ": " + message(e), e);
         }
+    }
+
+    @Override
+    public void restore(Path file, String domainXml) throws HypervisorException {
+        long start = System.nanoTime();
+        try {
+            connect.restore(file.toAbsolutePath().toString(), domainXml);
+        } catch (HypervisorException e) {
+            throw new HypervisorException("restoring from " + file + ": " + e.getMessage(), e);
+        }
+        log.info("restored from {} in {} ms", file, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    @Override
+    public void resume(String name) throws HypervisorException {
+        act(name, "resuming", d -> {
+            if (d.getInfo().state == org.libvirt.DomainInfo.DomainState.VIR_DOMAIN_PAUSED) d.resume();
+        }, true);
     }
 
     @Override
