@@ -1,5 +1,7 @@
 package io.vigil.agent.vm;
 
+import io.vigil.agent.disk.DiskService;
+import io.vigil.agent.disk.DiskXml;
 import io.vigil.agent.lease.HostLease;
 import io.vigil.agent.lease.LocalStateStore;
 import io.vigil.agent.lease.VmLeases;
@@ -43,6 +45,7 @@ public final class VmCommands {
     private final Executor workers;
     private final Runnable vmStarted;
     private final SavedStates savedStates;
+    private final DiskService disks;
     /** Set once the host is shutting down: no VM may start here any more. */
     private volatile String startsRefused;
     private final Map<String, Object> vmLocks = new ConcurrentHashMap<>();
@@ -58,10 +61,19 @@ public final class VmCommands {
         this(host, hypervisor, storage, leases, hostLease, state, workers, () -> {});
     }
 
-    /** {@code vmStarted}: called once a VM's QEMU runs, before the start is reported (the fence watchdog learns it). */
     public VmCommands(String host, Hypervisor hypervisor, SharedStorage storage, VmLeases leases, HostLease hostLease,
                       LocalStateStore state, Executor workers, Runnable vmStarted) {
+        this(host, hypervisor, storage, leases, hostLease, state, workers, vmStarted, DiskService.DIRECT);
+    }
+
+    /**
+     * {@code vmStarted}: called once a VM's QEMU runs, before the start is reported (the fence watchdog learns it).
+     * {@code disks}: how VM disks are served (through the agent's NBD server and cache, or opened by QEMU).
+     */
+    public VmCommands(String host, Hypervisor hypervisor, SharedStorage storage, VmLeases leases, HostLease hostLease,
+                      LocalStateStore state, Executor workers, Runnable vmStarted, DiskService disks) {
         this.vmStarted = vmStarted;
+        this.disks = disks;
         this.savedStates = new SavedStates(storage);
         this.host = host;
         this.hypervisor = hypervisor;
@@ -142,6 +154,8 @@ public final class VmCommands {
         Restore restore = restoreFile == null || running ? null : planRestore(vm, restoreFile, DomainXml.uuid(xml));
         if (restore != null && restore.saved() != null && DomainXml.uuid(xml).isEmpty())
             xml = DomainXml.withUuid(xml, restore.saved().uuid()); // libvirt restores only into the saved UUID
+        DiskXml.Rewritten served = disks.prepare(vm, xml); // the disks this host's agent serves, through its cache
+        xml = served.xml();
         if (existing.isPresent()) {
             Optional<String> uuid = DomainXml.uuid(xml);
             if (uuid.isEmpty()) {
@@ -168,18 +182,39 @@ public final class VmCommands {
         long generation = ((VmLeases.Acquisition.Acquired) acquisition).generation();
         state.setHa(vm, cmd.haEnabled());
         state.setLeased(vm, true);
+        String reclaimed = null;
+        try {
+            if (cmd.reclaimMiB() > 0 && !running) {
+                java.time.Duration took = disks.reclaim(cmd.reclaimMiB());
+                reclaimed = "reclaimed " + cmd.reclaimMiB() + " MiB of cache in " + took.toMillis() + " ms";
+            }
+            disks.serve(vm, served, cmd.cacheMode(), generation); // only now: this host may write the disks
+        } catch (IOException e) {
+            if (!running) {
+                disks.discard(vm);
+                leases.release(vm);
+            }
+            return fail(cmd, vm + ": cannot serve its disks: " + e.getMessage());
+        }
         String detail = null;
         try {
             if (restore != null && restore.coldStartReason() == null) {
-                detail = restoreOrColdStart(vm, restoreFile);
+                detail = restoreOrColdStart(vm, restoreFile, restore.saved());
             } else {
                 hypervisor.start(vm);
                 if (restore != null) detail = "cold start: " + restore.coldStartReason();
             }
         } catch (HypervisorException e) {
+            try {
+                disks.release(vm);
+            } catch (IOException writeBack) { // the image lacks writes only this cache holds: keep the lease
+                return fail(cmd, e.getMessage() + "; its disk cache could not be written back, so this host keeps its "
+                        + "lease: " + writeBack.getMessage());
+            }
             leases.release(vm);
             return fail(cmd, e.getMessage());
         }
+        if (reclaimed != null) detail = detail == null ? reclaimed : reclaimed + "; " + detail;
         if (restoreFile != null && (restore == null || restore.saved() != null)) {
             // This VM's guest now runs from here on (restored, booted afresh or already running): that saved state
             // is stale, and restoring it later would roll the guest back behind its own disk.
@@ -219,10 +254,12 @@ public final class VmCommands {
     }
 
     /** Restores {@code vm} from {@code file}, or cold-starts it when the restore fails; says which. */
-    private String restoreOrColdStart(String vm, Path file) throws HypervisorException {
+    private String restoreOrColdStart(String vm, Path file, SavedDomain saved) throws HypervisorException {
         String rel = savedStates.relative(file);
         try {
-            hypervisor.restore(file);
+            String savedXml = saved.xml() == null ? null : disks.retarget(vm, saved.xml());
+            if (savedXml == null || savedXml.equals(saved.xml())) hypervisor.restore(file);
+            else hypervisor.restore(file, savedXml); // its disks now come from this host's agent
             return "restored from saved state " + rel;
         } catch (HypervisorException e) {
             log.warn("{}: restore from {} failed ({}); cold-starting it instead", vm, rel, e.getMessage());
@@ -256,6 +293,7 @@ public final class VmCommands {
         String rel = savedStates.relative(file);
         if (!isActive(vm)) {
             if (Files.isRegularFile(file)) { // saved before; the agent may have restarted since
+                disks.release(vm);
                 releaseAndForget(vm);
                 return ok(cmd, vm + " was already saved to " + rel);
             }
@@ -278,16 +316,18 @@ public final class VmCommands {
             return fail(cmd, vm + " is stopped, but its saved state could not be completed as " + rel + ": " + e);
         }
         try {
+            disks.release(vm); // the host restoring it reads the image: every dirty block goes back first
             releaseAndForget(vm);
         } catch (IOException e) {
-            return fail(cmd, vm + " was saved to " + rel + " and is stopped, but its lease could not be released "
-                    + "(retry the save to release it): " + e);
+            return fail(cmd, vm + " was saved to " + rel + " and is stopped, but its disk cache could not be written "
+                    + "back or its lease released (retry the save): " + e);
         }
         return ok(cmd, String.format(java.util.Locale.ROOT, "saved to %s (%.1f MiB)", rel, file.toFile().length() / 1048576.0));
     }
 
     private void releaseQuietly(String vm) {
         try {
+            disks.release(vm);
             releaseAndForget(vm);
         } catch (IOException e) {
             log.warn("cannot release the lease of {}: {}", vm, e.toString());
@@ -315,17 +355,20 @@ public final class VmCommands {
                 hypervisor.destroy(vm);
             }
         }
+        disks.release(vm);
         leases.release(vm);
     }
 
     private CommandResult destroy(AgentCommand cmd) throws HypervisorException, IOException {
         hypervisor.destroy(cmd.vm());
+        disks.release(cmd.vm());
         leases.release(cmd.vm());
         return ok(cmd);
     }
 
     private CommandResult undefine(AgentCommand cmd) throws HypervisorException, IOException {
         hypervisor.destroy(cmd.vm());
+        disks.release(cmd.vm());
         leases.release(cmd.vm());
         hypervisor.undefine(cmd.vm());
         state.setHa(cmd.vm(), false);
@@ -337,7 +380,10 @@ public final class VmCommands {
     public void domainStopped(String vm) {
         synchronized (lockFor(vm)) {
             try {
-                if (leases.held(vm).isPresent() && !isActive(vm) && hostLease.isLive()) leases.release(vm);
+                if (leases.held(vm).isPresent() && !isActive(vm) && hostLease.isLive()) {
+                    disks.release(vm);
+                    leases.release(vm);
+                }
             } catch (HypervisorException | IOException e) {
                 log.warn("cannot release the lease of stopped {}: {}", vm, e.getMessage());
             }
@@ -354,6 +400,7 @@ public final class VmCommands {
                 } catch (HypervisorException e) {
                     log.error("cannot destroy lost VM {}: {}", vm, e.getMessage());
                 }
+                disks.discard(vm); // its disks are written from another host now: this cache is stale
                 leases.forget(vm);
                 state.setHa(vm, false);
                 state.setLeased(vm, false);
@@ -377,6 +424,7 @@ public final class VmCommands {
                         hypervisor.kill(vm);
                         destroyed.add(vm);
                     }
+                    disks.abandon(vm); // left for recovery by the host taking it over; never written back from here
                 } catch (HypervisorException e) {
                     log.error("SELF-FENCE: cannot destroy {}: {}", vm, e.getMessage());
                 }
@@ -448,6 +496,7 @@ public final class VmCommands {
                         stopLocked(vm, timeoutMillis);
                     } else {
                         hypervisor.destroy(vm);
+                        disks.release(vm);
                         leases.release(vm);
                     }
                 } catch (HypervisorException | IOException e) {
