@@ -111,6 +111,12 @@ public record VmSpec(String name, String domainXml, long memoryMiB, int vcpus, b
                 preferredHosts, strict, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, on, cacheMode, cacheWeight);
     }
 
+    public VmSpec withCacheMode(CacheMode mode) {
+        return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis,
+                preferredHosts, strict, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, failback,
+                mode, cacheWeight);
+    }
+
     public VmSpec withCacheWeight(int weight) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis,
                 preferredHosts, strict, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, failback,
