@@ -38,7 +38,8 @@ final class VmResource {
     static final String INVALID = "Invalid VM Settings";
     /** The fields a client may set, at creation or by PATCH. */
     static final List<String> WRITABLE = List.of("haEnabled", "priority", "requestedState", "preferredHosts", "strict",
-            "startAfter", "startAfterTimeoutSeconds", "maxRestarts", "maxRelocations", "failback", "cacheMode", "cacheWeight");
+            "startAfter", "startAfterTimeoutSeconds", "maxRestarts", "maxRelocations", "failback", "cacheMode",
+            "cacheWeight");
     /** The fields the controller owns (read from the domain XML or reported by the core or the agents). */
     static final List<String> READ_ONLY = List.of("name", "host", "state", "generation", "memoryMiB", "vcpus",
             "lastError", "domainXml", "cacheBudgetMiB", "cacheMiB", "cacheDirtyMiB");

@@ -93,22 +93,26 @@ public record VmSpec(String name, String domainXml, long memoryMiB, int vcpus, b
 
     public VmSpec withPreferredHosts(List<HostPreference> hosts, boolean strictly) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis,
-                hosts, strictly, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, failback, cacheMode, cacheWeight);
+                hosts, strictly, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, failback, cacheMode,
+                cacheWeight);
     }
 
     public VmSpec withStartAfter(List<String> vms, int timeoutSeconds) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis,
-                preferredHosts, strict, vms, timeoutSeconds, maxRestarts, maxRelocations, failback, cacheMode, cacheWeight);
+                preferredHosts, strict, vms, timeoutSeconds, maxRestarts, maxRelocations, failback, cacheMode,
+                cacheWeight);
     }
 
     public VmSpec withRetries(int restarts, int relocations) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis,
-                preferredHosts, strict, startAfter, startAfterTimeoutSeconds, restarts, relocations, failback, cacheMode, cacheWeight);
+                preferredHosts, strict, startAfter, startAfterTimeoutSeconds, restarts, relocations, failback, cacheMode,
+                cacheWeight);
     }
 
     public VmSpec withFailback(boolean on) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis,
-                preferredHosts, strict, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, on, cacheMode, cacheWeight);
+                preferredHosts, strict, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, on, cacheMode,
+                cacheWeight);
     }
 
     public VmSpec withCacheMode(CacheMode mode) {

@@ -42,7 +42,8 @@ public final class ScenarioParser {
     private static final Set<String> HOST = Set.of("name", "memoryMiB", "cpus", "online");
     /** VM fields a set-vm may change (the REST API's writable VM fields). */
     static final Set<String> VM_SETTINGS = Set.of("haEnabled", "priority", "requestedState", "preferredHosts", "strict",
-            "startAfter", "startAfterTimeoutSeconds", "maxRestarts", "maxRelocations", "failback", "cacheMode", "cacheWeight");
+            "startAfter", "startAfterTimeoutSeconds", "maxRestarts", "maxRelocations", "failback", "cacheMode",
+            "cacheWeight");
     private static final Set<String> VM;
     static {
         Set<String> vm = new TreeSet<>(VM_SETTINGS);

@@ -264,7 +264,8 @@ public final class Simulator {
                     : "cold start: no saved state at " + start.restoreFrom();
             // Its caches are imaginary: giving memory back takes no time.
             if (start.reclaimMiB() > 0)
-                detail = "reclaimed " + start.reclaimMiB() + " MiB of cache in 0 ms" + (detail == null ? "" : "; " + detail);
+                detail = "reclaimed " + start.reclaimMiB() + " MiB of cache in 0 ms"
+                        + (detail == null ? "" : "; " + detail);
             return new HaInput.CommandCompleted(a.name, start.id(), start.vm(), true, null, start.generation(), detail);
         }
         if (command instanceof AgentCommand.SaveVm save) {
