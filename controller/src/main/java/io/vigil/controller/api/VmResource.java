@@ -2,9 +2,11 @@ package io.vigil.controller.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vigil.controller.cache.HostCache;
 import io.vigil.controller.ha.ClusterPolicy;
 import io.vigil.controller.ha.ClusterView;
 import io.vigil.controller.ha.FailoverReserve;
+import io.vigil.controller.ha.HostStatus;
 import io.vigil.controller.ha.MoveKind;
 import io.vigil.controller.ha.Priority;
 import io.vigil.controller.ha.RequestedState;
@@ -36,10 +38,11 @@ final class VmResource {
     static final String INVALID = "Invalid VM Settings";
     /** The fields a client may set, at creation or by PATCH. */
     static final List<String> WRITABLE = List.of("haEnabled", "priority", "requestedState", "preferredHosts", "strict",
-            "startAfter", "startAfterTimeoutSeconds", "maxRestarts", "maxRelocations", "failback", "cacheMode");
-    /** The fields the controller owns (read from the domain XML or reported by the core). */
+            "startAfter", "startAfterTimeoutSeconds", "maxRestarts", "maxRelocations", "failback", "cacheMode",
+            "cacheWeight");
+    /** The fields the controller owns (read from the domain XML or reported by the core or the agents). */
     static final List<String> READ_ONLY = List.of("name", "host", "state", "generation", "memoryMiB", "vcpus",
-            "lastError", "domainXml");
+            "lastError", "domainXml", "cacheBudgetMiB", "cacheMiB", "cacheDirtyMiB");
     /** The writable fields' defaults: those of a VM created without them. */
     private static final ObjectNode DEFAULTS = Documents.tree(new VmSpec("defaults", "", 0, 1, true, Priority.MEDIUM,
             RequestedState.STARTED, 0));
@@ -59,8 +62,12 @@ final class VmResource {
     List<Views.VmView> list() {
         Map<String, VmStatus> statuses = store.vmStatuses().stream()
                 .collect(Collectors.toMap(VmStatus::name, Function.identity(), (a, b) -> a));
-        return store.specs().stream().sorted(Comparator.comparing(VmSpec::name))
-                .map(s -> Views.vm(s, statuses.get(s.name()))).toList();
+        Map<String, HostStatus> hosts = store.hostStatuses().stream()
+                .collect(Collectors.toMap(HostStatus::name, Function.identity(), (a, b) -> a));
+        return store.specs().stream().sorted(Comparator.comparing(VmSpec::name)).map(s -> {
+            VmStatus status = statuses.get(s.name());
+            return Views.vm(s, status, Views.cacheOf(status, h -> Optional.ofNullable(hosts.get(h))));
+        }).toList();
     }
 
     Views.VmView get(String name) {
@@ -72,7 +79,8 @@ final class VmResource {
     }
 
     private Views.VmView view(VmSpec spec) {
-        return Views.vm(spec, store.vmStatus(spec.name()).orElse(null));
+        VmStatus status = store.vmStatus(spec.name()).orElse(null);
+        return Views.vm(spec, status, Views.cacheOf(status, store::hostStatus));
     }
 
     // ---- create ---------------------------------------------------------------------------------------------------
@@ -109,7 +117,7 @@ final class VmResource {
         overridden.ifPresent(a -> admission.recordOverride(spec, a, "create"));
         log.info("VM {} created ({} MiB, {} vCPUs, priority {}, ha {}, {})", spec.name(), spec.memoryMiB(),
                 spec.vcpus(), spec.priority().wireName(), spec.haEnabled(), spec.requestedState().wireName());
-        return Views.vm(spec, null);
+        return Views.vm(spec, null, HostCache.VmCache.NONE);
     }
 
     private ApiException duplicate(String name) {

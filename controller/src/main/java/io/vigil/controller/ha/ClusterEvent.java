@@ -11,12 +11,14 @@ import java.util.Map;
  * host-leases-expired, host-storage-lost, host-rejoined, host-lost-vms, vm-created, vm-placed, vm-start-requested,
  * vm-started, vm-start-failed, vm-stopped, vm-stop-requested, vm-delete-requested, vm-deleted, vm-destroy-requested
  * (a copy running where it must not), vm-command-resent (after a controller restart), vm-pending-capacity, vm-error,
- * vm-lifecycle, failover-completed, policy-changed.
+ * vm-lifecycle, failover-completed, policy-changed, cache-reclaimed (a host gave back disk cache before starting a
+ * VM: {@code details.reclaimedMiB} and {@code details.reclaimMillis}, or {@code details.detail} with the agent's words
+ * when they do not parse).
  *
  * <p>Failover steps ({@code details.step}): detected (host-suspect), isolated, declaredFailed (host-failed),
- * leasesExpired (host-leases-expired or host-storage-lost), placed, pendingCapacity, startFailed, gaveUp, started,
- * completed (failover-completed, whose {@code details.steps} maps each step to its first time, "started" to the
- * time the last VM started, in milliseconds since detection).
+ * leasesExpired (host-leases-expired or host-storage-lost), placed, pendingCapacity, cacheReclaimed, startFailed,
+ * gaveUp, started, completed (failover-completed, whose {@code details.steps} maps each step to its first time,
+ * "started" to the time the last VM started, in milliseconds since detection).
  *
  * <p>{@code sequence} is assigned by the shell when the event is stored (0 inside the core).
  */

@@ -1,5 +1,6 @@
 package io.vigil.controller.ha;
 
+import io.vigil.controller.cache.CacheLending;
 import io.vigil.protocol.HostInventory;
 import java.util.Collection;
 import java.util.Collections;
@@ -25,6 +26,8 @@ public final class ClusterState {
     private final CommandLedger ledger;
     /** Set by {@link #restore}: the first input after it starts the clocks the store could not keep. */
     private final boolean resumePending;
+    /** Computed on first use; a benign race at worst computes it twice (its fields are final). */
+    private Derived derived;
 
     ClusterState(ClusterPolicy policy, Map<String, VmSpec> specs, Map<String, VmRecord> vms,
             Map<String, HostRecord> hosts, Map<String, StorageReading> storage, Map<String, FailoverRecord> failovers,
@@ -99,24 +102,42 @@ public final class ClusterState {
     }
 
     public Map<String, HostStatus> hostStatuses() {
+        return derived().hostStatuses();
+    }
+
+    /**
+     * The disk cache budgets each host's agent should apply, by host and then by VM, in MiB
+     * ({@link io.vigil.controller.cache.CacheLending}): every known host, with an empty map where it lends nothing.
+     */
+    public Map<String, Map<String, Long>> cacheBudgets() {
+        return derived().cacheBudgets();
+    }
+
+    /** Figures derived from the records, computed once per state (it is immutable) and shared by every reader. */
+    private record Derived(Map<String, HostStatus> hostStatuses, Map<String, Map<String, Long>> cacheBudgets) {}
+
+    private Derived derived() {
+        Derived d = derived;
+        if (d == null) derived = d = derive();
+        return d;
+    }
+
+    private Derived derive() {
         Map<String, HostStatus> out = new TreeMap<>();
-        Map<String, Placement.HostCapacity> capacities = new TreeMap<>();
-        List<FailoverReserve.HostLoad> loads = new java.util.ArrayList<>();
-        capacities.putAll(Placement.capacities(hosts.values(), vms, specs));
-        for (HostRecord h : hosts.values()) {
-            Placement.HostCapacity c = capacities.get(h.name());
-            loads.add(new FailoverReserve.HostLoad(h.name(), c.totalMiB(), c.usedMiB(), c.haMiB(), h.inventory().cpus(),
-                    c.vcpus(), h.acceptsVms()));
-        }
-        Map<String, Long> reserve = FailoverReserve.reserves(policy, loads);
+        Map<String, Map<String, Long>> budgets = new TreeMap<>();
+        Map<String, Placement.HostCapacity> capacities = Placement.capacities(hosts.values(), vms, specs);
+        Map<String, Long> reserve = CacheLoans.reserves(policy, hosts.values(), capacities);
+        Map<String, CacheLending.Loan> loans = CacheLoans.loans(hosts.values(), capacities, reserve, vms, specs);
         for (HostRecord h : hosts.values()) {
             Placement.HostCapacity capacity = capacities.get(h.name());
+            CacheLending.Loan loan = loans.getOrDefault(h.name(), CacheLending.Loan.NONE);
             out.put(h.name(), new HostStatus(h.name(), h.state(), h.generation(), h.inventory().cpus(),
                     h.inventory().memoryTotalMiB(), capacity.usedMiB(), h.connected(), h.storageOk(),
                     capacity.vms(), h.lastHeartbeatMillis(), h.stateSinceMillis(), h.maintenance(),
-                    reserve.getOrDefault(h.name(), 0L)));
+                    reserve.getOrDefault(h.name(), 0L), CacheLoans.figures(h, loan)));
+            budgets.put(h.name(), loan.budgetsMiB());
         }
-        return Collections.unmodifiableMap(out);
+        return new Derived(Collections.unmodifiableMap(out), Collections.unmodifiableMap(budgets));
     }
 
     public Map<String, Rule> rules() {

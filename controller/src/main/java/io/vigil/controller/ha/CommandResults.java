@@ -83,9 +83,14 @@ final class CommandResults {
         switch (p.kind()) {
             case START -> {
                 long generation = v.nextGeneration();
+                // As the placement sent it: the cache the host gave (or must give) back for it, from the host
+                // without the VM.
+                long reclaim = CacheLoans.reclaimBefore(r.policy, r.hosts.values(), r.vms, r.specs, v.name(),
+                        p.host());
                 id = r.send(p.host(), v.name(), PendingCommand.Kind.START, generation,
                         CommandLedger.START_TIMEOUT_MILLIS, cid -> new AgentCommand.StartVm(cid, v.name(),
-                                spec.domainXml(), generation, spec.haEnabled()));
+                                spec.domainXml(), generation, spec.haEnabled(), v.restoreFrom(), spec.cacheMode(),
+                                reclaim));
                 r.put(v.withCommand(id).withIssued(generation));
             }
             case STOP -> {

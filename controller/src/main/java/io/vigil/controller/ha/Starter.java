@@ -1,10 +1,13 @@
 package io.vigil.controller.ha;
 
+import io.vigil.controller.cache.CacheLending;
+import io.vigil.controller.cache.Reclaim;
 import io.vigil.protocol.AgentCommand;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Starting VMs: one placement pass per round over every VM that needs a host (failover VMs, VMs the operator
@@ -40,10 +43,14 @@ final class Starter {
         }
         if (order.isEmpty()) return;
         order.sort(Placement.order());
-        Map<String, Placement.HostCapacity> capacity = Placement.capacities(
-                r.hosts.values().stream().filter(HostRecord::acceptsVms).toList(), r.vms, r.specs);
+        List<HostRecord> accepting = r.hosts.values().stream().filter(HostRecord::acceptsVms).toList();
+        Map<String, Placement.HostCapacity> capacity = Placement.capacities(accepting, r.vms, r.specs);
+        // What each host lends as cache now; each placement's reclaim is taken off it for the next one.
+        Map<String, Long> lent = new HashMap<>();
+        CacheLoans.loans(accepting, capacity, CacheLoans.reserves(r.policy, accepting, capacity), r.vms, r.specs)
+                .forEach((host, loan) -> lent.put(host, loan.lentMiB()));
         Map<String, String> placedNow = new HashMap<>();
-        for (VmSpec spec : order) place(r, spec, requests.get(spec.name()), capacity, placedNow);
+        for (VmSpec spec : order) place(r, spec, requests.get(spec.name()), capacity, placedNow, lent);
     }
 
     private static boolean needsHost(VmState state) {
@@ -58,7 +65,7 @@ final class Starter {
     }
 
     private void place(Round r, VmSpec spec, Round.PlacementRequest request,
-            Map<String, Placement.HostCapacity> capacity, Map<String, String> placedNow) {
+            Map<String, Placement.HostCapacity> capacity, Map<String, String> placedNow, Map<String, Long> lent) {
         VmRecord v = r.vm(spec.name());
         String first = request.preferredHost();
         if (v.holdUntilNanos() > 0) {
@@ -103,9 +110,12 @@ final class Starter {
                     r.ruleBook(), vm -> hostOf(r, placedNow, vm));
         if (choice.host() != null) {
             Placement.HostCapacity before = capacity.get(choice.host());
+            long lentThere = lent.getOrDefault(before.host(), 0L);
+            long reclaim = CacheLending.reclaimMiB(spec.memoryMiB(), before.totalMiB(), before.usedMiB(), lentThere);
+            lent.put(before.host(), lentThere - reclaim);
             capacity.put(before.host(), before.plus(spec.name(), spec.memoryMiB(), spec.vcpus(), spec.restartable()));
             placedNow.put(spec.name(), before.host());
-            start(r, v, spec, before, request.reason());
+            start(r, v, spec, before, request.reason(), reclaim);
             return;
         }
         if (!v.triedHosts().isEmpty()) {
@@ -134,13 +144,18 @@ final class Starter {
                         Round.details("memoryMiB", spec.memoryMiB())));
     }
 
-    private void start(Round r, VmRecord v, VmSpec spec, Placement.HostCapacity target, String reason) {
+    /**
+     * Sends the StartVm: with the VM's cache mode, and the cache the host must give back first ({@code reclaimMiB},
+     * the part of the VM's memory its memory neither used nor lent cannot cover).
+     */
+    private void start(Round r, VmRecord v, VmSpec spec, Placement.HostCapacity target, String reason,
+            long reclaimMiB) {
         long generation = v.nextGeneration();
         String host = target.host();
         String restoreFrom = v.restoreFrom();
         String id = r.send(host, v.name(), PendingCommand.Kind.START, generation, CommandLedger.START_TIMEOUT_MILLIS,
                 cid -> new AgentCommand.StartVm(cid, v.name(), spec.domainXml(), generation, spec.haEnabled(),
-                        restoreFrom));
+                        restoreFrom, spec.cacheMode(), reclaimMiB));
         int restarts = host.equals(v.attemptHost()) ? v.restartsHere() : 0;
         VmRecord started = v.to(VmState.STARTING, host, r.now).withIssued(generation).withCommand(id)
                 .withAttempt(v.triedHosts(), host, restarts, v.relocations()).waiting(0, null).withHold(0);
@@ -153,21 +168,45 @@ final class Starter {
                 v.name() + " (priority " + spec.priority().wireName() + ", " + spec.memoryMiB() + " MiB) placed on "
                         + host + " (" + target.freeMiB() + " MiB free, " + target.haVms()
                         + " HA VMs); " + how + " with lease generation " + generation
+                        + (reclaimMiB > 0 ? " once the host gave back " + reclaimMiB + " MiB of disk cache" : "")
                         + (restarts > 0 || v.relocations() > 0 ? " (restart " + restarts + " of " + spec.maxRestarts()
                                 + " here, relocation " + v.relocations() + " of " + spec.maxRelocations() + ")" : ""),
                 Round.merge(failover.vmDetails(r, started, "placed"),
-                        Round.details("generation", generation, "commandId", id, "restoreFrom", restoreFrom)));
+                        Round.details("generation", generation, "commandId", id, "restoreFrom", restoreFrom,
+                                "reclaimMiB", reclaimMiB)));
     }
 
     /** The result of a StartVm the VM still waits for. */
     void onResult(Round r, PendingCommand command, boolean ok, String error, long leaseGeneration, String detail) {
         VmRecord v = r.vm(command.vm());
         if (ok) {
+            if (Reclaim.reported(detail)) reclaimed(r, command, v, detail);
             String cause = "the agent confirmed the start" + (detail == null ? "" : " (" + detail + ")");
             started(r, v.withRestoreFrom(null), command.host(),
                     leaseGeneration > 0 ? leaseGeneration : command.generation(), cause);
         } else {
             failed(r, v, command.host(), error == null || error.isBlank() ? "no reason given" : error);
+        }
+    }
+
+    /** The host gave back cache memory before it started the VM: how much, and how long it took. */
+    private void reclaimed(Round r, PendingCommand command, VmRecord v, String detail) {
+        long asked = command.command() instanceof AgentCommand.StartVm s ? s.reclaimMiB() : 0;
+        Map<String, Object> failoverStep = failover.vmDetails(r, v, "cacheReclaimed");
+        String cause = "the VM's memory was lent as disk cache" + (asked > 0 ? " (" + asked + " MiB asked back)" : "");
+        Optional<Reclaim> reclaim = Reclaim.parse(detail);
+        if (reclaim.isPresent()) {
+            Reclaim got = reclaim.get();
+            r.event("cache-reclaimed", command.host(), v.name(), cause,
+                    command.host() + " gave back " + got.mib() + " MiB of disk cache in " + got.millis()
+                            + " ms before starting " + v.name(),
+                    Round.merge(failoverStep, Round.details("reclaimedMiB", got.mib(), "reclaimMillis", got.millis(),
+                            "requestedMiB", asked, "commandId", command.id())));
+        } else {
+            r.event("cache-reclaimed", command.host(), v.name(), cause,
+                    command.host() + " gave back disk cache before starting " + v.name() + ": " + detail,
+                    Round.merge(failoverStep, Round.details("detail", detail, "requestedMiB", asked,
+                            "commandId", command.id())));
         }
     }
 

@@ -21,14 +21,18 @@ import java.util.Set;
  *   <li>{@code failback}: return to its most preferred host (or the host it was moved away from) when that is
  *       available again.</li>
  *   <li>{@code cacheMode}: how its disk writes are cached.</li>
+ *   <li>{@code cacheWeight}: its share of the disk cache its host lends out of the failover reserve, relative to the
+ *       other VMs running there (0..1000; 0: no cache memory). See {@code io.vigil.controller.cache.CacheLending}.</li>
  * </ul>
  */
 public record VmSpec(String name, String domainXml, long memoryMiB, int vcpus, boolean haEnabled, Priority priority,
         RequestedState requestedState, long createdAtMillis, List<HostPreference> preferredHosts, boolean strict,
         List<String> startAfter, int startAfterTimeoutSeconds, int maxRestarts, int maxRelocations, boolean failback,
-        CacheMode cacheMode) {
+        CacheMode cacheMode, int cacheWeight) {
 
     public static final int DEFAULT_START_AFTER_TIMEOUT_SECONDS = 120;
+    public static final int DEFAULT_CACHE_WEIGHT = 1;
+    public static final int MAX_CACHE_WEIGHT = 1000;
     public static final int DEFAULT_MAX_RESTARTS = 1;
     public static final int DEFAULT_MAX_RELOCATIONS = 1;
 
@@ -52,6 +56,19 @@ public record VmSpec(String name, String domainXml, long memoryMiB, int vcpus, b
         if (maxRelocations < 0 || maxRelocations > 100)
             throw new IllegalArgumentException("maxRelocations must be between 0 and 100");
         if (cacheMode == null) cacheMode = CacheMode.WRITE_BACK;
+        if (cacheWeight < 0 || cacheWeight > MAX_CACHE_WEIGHT)
+            throw new IllegalArgumentException("cacheWeight must be between 0 and " + MAX_CACHE_WEIGHT
+                    + " (0: no cache memory)");
+    }
+
+    /** A VM with the default cache weight. */
+    public VmSpec(String name, String domainXml, long memoryMiB, int vcpus, boolean haEnabled, Priority priority,
+            RequestedState requestedState, long createdAtMillis, List<HostPreference> preferredHosts, boolean strict,
+            List<String> startAfter, int startAfterTimeoutSeconds, int maxRestarts, int maxRelocations, boolean failback,
+            CacheMode cacheMode) {
+        this(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis, preferredHosts,
+                strict, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, failback, cacheMode,
+                DEFAULT_CACHE_WEIGHT);
     }
 
     /** A VM with default HA settings. */
@@ -65,33 +82,49 @@ public record VmSpec(String name, String domainXml, long memoryMiB, int vcpus, b
     public VmSpec withRequested(RequestedState state) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, state, createdAtMillis,
                 preferredHosts, strict, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, failback,
-                cacheMode);
+                cacheMode, cacheWeight);
     }
 
     public VmSpec withPriority(Priority p) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, p, requestedState, createdAtMillis,
                 preferredHosts, strict, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, failback,
-                cacheMode);
+                cacheMode, cacheWeight);
     }
 
     public VmSpec withPreferredHosts(List<HostPreference> hosts, boolean strictly) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis,
-                hosts, strictly, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, failback, cacheMode);
+                hosts, strictly, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, failback, cacheMode,
+                cacheWeight);
     }
 
     public VmSpec withStartAfter(List<String> vms, int timeoutSeconds) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis,
-                preferredHosts, strict, vms, timeoutSeconds, maxRestarts, maxRelocations, failback, cacheMode);
+                preferredHosts, strict, vms, timeoutSeconds, maxRestarts, maxRelocations, failback, cacheMode,
+                cacheWeight);
     }
 
     public VmSpec withRetries(int restarts, int relocations) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis,
-                preferredHosts, strict, startAfter, startAfterTimeoutSeconds, restarts, relocations, failback, cacheMode);
+                preferredHosts, strict, startAfter, startAfterTimeoutSeconds, restarts, relocations, failback, cacheMode,
+                cacheWeight);
     }
 
     public VmSpec withFailback(boolean on) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis,
-                preferredHosts, strict, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, on, cacheMode);
+                preferredHosts, strict, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, on, cacheMode,
+                cacheWeight);
+    }
+
+    public VmSpec withCacheMode(CacheMode mode) {
+        return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis,
+                preferredHosts, strict, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, failback,
+                mode, cacheWeight);
+    }
+
+    public VmSpec withCacheWeight(int weight) {
+        return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis,
+                preferredHosts, strict, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, failback,
+                cacheMode, weight);
     }
 
     /** The settings placement depends on: when they change, VMs waiting to be placed are looked at again. */

@@ -35,6 +35,11 @@
  *   <li>Rejoin ({@link io.vigil.controller.ha.Rejoin}): a fenced host (or a failed one with a new generation)
  *       that comes back is rejoining, is told which VMs it lost, and is connected at its next heartbeat. A failed
  *       host back with the same generation before its leases expired is simply connected; its VMs stay.</li>
+ *   <li>Disk cache ({@link io.vigil.controller.ha.CacheLoans}, the rule in {@code io.vigil.controller.cache}): each
+ *       host lends its failover reserve, as far as its VMs leave it free, to its running VMs by {@code cacheWeight}
+ *       ({@link io.vigil.controller.ha.ClusterState#cacheBudgets}); a StartVm carries the VM's cache mode and the cache
+ *       the host must give back first (the part of the VM's memory its unused, unlent memory cannot cover); the
+ *       agent's account of that reclaim is a cache-reclaimed event.</li>
  *   <li>Policy: stored, broadcast to agents, recorded.</li>
  *   <li>Every decision is a {@link io.vigil.controller.ha.ClusterEvent} with a cause and a message; failover steps
  *       carry the failover id and the milliseconds since detection.</li>

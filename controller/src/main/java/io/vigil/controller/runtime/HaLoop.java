@@ -55,6 +55,7 @@ public final class HaLoop implements AutoCloseable {
     });
     private ClusterState state; // owned by the loop thread; null while not leader or not yet restored
     private final AgentConnections connections = new AgentConnections(); // owned by the loop thread
+    private final CacheBudgetSender cacheBudgets; // owned by the loop thread
     /** Stored maintenance requests the restored state does not show, by host; owned by the loop thread. */
     private final Map<String, Boolean> unappliedMaintenance = new TreeMap<>();
     private long lastFailureLogNanos;
@@ -64,6 +65,7 @@ public final class HaLoop implements AutoCloseable {
         this.store = store;
         this.agents = agents;
         this.fallbackPolicy = fallbackPolicy;
+        this.cacheBudgets = new CacheBudgetSender(agents);
     }
 
     public void start() {
@@ -123,6 +125,7 @@ public final class HaLoop implements AutoCloseable {
                 if (state != null) log.info("no longer the leader controller: the HA core stops here");
                 state = null;
                 connections.clear();
+                cacheBudgets.clear();
                 unappliedMaintenance.clear();
                 return;
             }
@@ -148,6 +151,7 @@ public final class HaLoop implements AutoCloseable {
                 }
             }
             persist(before, state);
+            sendCacheBudgets(input);
             replayMaintenance();
             if (++stepsSinceTrim >= 1000) {
                 stepsSinceTrim = 0;
@@ -160,6 +164,20 @@ public final class HaLoop implements AutoCloseable {
                 lastFailureLogNanos = now;
                 log.error("HA step failed on {} (input skipped)", input.getClass().getSimpleName(), e);
             }
+        }
+    }
+
+    /**
+     * Each agent's cache budgets follow the state: sent when they change, and again to a host that said Hello (its
+     * Welcome has gone out on the new connection by then) or lost its connection.
+     */
+    private void sendCacheBudgets(HaInput input) {
+        if (input instanceof HaInput.AgentConnected c) cacheBudgets.forget(c.host());
+        if (input instanceof HaInput.AgentDisconnected d) cacheBudgets.forget(d.host());
+        try {
+            cacheBudgets.update(state.cacheBudgets());
+        } catch (RuntimeException e) {
+            log.warn("could not send cache budgets: {}", e.toString());
         }
     }
 

@@ -42,7 +42,8 @@ public final class ScenarioParser {
     private static final Set<String> HOST = Set.of("name", "memoryMiB", "cpus", "online");
     /** VM fields a set-vm may change (the REST API's writable VM fields). */
     static final Set<String> VM_SETTINGS = Set.of("haEnabled", "priority", "requestedState", "preferredHosts", "strict",
-            "startAfter", "startAfterTimeoutSeconds", "maxRestarts", "maxRelocations", "failback", "cacheMode");
+            "startAfter", "startAfterTimeoutSeconds", "maxRestarts", "maxRelocations", "failback", "cacheMode",
+            "cacheWeight");
     private static final Set<String> VM;
     static {
         Set<String> vm = new TreeSet<>(VM_SETTINGS);
@@ -305,8 +306,13 @@ public final class ScenarioParser {
             boolean failback = f.containsKey("failback") ? bool(f.get("failback"), "failback") : s.failback();
             CacheMode cache = f.containsKey("cacheMode") ? wire(f.get("cacheMode"), "cacheMode", CacheMode::fromWire)
                     : s.cacheMode();
+            int cacheWeight = intField(f, "cacheWeight", s.cacheWeight(), 0);
+            if (f.containsKey("cacheWeight") && whole(f.get("cacheWeight"), "cacheWeight") > VmSpec.MAX_CACHE_WEIGHT)
+                throw new ScenarioException(f.get("cacheWeight").line(), "cacheWeight must be between 0 and "
+                        + VmSpec.MAX_CACHE_WEIGHT + " (0: no cache memory)");
             return new VmSpec(s.name(), s.domainXml(), s.memoryMiB(), s.vcpus(), ha, priority, requested,
-                    s.createdAtMillis(), preferred, strict, startAfter, timeout, restarts, relocations, failback, cache);
+                    s.createdAtMillis(), preferred, strict, startAfter, timeout, restarts, relocations, failback, cache,
+                    cacheWeight);
         } catch (IllegalArgumentException e) {
             throw new ScenarioException(owner.line(), "VM '" + base.name() + "': " + e.getMessage());
         }

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class VmSettingsApiTest {
     private static final List<String> SETTINGS = List.of("haEnabled", "priority", "requestedState", "preferredHosts",
-            "strict", "startAfter", "startAfterTimeoutSeconds", "maxRestarts", "maxRelocations", "failback", "cacheMode");
+            "strict", "startAfter", "startAfterTimeoutSeconds", "maxRestarts", "maxRelocations", "failback", "cacheMode",
+            "cacheWeight");
     private TestController ctl;
 
     @BeforeAll
@@ -68,6 +69,7 @@ class VmSettingsApiTest {
         expected.put("maxRelocations", 1);
         expected.put("failback", true);
         expected.put("cacheMode", "write-back-recoverable");
+        expected.put("cacheWeight", 1);
         assertEquals(expected, settings("set-made"));
 
         assertProblem(ctl.post("/api/v1/vms", RestApiTest.createBody(RestApiTest.domain("set-bad"),
@@ -99,6 +101,8 @@ class VmSettingsApiTest {
             {"maxRelocations", "0", 0},
             {"failback", "true", true},
             {"cacheMode", "\"write-through\"", "write-through"},
+            {"cacheWeight", "0", 0},
+            {"cacheWeight", "1000", 1000},
         };
         for (Object[] c : changes) {
             Map<String, Object> before = settings("set-a");
@@ -109,12 +113,14 @@ class VmSettingsApiTest {
             assertEquals(96, r.json().get("memoryMiB"));
         }
         Reply reset = ctl.patch("/api/v1/vms/set-a", "{\"strict\":null,\"preferredHosts\":null,\"cacheMode\":null,"
-                + "\"maxRestarts\":null,\"startAfter\":null,\"haEnabled\":null,\"priority\":null}", "application/json");
+                + "\"maxRestarts\":null,\"startAfter\":null,\"haEnabled\":null,\"priority\":null,\"cacheWeight\":null}",
+                "application/json");
         assertEquals(200, reset.status(), reset.body());
         Map<String, Object> after = settings("set-a");
         assertEquals(false, after.get("strict"));
         assertEquals(List.of(), after.get("preferredHosts"));
         assertEquals("write-back", after.get("cacheMode"));
+        assertEquals(1, after.get("cacheWeight"));
         assertEquals(1, after.get("maxRestarts"));
         assertEquals(List.of(), after.get("startAfter"));
         assertEquals(true, after.get("haEnabled"));
@@ -144,6 +150,9 @@ class VmSettingsApiTest {
             {"{\"maxRestarts\":101}", "maxRestarts"},
             {"{\"maxRelocations\":-1}", "maxRelocations"},
             {"{\"startAfterTimeoutSeconds\":86401}", "startAfterTimeoutSeconds"},
+            {"{\"cacheWeight\":1001}", "cacheWeight"},
+            {"{\"cacheWeight\":-1}", "cacheWeight"},
+            {"{\"cacheWeight\":2.5}", "cacheWeight"},
             // unknown and read-only fields
             {"{\"prio\":\"high\"}", "prio"},
             {"{\"memoryMiB\":4096}", "memoryMiB"},
@@ -151,6 +160,7 @@ class VmSettingsApiTest {
             {"{\"domainXml\":\"<domain/>\"}", "domainXml"},
             {"{\"host\":\"h1\"}", "host"},
             {"{\"state\":\"running\"}", "state"},
+            {"{\"cacheMiB\":10}", "cacheMiB"},
             // inconsistent settings, unknown VMs
             {"{\"preferredHosts\":null,\"strict\":true}", "strict"},
             {"{\"preferredHosts\":[{\"host\":\"h1\",\"priority\":1},{\"host\":\"h1\",\"priority\":2}]}", "preferredHosts"},

@@ -73,7 +73,7 @@ class SimulatorTest {
     }
 
     @Test
-    void vmSettingsAreCheckedWithTheirLine() {
+    void vmSettingsAreCheckedWithTheirLine() throws ScenarioException {
         ScenarioException strict = assertThrows(ScenarioException.class, () -> ScenarioParser.parse(HOSTS + """
                 vms:
                   - {name: a, memoryMiB: 1024, host: n1, strict: true}
@@ -107,6 +107,25 @@ class SimulatorTest {
                 """));
         assertTrue(setVm.getMessage().startsWith("line 7: unknown field 'memoryMiB' in set-vm fields"),
                 setVm.getMessage());
+        ScenarioException weight = assertThrows(ScenarioException.class, () -> ScenarioParser.parse(HOSTS + """
+                vms:
+                  - {name: a, memoryMiB: 1024, cacheWeight: 1001}
+                until: 10
+                """));
+        assertEquals("line 5: cacheWeight must be between 0 and 1000 (0: no cache memory)", weight.getMessage());
+        ScenarioException negative = assertThrows(ScenarioException.class, () -> ScenarioParser.parse(HOSTS + """
+                vms:
+                  - {name: a, memoryMiB: 1024}
+                events:
+                  - {at: 1, action: set-vm, vm: a, fields: {cacheWeight: -1}}
+                until: 10
+                """));
+        assertEquals("line 7: cacheWeight must be at least 0", negative.getMessage());
+        assertEquals(7, ScenarioParser.parse(HOSTS + """
+                vms:
+                  - {name: a, memoryMiB: 1024, cacheWeight: 7}
+                until: 10
+                """).vms().get(0).spec().cacheWeight());
     }
 
     @Test

@@ -70,6 +70,21 @@ public final class FakeAgent implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Says Hello again on a new connection, as an agent that reconnects before its old connection timed out (the
+     * controller closes the old one). Its VMs keep running.
+     */
+    public FakeAgent reconnect(int port) throws Exception {
+        if (timer >= 0) vertx.cancelTimer(timer);
+        return join(port, ProtocolVersion.CURRENT);
+    }
+
+    /** What the disk cache of {@code vm} holds and how much of it is dirty, reported from the next heartbeat on. */
+    public void cache(String vm, long bytes, long dirtyBytes) {
+        vms.computeIfPresent(vm, (k, v) -> new VmReport(v.name(), v.uuid(), v.state(), v.memoryMiB(), v.vcpus(),
+                v.leaseGeneration(), bytes, dirtyBytes));
+    }
+
     public void sendRaw(String text) {
         ws.writeTextMessage(text);
     }
