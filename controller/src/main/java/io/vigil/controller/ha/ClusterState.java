@@ -107,7 +107,8 @@ public final class ClusterState {
 
     /**
      * The disk cache budgets each host's agent should apply, by host and then by VM, in MiB
-     * ({@link io.vigil.controller.cache.CacheLending}): every known host, with an empty map where it lends nothing.
+     * ({@link io.vigil.controller.cache.CacheLending}): every connected host, with an empty map where it lends nothing
+     * (hosts in other states are told nothing until they are connected again).
      */
     public Map<String, Map<String, Long>> cacheBudgets() {
         return derived().cacheBudgets();
@@ -135,7 +136,8 @@ public final class ClusterState {
                     h.inventory().memoryTotalMiB(), capacity.usedMiB(), h.connected(), h.storageOk(),
                     capacity.vms(), h.lastHeartbeatMillis(), h.stateSinceMillis(), h.maintenance(),
                     reserve.getOrDefault(h.name(), 0L), CacheLoans.figures(h, loan)));
-            budgets.put(h.name(), loan.budgetsMiB());
+            // Only a connected host is told: a host missing a heartbeat or two keeps its caches until it is judged.
+            if (h.state() == HostState.CONNECTED) budgets.put(h.name(), loan.budgetsMiB());
         }
         return new Derived(Collections.unmodifiableMap(out), Collections.unmodifiableMap(budgets));
     }

@@ -1,6 +1,7 @@
 package io.vigil.controller.ha;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vigil.protocol.AgentCommand;
@@ -82,8 +83,9 @@ class CacheLendingCoreTest {
         ClusterEvent placed = c.lastEvent("vm-placed");
         assertEquals(176L, placed.details().get("reclaimMiB"));
         assertTrue(placed.message().contains("gave back 176 MiB of disk cache"), placed.message());
-        // The failed host lends nothing; h2 now lends what its reserve leaves: 1024 - 900 = 124 MiB, by weight.
-        assertEquals(Map.of(), c.state.cacheBudgets().get("h1"));
+        // The failed host lends nothing and is told nothing; h2 now lends what its reserve leaves: 1024 - 900 = 124 MiB.
+        assertEquals(0, c.host("h1").cache().lentMiB());
+        assertFalse(c.state.cacheBudgets().containsKey("h1"), "no budgets for a host that is not connected");
         assertEquals(Map.of("vm-a", 62L, "vm-b", 62L), c.state.cacheBudgets().get("h2"));
         assertEquals(124, c.host("h2").cache().lentMiB());
     }
