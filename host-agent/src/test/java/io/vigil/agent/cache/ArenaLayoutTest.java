@@ -25,7 +25,7 @@ class ArenaLayoutTest {
     @Test
     void headerAndSlotFieldsAreAtTheDocumentedOffsets() throws IOException {
         Path arena = dir.resolve("arena");
-        MemoryImage image = new MemoryImage(1 << 20).slow(1_000_000_000L); // write-back stays behind: blocks stay dirty
+        MemoryImage image = new MemoryImage(1 << 20).unavailable(true); // write-back stays behind: blocks stay dirty
         BlockCache cache = BlockCache.open(arena, ID, image, CacheSettings.of(64 * 4096, 256 * 4096, CacheMode.WRITE_BACK_RECOVERABLE));
         byte[] block = new byte[4096];
         Arrays.fill(block, (byte) 0x5A);
@@ -76,7 +76,7 @@ class ArenaLayoutTest {
     @Test
     void readerRejectsBadMagicAndVersionAndFlagsTornAndCorruptSlots() throws IOException {
         Path arena = dir.resolve("arena");
-        MemoryImage image = new MemoryImage(1 << 20).slow(1_000_000_000L);
+        MemoryImage image = new MemoryImage(1 << 20).unavailable(true);
         BlockCache cache = BlockCache.open(arena, ID, image, CacheSettings.of(64 * 4096, 64 * 4096, CacheMode.WRITE_BACK));
         for (int b = 0; b < 3; b++) {
             byte[] block = new byte[4096];
@@ -127,7 +127,7 @@ class ArenaLayoutTest {
     @Test
     void refusesAnotherDisksArenaAndDiscardsAnOlderGeneration() throws IOException {
         Path arena = dir.resolve("arena");
-        BlockCache cache = BlockCache.open(arena, ID, new MemoryImage(1 << 20).slow(1_000_000_000L),
+        BlockCache cache = BlockCache.open(arena, ID, new MemoryImage(1 << 20).unavailable(true),
                 CacheSettings.of(16 * 4096, 16 * 4096, CacheMode.WRITE_BACK));
         cache.write(0, ByteBuffer.wrap(new byte[4096]), false);
         cache.detach();

@@ -18,6 +18,7 @@ final class MemoryImage implements BlockDevice {
     private volatile long writeDelayNanos;
     private volatile Listener listener;
     private volatile boolean closed;
+    private volatile boolean failWrites;
 
     MemoryImage(int size) {
         data = new byte[size];
@@ -25,6 +26,12 @@ final class MemoryImage implements BlockDevice {
 
     MemoryImage slow(long nanosPerWrite) {
         writeDelayNanos = nanosPerWrite;
+        return this;
+    }
+
+    /** Image writes fail (the storage is away): dirty blocks stay dirty. */
+    MemoryImage unavailable(boolean failing) {
+        failWrites = failing;
         return this;
     }
 
@@ -56,8 +63,10 @@ final class MemoryImage implements BlockDevice {
     }
 
     @Override
-    public void write(long offset, ByteBuffer src, boolean fua) {
-        if (writeDelayNanos > 0) LockSupport.parkNanos(writeDelayNanos);
+    public void write(long offset, ByteBuffer src, boolean fua) throws java.io.IOException {
+        if (failWrites) throw new java.io.IOException("image unavailable");
+        long until = System.nanoTime() + writeDelayNanos;
+        for (long left = writeDelayNanos; left > 0; left = until - System.nanoTime()) LockSupport.parkNanos(left);
         synchronized (data) {
             Listener l = listener;
             if (l != null) l.written(offset, src.duplicate());
