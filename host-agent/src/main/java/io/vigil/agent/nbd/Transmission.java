@@ -9,6 +9,8 @@ import java.nio.channels.SocketChannel;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The transmission phase of one connection, on its reader thread: reads requests in large chunks, serves what the
@@ -16,6 +18,8 @@ import java.util.function.BooleanSupplier;
  * the socket again, and hands the rest to the workers.
  */
 final class Transmission {
+    private static final Logger log = LoggerFactory.getLogger(Transmission.class);
+
     enum End { DISCONNECT, CLIENT_CLOSED, CLOSING }
 
     private static final int IN_BYTES = 1 << 20;
@@ -39,6 +43,7 @@ final class Transmission {
     /** Views handed to the device, so the fast path allocates nothing: a write's payload, a read's data. */
     private final ByteBuffer payloadView = in.duplicate();
     private final ByteBuffer dataView = out.duplicate();
+    private boolean refusalLogged;
 
     Transmission(SocketChannel channel, Session session, ReplyWriter replies, InFlight inFlight, BufferPool pool,
                  Executor workers, BooleanSupplier closing) {
@@ -268,6 +273,10 @@ final class Transmission {
     }
 
     private void refuse(long cookie, Refusal refusal) throws IOException {
+        if (!refusalLogged && refusal.error() != EIO) {
+            refusalLogged = true; // once per connection: a confused client repeats itself
+            log.info("NBD client on export {} sent an invalid request: {}", session.export().name(), refusal.reason());
+        }
         if (out.remaining() < Replies.MAX_ERROR_BYTES) sendInlineReplies();
         Replies.error(out, structured, cookie, refusal.error(), refusal.reason());
     }

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A disk in memory, for tests and for measuring the server's fast path: with {@code fastPath} its try... calls always
  * succeed (like a cache that always hits), without, they always refuse, so every request goes to a worker.
  */
-final class MemoryDisk implements BlockDevice {
+class MemoryDisk implements BlockDevice {
     private final ByteBuffer bytes;
     private final boolean fastPath;
     final AtomicInteger flushes = new AtomicInteger();
