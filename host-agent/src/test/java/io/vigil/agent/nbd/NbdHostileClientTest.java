@@ -139,6 +139,27 @@ class NbdHostileClientTest {
     }
 
     @Test
+    void requestsDuringTheHandshakeCloseTheConnection() throws Exception {
+        try (NbdTestClient client = NbdTestClient.connect(test.socket)) {
+            client.greet(FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES);
+            client.request(0, CMD_WRITE, 1, 0, 4096, new byte[4096]); // no export chosen yet
+            client.assertClosedBy(CLOSE_WITHIN);
+        }
+        try (NbdTestClient client = NbdTestClient.connect(test.socket)) {
+            client.greet(FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES);
+            client.sendOption(OPT_GO, NbdTestClient.goData("vm1/vda"));
+            client.request(0, CMD_WRITE, 1, 0, 4096, new byte[4096]); // before reading the GO reply: allowed
+            while (client.readOptionReply().type() != REP_ACK) {
+                // the NBD_REP_INFO replies before the acknowledgement
+            }
+            assertEquals(0, client.readReply().error());
+            assertArrayEquals(new byte[4096], Arrays.copyOf(disk.contents(), 4096), "that write was legal");
+            client.write(0, Arrays.copyOf(before, 4096));
+        }
+        assertUnharmed();
+    }
+
+    @Test
     void garbageClosesTheConnection() throws Exception {
         byte[] garbage = new byte[100_000];
         new Random(7).nextBytes(garbage);
