@@ -2,6 +2,8 @@ package io.vigil.agent;
 
 import io.vertx.core.Vertx;
 import io.vigil.agent.config.AgentConfig;
+import io.vigil.agent.disk.CachedDisks;
+import io.vigil.agent.disk.DiskService;
 import io.vigil.agent.fence.FenceDeadlines;
 import io.vigil.agent.fence.FenceWatchdogProcess;
 import io.vigil.agent.isolation.IsolationMonitor;
@@ -72,6 +74,7 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
     private VmLeases vmLeases;
     private volatile VmCommands vmCommands;
     private Inventory inventory;
+    private volatile DiskService disks;
     private Vertx vertx;
     private ControllerLink link;
     private IsolationMonitor isolation;
@@ -170,14 +173,15 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
             var held = vmLeases.reattach();
             log.info("re-attached to {} VM lease(s): {}", held.size(), held);
         }
+        disks = serveDisks();
         vmCommands = new VmCommands(host, hypervisor, storage, vmLeases, hostLease, stateStore, commandWorkers,
-                this::publishFenceDeadline);
+                this::publishFenceDeadline, disks);
         if (hostLease.generation() != decision.generation() || hostLease.phase() != HostLease.Phase.LIVE) {
             // fenced while libvirt was connecting: the fence could not reach the VMs then
             List<String> destroyed = vmCommands.destroyLeasedVmsNow();
             log.error("SELF-FENCE: the host lease lapsed while libvirt was connecting; destroyed VMs {}", destroyed);
         }
-        inventory = new Inventory(hypervisor, vmLeases, config.cpus(), config.memoryMiB());
+        inventory = new Inventory(hypervisor, vmLeases, config.cpus(), config.memoryMiB(), disks);
         logInventory();
         hypervisor.onLifecycle(this::onLifecycle);
         poller.scheduleWithFixedDelay(() -> {
@@ -298,6 +302,64 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
     }
 
     /** Right after connecting to an embedded root libvirt may still be re-attaching to QEMU: retry once or twice. */
+    /**
+     * The NBD server and disk caches, serving again what a previous agent served (its arenas re-attached); VMs that
+     * QEMU paused on a disk error while no agent served them are resumed.
+     */
+    private DiskService serveDisks() throws IOException {
+        if (!config.diskCache()) return DiskService.DIRECT;
+        CachedDisks cached = CachedDisks.start(config.nbdSocket(), config.cacheDir(), config.stateDir().resolve("disks"));
+        List<String> again = cached.recover(vm -> vmLeases.held(vm).isPresent(), this::isActive);
+        if (!again.isEmpty()) {
+            log.info("serving the disks of {} again", again);
+            commandWorkers.execute(() -> resumePaused(again));
+        }
+        return cached;
+    }
+
+    /**
+     * QEMU pauses a VM whose disk request failed while its disks were not served. Its NBD client connects again in
+     * the background, backing off up to 16 s while the socket was gone, and a resumed request fails (pausing the VM
+     * again) until it has: so resume every half second, for up to a minute.
+     */
+    private void resumePaused(List<String> vms) {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        List<String> paused = new java.util.ArrayList<>(vms);
+        while (!paused.isEmpty() && System.nanoTime() < deadline) {
+            paused.removeIf(vm -> {
+                try {
+                    Optional<DomainStatus> d = hypervisor.domain(vm);
+                    if (d.isEmpty() || d.get().state() != VmPowerState.PAUSED) return true;
+                    hypervisor.resume(vm);
+                } catch (HypervisorException e) {
+                    log.warn("cannot resume {}: {}", vm, e.getMessage());
+                }
+                return false;
+            });
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        if (!paused.isEmpty()) log.error("VMs {} stay paused: their disks did not come back within a minute", paused);
+    }
+
+    private boolean isActive(String vm) {
+        try {
+            return hypervisor.domain(vm).map(d -> d.state().isActive()).orElse(false);
+        } catch (HypervisorException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void cacheBudgets(java.util.Map<String, Long> budgetsMiB) {
+        DiskService d = disks;
+        if (d != null) d.budgets(budgetsMiB);
+    }
+
     private void logInventory() throws Exception {
         for (int attempt = 1; ; attempt++) {
             try {
@@ -453,6 +515,8 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         // The fence watchdog process keeps running with the last deadline: not back within F, the VMs are killed.
         if (fenceWatchdogProcess != null) fenceWatchdogProcess.close();
         commandWorkers.shutdownNow();
+        // Arenas stay with their dirty blocks; the next agent serves the disks from them again.
+        if (disks != null) disks.close();
         eventWorker.shutdownNow();
         if (hypervisor != null) hypervisor.close();
     }

@@ -31,6 +31,10 @@ import java.util.regex.Pattern;
  * @param hostShutdownTimeoutSeconds  on a host shutdown, how long the agent waits for the controller to clear the host
  * @param hostShutdownVmStopTimeoutSeconds on a host shutdown, how long a VM still running afterwards gets to shut down
  *                                    (ACPI) before it is destroyed
+ * @param diskCache                   serve VMs' raw image disks over NBD through the write-back cache (false: QEMU
+ *                                    opens the images itself)
+ * @param nbdSocket                   the NBD server's UNIX socket (at most 107 bytes)
+ * @param cacheDir                    where the cache arenas (shared-memory files) live: a tmpfs, never shared storage
  */
 public record AgentConfig(
         String host,
@@ -47,7 +51,10 @@ public record AgentConfig(
         Boolean fenceWatchdog,
         String shutdownMode,
         Long hostShutdownTimeoutSeconds,
-        Long hostShutdownVmStopTimeoutSeconds) {
+        Long hostShutdownVmStopTimeoutSeconds,
+        Boolean diskCache,
+        Path nbdSocket,
+        Path cacheDir) {
 
     public static final String ENV_PREFIX = "VIGIL_AGENT_";
     public static final String SHUTDOWN_AUTO = "auto";
@@ -103,6 +110,23 @@ public record AgentConfig(
         if (hostShutdownVmStopTimeoutSeconds == null) hostShutdownVmStopTimeoutSeconds = 30L;
         if (hostShutdownVmStopTimeoutSeconds < 0)
             throw new IllegalArgumentException("hostShutdownVmStopTimeoutSeconds must not be negative");
+        if (diskCache == null) diskCache = true;
+        if (nbdSocket == null) nbdSocket = stateDir.resolve("nbd.sock");
+        if (nbdSocket.toAbsolutePath().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107)
+            throw new IllegalArgumentException("nbdSocket must be a path of at most 107 bytes (a UNIX socket), not "
+                    + nbdSocket.toAbsolutePath());
+        if (cacheDir == null) cacheDir = Path.of("/dev/shm/vigil-" + host);
+    }
+
+    /** As the full constructor, with the disk cache on, its socket and arenas in {@code stateDir}. */
+    public AgentConfig(String host, List<String> controllers, String libvirtUri, Path sharedStorage, Path stateDir,
+            Long memoryMiB, Integer cpus, Long heartbeatIntervalMillis, Long leaseTimeoutMillis, Long failureTimeoutMillis,
+            Long isolationShutdownTimeoutMillis, Boolean fenceWatchdog, String shutdownMode,
+            Long hostShutdownTimeoutSeconds, Long hostShutdownVmStopTimeoutSeconds) {
+        this(host, controllers, libvirtUri, sharedStorage, stateDir, memoryMiB, cpus, heartbeatIntervalMillis,
+                leaseTimeoutMillis, failureTimeoutMillis, isolationShutdownTimeoutMillis, fenceWatchdog, shutdownMode,
+                hostShutdownTimeoutSeconds, hostShutdownVmStopTimeoutSeconds, true, null,
+                stateDir == null ? null : stateDir.resolve("cache"));
     }
 
     public static AgentConfig load(Path file, Map<String, String> env) {
@@ -128,7 +152,10 @@ public record AgentConfig(
                         + "exists, else an agent restart; host: always a host shutdown (default auto)"},
                 new String[] {"hostShutdownTimeoutSeconds", "host shutdown: wait this long for the controller to clear the host (default 120)"},
                 new String[] {"hostShutdownVmStopTimeoutSeconds", "host shutdown: then give each VM still running this long "
-                        + "to shut down before destroying it (default 30)"});
+                        + "to shut down before destroying it (default 30)"},
+                new String[] {"diskCache", "serve raw image disks over NBD through the write-back cache (default true)"},
+                new String[] {"nbdSocket", "the NBD server's UNIX socket (default STATEDIR/nbd.sock)"},
+                new String[] {"cacheDir", "where cache arenas (shared-memory files) live (default /dev/shm/vigil-HOST)"});
     }
 
     public static String envName(String field) {

@@ -49,6 +49,9 @@ public final class ControllerLink implements AutoCloseable {
 
         /** The controller cleared the host for its shutdown (answering {@link #announceHostShutdown}). */
         void shutdownCleared(String detail);
+
+        /** The controller's cache budgets for this host's VMs, MiB by VM (the whole set). */
+        default void cacheBudgets(java.util.Map<String, Long> budgetsMiB) {}
     }
 
     private final Vertx vertx;
@@ -226,6 +229,8 @@ public final class ControllerLink implements AutoCloseable {
             }
             hostShutdown = null;
             onWorker(() -> agent.shutdownCleared(c.detail()));
+        } else if (message instanceof ControllerMessage.CacheBudgets b) {
+            agent.cacheBudgets(b.budgetsMiB()); // applied in the background by the disk service
         }
     }
 

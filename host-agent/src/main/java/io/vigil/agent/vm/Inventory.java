@@ -1,5 +1,6 @@
 package io.vigil.agent.vm;
 
+import io.vigil.agent.disk.DiskService;
 import io.vigil.agent.lease.VmLeases;
 import io.vigil.agent.libvirt.DomainStatus;
 import io.vigil.agent.libvirt.Hypervisor;
@@ -13,16 +14,25 @@ import java.util.List;
 /**
  * The host's inventory for the controller: advertised CPUs and memory (configured, or libvirt's node figures), and
  * every domain with the generation of the lease this host holds on it (0 for none, and for domains not running).
- * Free memory is what the running domains leave of the advertised total: what placement can still use.
+ * Free memory is what the running domains leave of the advertised total: what placement can still use (the disk
+ * caches live in that memory, lent from the failover reserve, and are reported per VM).
  */
 public final class Inventory {
     private final Hypervisor hypervisor;
     private final VmLeases leases;
+    private final DiskService disks;
     private final int cpus;
     private final long memoryMiB;
 
     public Inventory(Hypervisor hypervisor, VmLeases leases, int configuredCpus, long configuredMemoryMiB) throws HypervisorException {
+        this(hypervisor, leases, configuredCpus, configuredMemoryMiB, DiskService.DIRECT);
+    }
+
+    /** {@code disks}: where each VM's disk cache figures come from. */
+    public Inventory(Hypervisor hypervisor, VmLeases leases, int configuredCpus, long configuredMemoryMiB,
+            DiskService disks) throws HypervisorException {
         this.hypervisor = hypervisor;
+        this.disks = disks;
         this.leases = leases;
         NodeResources node = configuredCpus > 0 && configuredMemoryMiB > 0 ? null : hypervisor.node();
         this.cpus = configuredCpus > 0 ? configuredCpus : node.cpus();
@@ -36,7 +46,9 @@ public final class Inventory {
             boolean active = d.state().isActive();
             if (active) used += d.memoryMiB();
             long lease = active ? leases.held(d.name()).orElse(0) : 0;
-            vms.add(new VmReport(d.name(), d.uuid(), d.state(), d.memoryMiB(), d.vcpus(), lease));
+            DiskService.CacheUse cache = disks.use(d.name());
+            vms.add(new VmReport(d.name(), d.uuid(), d.state(), d.memoryMiB(), d.vcpus(), lease, cache.bytes(),
+                    cache.dirtyBytes()));
         }
         return new HostInventory(cpus, memoryMiB, Math.max(0, memoryMiB - used), vms);
     }

@@ -1,0 +1,361 @@
+package io.vigil.agent.disk;
+
+import io.vigil.agent.cache.ArenaIdentity;
+import io.vigil.agent.cache.AttachReport;
+import io.vigil.agent.cache.BlockCache;
+import io.vigil.agent.cache.CacheSettings;
+import io.vigil.agent.cache.CacheStats;
+import io.vigil.agent.cache.ResizeReport;
+import io.vigil.agent.nbd.NbdServer;
+import io.vigil.protocol.CacheMode;
+import io.vigil.protocol.storage.RecordFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This host's VM disks served by the agent's NBD server, each through a write-back {@link BlockCache} whose arena
+ * is a shared-memory file in {@code arenaDir}. Cache memory comes from the controller's budgets (lent from the
+ * host's failover reserve) and is given back on {@link #reclaim}. What is served is also recorded in
+ * {@code recordDir}, so that a restarted agent serves the same disks again from the same arenas.
+ */
+public final class CachedDisks implements DiskService {
+    private static final Logger log = LoggerFactory.getLogger(CachedDisks.class);
+    private static final long MiB = 1L << 20;
+    /** The most one disk's cache may grow to (it fixes the size of the arena's dirty table). */
+    private static final long MAX_CACHE_PER_DISK = 64L << 30;
+
+    private final NbdServer server;
+    private final Path arenaDir;
+    private final Path recordDir;
+    private final Map<String, ServedVm> served = new ConcurrentHashMap<>();
+    private final Map<String, Long> budgetsMiB = new ConcurrentHashMap<>();
+    private final ExecutorService resizer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "vigil-cache-budgets");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** One served disk: its image, its cache, and the export QEMU reads it through. */
+    private record Disk(DiskXml.ServedDisk disk, FileImage image, BlockCache cache) {}
+
+    private record ServedVm(String vm, long generation, CacheMode mode, List<Disk> disks) {}
+
+    /** What is written to {@code recordDir} for a served VM. */
+    public record ServedRecord(String vm, long generation, CacheMode mode, long budgetMiB, List<DiskXml.ServedDisk> disks) {}
+
+    private CachedDisks(NbdServer server, Path arenaDir, Path recordDir) {
+        this.server = server;
+        this.arenaDir = arenaDir;
+        this.recordDir = recordDir;
+    }
+
+    /** Starts the NBD server on {@code socket}; arenas go to {@code arenaDir}, records to {@code recordDir}. */
+    public static CachedDisks start(Path socket, Path arenaDir, Path recordDir) throws IOException {
+        Files.createDirectories(arenaDir);
+        Files.createDirectories(recordDir);
+        Files.createDirectories(socket.toAbsolutePath().getParent());
+        return new CachedDisks(NbdServer.start(socket, 16), arenaDir, recordDir);
+    }
+
+    public Path socket() {
+        return server.socket();
+    }
+
+    @Override
+    public DiskXml.Rewritten prepare(String vm, String xml) {
+        return DiskXml.serveThrough(vm, xml, server.socket());
+    }
+
+    @Override
+    public String retarget(String vm, String savedXml) {
+        return DiskXml.retarget(vm, savedXml, server.socket());
+    }
+
+    @Override
+    public synchronized void serve(String vm, DiskXml.Rewritten disks, CacheMode mode, long generation) throws IOException {
+        ServedVm now = served.get(vm);
+        if (now != null && now.generation() == generation) {
+            if (now.mode() != mode) {
+                for (Disk d : now.disks()) d.cache().setMode(mode);
+                served.put(vm, new ServedVm(vm, generation, mode, now.disks()));
+                record(served.get(vm));
+            }
+            return;
+        }
+        if (now != null) release(vm); // served under an older lease: written back before the new one is used
+        served.put(vm, open(vm, disks.disks(), mode, generation));
+        record(served.get(vm));
+    }
+
+    private ServedVm open(String vm, List<DiskXml.ServedDisk> disks, CacheMode mode, long generation) throws IOException {
+        List<Disk> opened = new ArrayList<>();
+        long budget = budgetPerDisk(vm, disks.size());
+        try {
+            for (DiskXml.ServedDisk d : disks) {
+                if (!Files.isRegularFile(d.image()))
+                    throw new IOException("disk image " + d.image() + " (" + d.target() + ") does not exist or is not a file");
+                FileImage image = FileImage.open(d.image());
+                BlockCache cache;
+                try {
+                    long max = maxCache(image.size());
+                    cache = BlockCache.open(arena(d), new ArenaIdentity(vm, d.target(), generation), image,
+                            CacheSettings.of(Math.min(budget, max), max, mode));
+                } catch (IOException | RuntimeException e) {
+                    image.close();
+                    throw e;
+                }
+                AttachReport report = cache.attachReport();
+                if (!report.created())
+                    log.info("{}: re-attached the cache of {}: {} dirty blocks written back ({} torn, {} corrupt skipped), "
+                            + "{} blocks warm, in {} ms", vm, d.export(), report.dirtyBlocksWrittenBack(),
+                            report.tornSkipped(), report.corruptSkipped(), report.warmBlocks(), report.took().toMillis());
+                opened.add(new Disk(d, image, cache));
+                server.addExport(d.export(), vm + " " + d.target() + " (" + d.image() + ")", cache);
+            }
+        } catch (IOException | RuntimeException e) {
+            for (Disk d : opened) {
+                server.removeExport(d.disk().export());
+                closeQuietly(d);
+            }
+            throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+        }
+        log.info("{}: serving {} disk(s) on {} through a {} cache of {} MiB each", vm, disks.size(), server.socket(),
+                mode.wireName(), budget / MiB);
+        return new ServedVm(vm, generation, mode, List.copyOf(opened));
+    }
+
+    @Override
+    public synchronized void release(String vm) throws IOException {
+        ServedVm s = served.remove(vm);
+        if (s == null) return;
+        IOException failed = null;
+        for (Disk d : s.disks()) {
+            server.removeExport(d.disk().export());
+            try {
+                d.cache().close(); // every dirty block written back, the image synced and closed, the arena deleted
+            } catch (IOException e) {
+                failed = failed == null ? e : failed;
+                log.error("{}: cannot write back the cache of {}: {}", vm, d.disk().export(), e.toString());
+            }
+        }
+        if (failed != null) throw new IOException("writing back the disk cache of " + vm + ": " + failed.getMessage(), failed);
+        Files.deleteIfExists(recordFile(vm));
+    }
+
+    @Override
+    public synchronized void discard(String vm) {
+        ServedVm s = served.remove(vm);
+        List<DiskXml.ServedDisk> disks = s != null ? s.disks().stream().map(Disk::disk).toList()
+                : readRecord(recordFile(vm)).map(ServedRecord::disks).orElse(List.of());
+        if (s != null) {
+            for (Disk d : s.disks()) {
+                server.removeExport(d.disk().export());
+                detachQuietly(d);
+            }
+        }
+        for (DiskXml.ServedDisk d : disks) deleteQuietly(arena(d));
+        deleteQuietly(recordFile(vm));
+    }
+
+    @Override
+    public synchronized void abandon(String vm) {
+        ServedVm s = served.remove(vm);
+        if (s != null) {
+            for (Disk d : s.disks()) {
+                server.removeExport(d.disk().export());
+                detachQuietly(d); // the arena stays for whoever recovers it; never written back from here
+            }
+        }
+        deleteQuietly(recordFile(vm));
+    }
+
+    @Override
+    public void budgets(Map<String, Long> budgets) {
+        synchronized (this) {
+            budgetsMiB.clear();
+            budgetsMiB.putAll(budgets);
+        }
+        resizer.execute(this::applyBudgets);
+    }
+
+    private synchronized void applyBudgets() {
+        for (ServedVm s : served.values()) {
+            long perDisk = budgetPerDisk(s.vm(), s.disks().size());
+            for (Disk d : s.disks()) {
+                long target = Math.min(perDisk, maxCache(d.image().size()));
+                if (d.cache().stats().capacityBytes() / MiB == target / MiB) continue;
+                try {
+                    ResizeReport r = d.cache().resize(target);
+                    log.info("{}: cache {} MiB -> {} MiB in {} ms ({} MiB written back)", d.disk().export(),
+                            r.fromBytes() / MiB, r.toBytes() / MiB, r.took().toMillis(), r.bytesWrittenBack() / MiB);
+                } catch (IOException | RuntimeException e) {
+                    log.error("{}: cannot resize its cache to {} MiB: {}", d.disk().export(), target / MiB, e.toString());
+                }
+            }
+        }
+    }
+
+    @Override
+    public synchronized Duration reclaim(long mib) throws IOException {
+        long start = System.nanoTime();
+        long total = 0;
+        for (ServedVm s : served.values()) for (Disk d : s.disks()) total += d.cache().stats().capacityBytes();
+        long keep = Math.max(0, total - mib * MiB);
+        double share = total == 0 ? 0 : (double) keep / total;
+        for (ServedVm s : served.values()) {
+            for (Disk d : s.disks()) {
+                long target = (long) (d.cache().stats().capacityBytes() * share);
+                d.cache().resize(target);
+            }
+        }
+        // Until the controller's next budgets arrive, the old ones must not grow the caches back.
+        budgetsMiB.replaceAll((vm, b) -> (long) (b * share));
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        log.info("reclaimed {} MiB of cache (of {} MiB lent) in {} ms", Math.min(mib, total / MiB), total / MiB,
+                took.toMillis());
+        return took;
+    }
+
+    @Override
+    public CacheUse use(String vm) {
+        ServedVm s = served.get(vm);
+        if (s == null) return CacheUse.NONE;
+        long bytes = 0;
+        long dirty = 0;
+        for (Disk d : s.disks()) {
+            CacheStats st = d.cache().stats();
+            bytes += st.usedBytes();
+            dirty += st.dirtyBytes();
+        }
+        return new CacheUse(bytes, dirty);
+    }
+
+    /**
+     * After an agent restart: serves again the disks of every VM recorded as served whose lease this host still holds
+     * (re-attaching its arenas, which writes their dirty blocks back), and writes back and releases those whose VM
+     * stopped meanwhile. A VM whose lease is no longer held is not touched: its arenas are left for recovery by the
+     * host that took it over. Returns the VMs served again.
+     */
+    public List<String> recover(Predicate<String> leaseHeld, Predicate<String> running) {
+        List<String> again = new ArrayList<>();
+        List<Path> records;
+        try (Stream<Path> files = Files.list(recordDir)) {
+            records = files.filter(f -> f.getFileName().toString().endsWith(".json")).toList();
+        } catch (IOException e) {
+            log.error("cannot list served disks in {}: {}", recordDir, e.toString());
+            return again;
+        }
+        for (Path file : records) {
+            ServedRecord r = readRecord(file).orElse(null);
+            if (r == null) continue;
+            if (!leaseHeld.test(r.vm())) {
+                log.warn("{}: its lease is no longer held here; its cache arenas are left for recovery elsewhere", r.vm());
+                deleteQuietly(file);
+                continue;
+            }
+            try {
+                synchronized (this) {
+                    budgetsMiB.putIfAbsent(r.vm(), r.budgetMiB()); // the cache keeps its size until budgets arrive
+                    served.put(r.vm(), open(r.vm(), r.disks(), r.mode(), r.generation()));
+                }
+                if (running.test(r.vm())) {
+                    again.add(r.vm());
+                } else {
+                    log.info("{}: stopped while the agent was down: writing its cache back", r.vm());
+                    release(r.vm());
+                }
+            } catch (IOException e) {
+                log.error("{}: cannot serve its disks again: {}", r.vm(), e.getMessage());
+            }
+        }
+        return again;
+    }
+
+    /**
+     * Stops serving without writing back: the caches' arenas stay with their dirty blocks, and a restarted agent
+     * serves the same disks from them ({@link #recover}). QEMU pauses a VM whose disk request fails meanwhile.
+     */
+    @Override
+    public synchronized void close() {
+        resizer.shutdownNow();
+        server.close();
+        for (ServedVm s : served.values()) for (Disk d : s.disks()) detachQuietly(d);
+        served.clear();
+    }
+
+    private long budgetPerDisk(String vm, int disks) {
+        return disks == 0 ? 0 : budgetsMiB.getOrDefault(vm, 0L) * MiB / disks;
+    }
+
+    private static long maxCache(long imageSize) {
+        long blocks = Math.max(1, imageSize / CacheSettings.DEFAULT_BLOCK_SIZE);
+        return Math.min(blocks * CacheSettings.DEFAULT_BLOCK_SIZE, MAX_CACHE_PER_DISK);
+    }
+
+    private Path arena(DiskXml.ServedDisk d) {
+        return arenaDir.resolve(d.export().replace('/', '.') + ".arena");
+    }
+
+    private Path recordFile(String vm) {
+        return recordDir.resolve(vm + ".json");
+    }
+
+    private void record(ServedVm s) throws IOException {
+        RecordFiles.replace(recordFile(s.vm()), new ServedRecord(s.vm(), s.generation(), s.mode(),
+                budgetsMiB.getOrDefault(s.vm(), 0L), s.disks().stream().map(Disk::disk).toList()));
+    }
+
+    private static java.util.Optional<ServedRecord> readRecord(Path file) {
+        try {
+            return RecordFiles.read(file, ServedRecord.class);
+        } catch (IOException | RuntimeException e) {
+            log.error("unreadable served-disks record {}: {}", file, e.toString());
+            return java.util.Optional.empty();
+        }
+    }
+
+    private static void detachQuietly(Disk d) {
+        try {
+            d.cache().detach(); // closes the image too
+        } catch (IOException | RuntimeException e) {
+            log.warn("detaching the cache of {}: {}", d.disk().export(), e.toString());
+        }
+    }
+
+    private static void closeQuietly(Disk d) {
+        try {
+            d.cache().close();
+        } catch (IOException | RuntimeException e) {
+            log.warn("closing the cache of {}: {}", d.disk().export(), e.toString());
+        }
+        closeQuietly(d.image());
+    }
+
+    private static void closeQuietly(FileImage image) {
+        try {
+            image.close();
+        } catch (IOException e) {
+            log.debug("closing {}: {}", image.path(), e.toString());
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            log.warn("cannot delete {}: {}", file, e.toString());
+        }
+    }
+}
