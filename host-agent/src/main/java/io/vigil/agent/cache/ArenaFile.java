@@ -8,6 +8,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
+import io.vigil.agent.disk.LibC;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -143,6 +144,21 @@ final class ArenaFile implements AutoCloseable {
     }
 
     /** CRC32C of the frame's {@code blockSize} bytes. */
+    /**
+     * Writes {@code length} bytes of {@code frame} to {@code image} at {@code offset} straight from the mapping, with
+     * no copy (write-back of a block with no neighbour to coalesce with).
+     */
+    void writeFrame(int frame, int length, io.vigil.agent.disk.BlockDevice image, long offset) throws java.io.IOException {
+        Views v = views.get();
+        ByteBuffer[] current = chunks;
+        if (v.of != current) v.reset(current);
+        long p = layout.frameOffset(frame);
+        ByteBuffer d = v.dups[(int) (p >>> CHUNK_SHIFT)];
+        int i = index(p);
+        d.limit(i + length).position(i);
+        image.write(offset, d, false);
+    }
+
     int crc(int frame) {
         Views v = views.get();
         ByteBuffer[] current = chunks;
@@ -218,6 +234,28 @@ final class ArenaFile implements AutoCloseable {
     private static int index(long position) {
         return (int) (position & CHUNK_MASK);
     }
+
+    /**
+     * Gives the memory of {@code count} frames from {@code first} back to the system at once (a hole punched in the
+     * file; they read as zeroes afterwards). The caller guarantees nobody uses them. Best effort: where libc or the
+     * file system cannot punch holes, the memory comes back when the file is truncated.
+     */
+    void releaseFrames(int first, int count) {
+        if (LIBC == null || count <= 0) return;
+        try {
+            int fd = LIBC.open(path.toString(), LibC.O_RDWR | LibC.O_CLOEXEC);
+            try {
+                LIBC.fallocate(fd, LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, layout.frameOffset(first),
+                        (long) count * blockSize);
+            } finally {
+                LIBC.close(fd);
+            }
+        } catch (com.sun.jna.LastErrorException e) {
+            // the truncate at the end of the shrink gives it back instead
+        }
+    }
+
+    private static final LibC LIBC = LibC.load();
 
     /** Unmaps (when the GC collects the mappings) and closes; the file stays. */
     @Override

@@ -724,21 +724,30 @@ public final class BlockCache implements BlockDevice {
         long bytes = 0;
         try {
             staging.clear();
-            long runStart = -1;
-            long next = -1;
-            for (int i = 0; i < n; i++) {
+            int i = 0;
+            while (i < n) {
                 int j = (int) (batchKeys[i] & 0xFFFFF);
                 long b = batchBlocks[j];
-                if (b != next && staging.position() > 0) {
-                    bytes += writeRun(runStart);
+                boolean alone = i + 1 == n || batchBlocks[(int) (batchKeys[i + 1] & 0xFFFFF)] != b + 1;
+                if (alone) { // no neighbour: written from the arena itself, no copy
+                    int len = blockLength(b);
+                    arena.writeFrame(batchFrames[j], len, image, b << shift);
+                    bytes += len;
+                    i++;
+                    continue;
                 }
-                if (staging.position() == 0) runStart = b;
-                int len = blockLength(b);
-                arena.copyOut(batchFrames[j], 0, staging, staging.position(), len);
-                staging.position(staging.position() + len);
-                next = b + 1;
+                long runStart = b; // adjacent blocks: gathered into one request
+                long next = b;
+                while (i < n && batchBlocks[(int) (batchKeys[i] & 0xFFFFF)] == next) {
+                    int k = (int) (batchKeys[i] & 0xFFFFF);
+                    int len = blockLength(next);
+                    arena.copyOut(batchFrames[k], 0, staging, staging.position(), len);
+                    staging.position(staging.position() + len);
+                    next++;
+                    i++;
+                }
+                bytes += writeRun(runStart);
             }
-            if (staging.position() > 0) bytes += writeRun(runStart);
             image.flush();
         } catch (IOException | RuntimeException e) {
             long stamp = lock.writeLock();
@@ -786,6 +795,8 @@ public final class BlockCache implements BlockDevice {
         long writtenBefore = writtenBack.get();
         int from;
         int moved = 0;
+        int[] dropped = new int[0];
+        Thread releaser = null;
         imageOrder.lock();
         try {
             long stamp = lock.writeLock();
@@ -797,20 +808,47 @@ public final class BlockCache implements BlockDevice {
                     table.grow(target);
                 } else {
                     table.startShrink(target);
+                    dropped = table.dropCleanAbove(target);
                 }
             } finally {
                 lock.unlockWrite(stamp);
             }
             updateChunk();
+            if (dropped.length > 0) { // the clean frames' memory goes back while the dirty ones are written back
+                int[] clean = dropped;
+                releaser = new Thread(() -> releaseRuns(clean), "vigil-cache-release");
+                releaser.start();
+            }
             if (target < from) moved = finishShrink(target);
         } finally {
             imageOrder.unlock();
+            joinQuietly(releaser);
         }
         signalProgress();
         ResizeReport report = new ResizeReport((long) from * blockSize, (long) target * blockSize,
                 Duration.ofNanos(System.nanoTime() - started), writtenBack.get() - writtenBefore, moved);
         log.info("Cache {} resized: {}", arena.path(), report);
         return report;
+    }
+
+    /** Punches the frames out of the arena, one call per run of adjacent frames. */
+    private void releaseRuns(int[] frames) {
+        int i = 0;
+        while (i < frames.length) {
+            int j = i + 1;
+            while (j < frames.length && frames[j] == frames[j - 1] + 1) j++;
+            arena.releaseFrames(frames[i], j - i);
+            i = j;
+        }
+    }
+
+    private static void joinQuietly(Thread t) {
+        if (t == null) return;
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private int finishShrink(int target) throws IOException {

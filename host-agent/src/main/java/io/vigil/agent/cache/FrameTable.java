@@ -451,6 +451,24 @@ final class FrameTable {
         maxDirty = maxDirtyFor(frames, dirtyFraction);
     }
 
+    /**
+     * First step of a shrink's clean-up: drops the clean frames past the limit at once (they are never handed out
+     * again, see {@link #takeFrame}), so their memory can go back while the dirty ones are written back. Returns
+     * them, ascending.
+     */
+    int[] dropCleanAbove(int frames) {
+        int[] out = new int[Math.max(0, frameCount - frames)];
+        int n = 0;
+        for (int f = frames; f < frameCount; f++) {
+            if (state[f] != CLEAN) continue;
+            index.remove(blockOf[f]);
+            policy.remove(f);
+            freeFrame(f);
+            out[n++] = f;
+        }
+        return Arrays.copyOf(out, n);
+    }
+
     /** Whether some frame past the limit is still being filled by a writer or a load. */
     boolean privateFramesAbove(int frames) {
         if (privateFrames == 0) return false;

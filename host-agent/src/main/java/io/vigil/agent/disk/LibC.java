@@ -5,7 +5,7 @@ import com.sun.jna.Library;
 import com.sun.jna.Native;
 
 /** The few libc calls Java has no API for: sparse-file queries and hole punching (Linux, x86_64/aarch64 ABI). */
-interface LibC extends Library {
+public interface LibC extends Library {
     int O_RDWR = 2;
     int O_CLOEXEC = 0x80000;
     int SEEK_DATA = 3;
