@@ -242,6 +242,12 @@ public final class CachedDisks implements DiskService {
         return new CacheUse(bytes, dirty);
     }
 
+    /** The cache memory {@code vm}'s disks may use now (the sum of their capacities), in bytes. */
+    public long capacity(String vm) {
+        ServedVm s = served.get(vm);
+        return s == null ? 0 : s.disks().stream().mapToLong(d -> d.cache().stats().capacityBytes()).sum();
+    }
+
     /**
      * After an agent restart: serves again the disks of every VM recorded as served whose lease this host still holds
      * (re-attaching its arenas, which writes their dirty blocks back), and writes back and releases those whose VM
