@@ -155,9 +155,10 @@ class CachedDisksTest {
         waitFor(() -> capacityMiB() == 64, "the budget applied");
 
         Process fio = new ProcessBuilder("fio", "--name=load", "--ioengine=nbd", "--uri=" + uri("busy1/vda"),
-                "--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=48m", "--verify=crc32c", "--do_verify=1",
-                "--verify_fatal=1").redirectErrorStream(true).start();
-        Thread.sleep(700);
+                "--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=48m", "--rate_iops=4000", "--verify=crc32c",
+                "--do_verify=1", "--verify_fatal=1").redirectErrorStream(true).start();
+        Thread.sleep(1000);
+        assertTrue(fio.isAlive(), "the writer is still writing when the reclaim starts");
         Duration took = disks.reclaim(48);
         String out = new String(fio.getInputStream().readAllBytes());
         assertTrue(fio.waitFor(120, TimeUnit.SECONDS));
