@@ -132,6 +132,7 @@ public final class LocalCluster implements AutoCloseable {
                 "libvirtUri: \"qemu:///embed?root=" + root + "\"",
                 "sharedStorage: " + mount,
                 "stateDir: " + stateDir(host),
+                "cacheDir: " + stateDir(host).resolve("cache"),
                 "memoryMiB: " + hostMemoryMiB,
                 "cpus: 2",
                 ""));

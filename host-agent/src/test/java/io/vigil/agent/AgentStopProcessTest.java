@@ -70,6 +70,7 @@ class AgentStopProcessTest {
         pb.environment().put("VIGIL_AGENT_LIBVIRT_URI", "test:///default");
         pb.environment().put("VIGIL_AGENT_SHARED_STORAGE", dir.resolve("shared").toString());
         pb.environment().put("VIGIL_AGENT_STATE_DIR", dir.resolve("state").toString());
+        pb.environment().put("VIGIL_AGENT_CACHE_DIR", dir.resolve("cache").toString());
         pb.environment().put("VIGIL_AGENT_HOST_SHUTDOWN_TIMEOUT_SECONDS", "60");
         agent = pb.start();
         await(() -> fromAgent.stream().anyMatch(m -> m instanceof AgentMessage.Heartbeat), 30_000, "the agent's first heartbeat");
