@@ -6,8 +6,8 @@ import io.vigil.agent.cache.CacheSettings;
 import io.vigil.agent.cache.CacheStats;
 import io.vigil.agent.cache.ResizeReport;
 import io.vigil.agent.disk.BlockDevice;
-import io.vigil.agent.disk.Extent;
 import io.vigil.agent.disk.FileImage;
+import io.vigil.agent.disk.ForwardingBlockDevice;
 import io.vigil.protocol.CacheMode;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -16,7 +16,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 
@@ -115,26 +114,15 @@ public final class CacheShrinkBench {
     }
 
     /** The image, with writes held until {@link #release}: the dirty blocks stay dirty until the shrink. */
-    private static final class HeldWrites implements BlockDevice {
-        private final FileImage image;
+    private static final class HeldWrites extends ForwardingBlockDevice {
         private final CountDownLatch released = new CountDownLatch(1);
 
-        HeldWrites(FileImage image) {
-            this.image = image;
+        HeldWrites(BlockDevice image) {
+            super(image);
         }
 
         void release() {
             released.countDown();
-        }
-
-        @Override
-        public long size() {
-            return image.size();
-        }
-
-        @Override
-        public void read(long offset, ByteBuffer dst) throws IOException {
-            image.read(offset, dst);
         }
 
         @Override
@@ -145,32 +133,7 @@ public final class CacheShrinkBench {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted");
             }
-            image.write(offset, src, fua);
-        }
-
-        @Override
-        public void flush() throws IOException {
-            image.flush();
-        }
-
-        @Override
-        public void trim(long offset, long length) throws IOException {
-            image.trim(offset, length);
-        }
-
-        @Override
-        public void writeZeroes(long offset, long length, boolean mayPunchHole, boolean fua) throws IOException {
-            image.writeZeroes(offset, length, mayPunchHole, fua);
-        }
-
-        @Override
-        public List<Extent> allocation(long offset, long length) throws IOException {
-            return image.allocation(offset, length);
-        }
-
-        @Override
-        public void close() throws IOException {
-            image.close();
+            super.write(offset, src, fua);
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.vigil.agent.cache;
 
+import io.vigil.agent.disk.BlockDevice;
+import io.vigil.agent.disk.LibC;
 import io.vigil.protocol.CacheMode;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -8,7 +10,6 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
-import io.vigil.agent.disk.LibC;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -143,33 +144,31 @@ final class ArenaFile implements AutoCloseable {
         chunk(p).put(index(p), zeroes, 0, length);
     }
 
-    /** CRC32C of the frame's {@code blockSize} bytes. */
     /**
      * Writes {@code length} bytes of {@code frame} to {@code image} at {@code offset} straight from the mapping, with
      * no copy (write-back of a block with no neighbour to coalesce with).
      */
-    void writeFrame(int frame, int length, io.vigil.agent.disk.BlockDevice image, long offset) throws java.io.IOException {
+    void writeFrame(int frame, int length, BlockDevice image, long offset) throws IOException {
+        image.write(offset, view(views.get(), frame, length), false);
+    }
+
+    /** CRC32C of the frame's {@code blockSize} bytes. */
+    int crc(int frame) {
         Views v = views.get();
+        v.crc.reset();
+        v.crc.update(view(v, frame, blockSize));
+        return (int) v.crc.getValue();
+    }
+
+    /** This thread's view of the first {@code length} bytes of {@code frame}, positioned on them. */
+    private ByteBuffer view(Views v, int frame, int length) {
         ByteBuffer[] current = chunks;
         if (v.of != current) v.reset(current);
         long p = layout.frameOffset(frame);
         ByteBuffer d = v.dups[(int) (p >>> CHUNK_SHIFT)];
         int i = index(p);
         d.limit(i + length).position(i);
-        image.write(offset, d, false);
-    }
-
-    int crc(int frame) {
-        Views v = views.get();
-        ByteBuffer[] current = chunks;
-        if (v.of != current) v.reset(current);
-        long p = layout.frameOffset(frame);
-        ByteBuffer d = v.dups[(int) (p >>> CHUNK_SHIFT)];
-        int i = index(p);
-        d.limit(i + blockSize).position(i);
-        v.crc.reset();
-        v.crc.update(d);
-        return (int) v.crc.getValue();
+        return d;
     }
 
     // ---- slots

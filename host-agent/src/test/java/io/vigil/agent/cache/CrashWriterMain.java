@@ -1,13 +1,12 @@
 package io.vigil.agent.cache;
 
 import io.vigil.agent.disk.BlockDevice;
-import io.vigil.agent.disk.Extent;
 import io.vigil.agent.disk.FileImage;
+import io.vigil.agent.disk.ForwardingBlockDevice;
 import io.vigil.protocol.CacheMode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.LockSupport;
 
@@ -48,46 +47,15 @@ public final class CrashWriterMain {
     }
 
     /** 2 ms per image write, so that plenty of acknowledged writes are only in the arena when the kill comes. */
-    private record Slow(BlockDevice image) implements BlockDevice {
-        @Override
-        public long size() {
-            return image.size();
-        }
-
-        @Override
-        public void read(long offset, ByteBuffer dst) throws IOException {
-            image.read(offset, dst);
+    private static final class Slow extends ForwardingBlockDevice {
+        Slow(BlockDevice image) {
+            super(image);
         }
 
         @Override
         public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
             LockSupport.parkNanos(2_000_000);
-            image.write(offset, src, fua);
-        }
-
-        @Override
-        public void flush() throws IOException {
-            image.flush();
-        }
-
-        @Override
-        public void trim(long offset, long length) throws IOException {
-            image.trim(offset, length);
-        }
-
-        @Override
-        public void writeZeroes(long offset, long length, boolean mayPunchHole, boolean fua) throws IOException {
-            image.writeZeroes(offset, length, mayPunchHole, fua);
-        }
-
-        @Override
-        public List<Extent> allocation(long offset, long length) throws IOException {
-            return image.allocation(offset, length);
-        }
-
-        @Override
-        public void close() throws IOException {
-            image.close();
+            super.write(offset, src, fua);
         }
     }
 }

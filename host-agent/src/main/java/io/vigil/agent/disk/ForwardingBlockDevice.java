@@ -1,16 +1,17 @@
-package io.vigil.agent.cache;
+package io.vigil.agent.disk;
 
-import io.vigil.agent.disk.BlockDevice;
-import io.vigil.agent.disk.Extent;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 
-/** A BlockDevice that forwards everything; tests override what they want to slow down or observe. */
-class DelegatingImage implements BlockDevice {
+/**
+ * A block device that forwards every call to another one; tests and benchmarks extend it to slow down, hold back or
+ * observe what reaches an image.
+ */
+public class ForwardingBlockDevice implements BlockDevice {
     private final BlockDevice image;
 
-    DelegatingImage(BlockDevice image) {
+    public ForwardingBlockDevice(BlockDevice image) {
         this.image = image;
     }
 
