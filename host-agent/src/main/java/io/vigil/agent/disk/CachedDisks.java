@@ -86,15 +86,19 @@ public final class CachedDisks implements DiskService {
     @Override
     public synchronized void serve(String vm, DiskXml.Rewritten disks, CacheMode mode, long generation) throws IOException {
         ServedVm now = served.get(vm);
-        if (now != null && now.generation() == generation) {
+        if (now != null) {
+            // Served already (a repeated start of a running VM): QEMU keeps its connections and the arenas keep the
+            // generation they were written under, which a re-attach after a restart checks.
+            if (now.generation() != generation)
+                log.warn("{}: asked to serve its disks at lease generation {}; they are served at {} and stay so", vm,
+                        generation, now.generation());
             if (now.mode() != mode) {
                 for (Disk d : now.disks()) d.cache().setMode(mode);
-                served.put(vm, new ServedVm(vm, generation, mode, now.disks()));
+                served.put(vm, new ServedVm(vm, now.generation(), mode, now.disks()));
                 record(served.get(vm));
             }
             return;
         }
-        if (now != null) release(vm); // served under an older lease: written back before the new one is used
         served.put(vm, open(vm, disks.disks(), mode, generation));
         record(served.get(vm));
     }
