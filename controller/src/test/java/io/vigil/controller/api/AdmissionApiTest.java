@@ -8,7 +8,6 @@ import io.vigil.controller.testing.Await;
 import io.vigil.controller.testing.FakeAgent;
 import io.vigil.controller.testing.TestController;
 import io.vigil.controller.testing.TestController.Reply;
-import io.vigil.protocol.ProtocolVersion;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -32,10 +31,8 @@ class AdmissionApiTest {
     @BeforeAll
     void start() throws Exception {
         ctl = new TestController();
-        h1 = new FakeAgent("adm-h1", ctl.sharedStorage(), 4096).join(ctl.port(), ProtocolVersion.CURRENT);
-        h2 = new FakeAgent("adm-h2", ctl.sharedStorage(), 4096).join(ctl.port(), ProtocolVersion.CURRENT);
-        for (String h : List.of("adm-h1", "adm-h2"))
-            Await.until(h + " connected", WAIT, () -> "connected".equals(ctl.get("/api/v1/hosts/" + h).json().get("state")));
+        h1 = ctl.connectedHost("adm-h1", 4096);
+        h2 = ctl.connectedHost("adm-h2", 4096);
     }
 
     @AfterAll

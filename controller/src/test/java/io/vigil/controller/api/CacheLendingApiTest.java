@@ -7,7 +7,6 @@ import io.vigil.controller.testing.Await;
 import io.vigil.controller.testing.FakeAgent;
 import io.vigil.controller.testing.TestController;
 import io.vigil.controller.testing.TestController.Reply;
-import io.vigil.protocol.ProtocolVersion;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -33,10 +32,8 @@ class CacheLendingApiTest {
     @BeforeAll
     void start() throws Exception {
         ctl = new TestController();
-        h1 = new FakeAgent("cache-h1", ctl.sharedStorage(), 4096).join(ctl.port(), ProtocolVersion.CURRENT);
-        h2 = new FakeAgent("cache-h2", ctl.sharedStorage(), 4096).join(ctl.port(), ProtocolVersion.CURRENT);
-        for (String h : List.of("cache-h1", "cache-h2"))
-            Await.until(h + " connected", WAIT, () -> "connected".equals(ctl.get("/api/v1/hosts/" + h).json().get("state")));
+        h1 = ctl.connectedHost("cache-h1", 4096);
+        h2 = ctl.connectedHost("cache-h2", 4096);
         String onH1 = "\"preferredHosts\":[{\"host\":\"cache-h1\",\"priority\":1}],\"strict\":true";
         Reply a = ctl.post("/api/v1/vms", RestApiTest.createBody(RestApiTest.domain("cache-a"), onH1 + ",\"cacheWeight\":3"));
         assertEquals(201, a.status(), a.body());

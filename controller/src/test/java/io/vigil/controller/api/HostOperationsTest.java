@@ -41,10 +41,8 @@ class HostOperationsTest {
     void start() throws Exception {
         ctl = new TestController();
         assertEquals(200, ctl.patch("/api/v1/policy", "{\"admissionControl\":\"off\"}").status());
-        h1 = new FakeAgent("ops-h1", ctl.sharedStorage(), 4096).join(ctl.port(), ProtocolVersion.CURRENT);
-        h2 = new FakeAgent("ops-h2", ctl.sharedStorage(), 4096).join(ctl.port(), ProtocolVersion.CURRENT);
-        for (String h : List.of("ops-h1", "ops-h2"))
-            Await.until(h + " connected", WAIT, () -> "connected".equals(ctl.get("/api/v1/hosts/" + h).json().get("state")));
+        h1 = ctl.connectedHost("ops-h1", 4096);
+        h2 = ctl.connectedHost("ops-h2", 4096);
         // ops-vm prefers ops-h1, so the test knows where it starts.
         assertEquals(201, ctl.post("/api/v1/vms", RestApiTest.createBody(RestApiTest.domain("ops-vm"),
                 "\"preferredHosts\":[{\"host\":\"ops-h1\",\"priority\":10}]")).status());
@@ -84,8 +82,7 @@ class HostOperationsTest {
         assertEquals("Malformed JSON", assertProblem(ctl.post("/api/v1/hosts/ops-h2/maintenance", "{\"enabled\":tru}"),
                 400, "not valid JSON").get("title"));
 
-        FakeAgent gone = new FakeAgent("ops-gone", ctl.sharedStorage(), 2048).join(ctl.port(), ProtocolVersion.CURRENT);
-        Await.until("ops-gone connected", WAIT, () -> "connected".equals(ctl.get("/api/v1/hosts/ops-gone").json().get("state")));
+        FakeAgent gone = ctl.connectedHost("ops-gone", 2048);
         gone.close();
         Await.until("ops-gone disconnected", WAIT,
                 () -> Boolean.FALSE.equals(ctl.get("/api/v1/hosts/ops-gone").json().get("connected")));

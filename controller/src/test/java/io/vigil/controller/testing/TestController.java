@@ -54,6 +54,14 @@ public final class TestController implements AutoCloseable {
         controller = Controller.start(config);
     }
 
+    /** A fake agent with {@code memoryMiB} joined to this controller, returned once the API shows its host connected. */
+    public FakeAgent connectedHost(String host, long memoryMiB) throws Exception {
+        FakeAgent agent = new FakeAgent(host, sharedStorage(), memoryMiB).join(port(), io.vigil.protocol.ProtocolVersion.CURRENT);
+        Await.until(host + " connected", Duration.ofSeconds(15),
+                () -> "connected".equals(get("/api/v1/hosts/" + host).json().get("state")));
+        return agent;
+    }
+
     public Path sharedStorage() {
         return shared;
     }
