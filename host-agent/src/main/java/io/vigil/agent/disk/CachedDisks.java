@@ -47,8 +47,11 @@ public final class CachedDisks implements DiskService {
         return t;
     });
 
-    /** One served disk: its image, its cache, and the export QEMU reads it through. */
-    private record Disk(DiskXml.ServedDisk disk, FileImage image, BlockCache cache) {}
+    /**
+     * One served disk: the export QEMU reads it through, its cache (which owns the image from then on), and the most
+     * that cache may grow to.
+     */
+    private record Disk(DiskXml.ServedDisk disk, BlockCache cache, long maxCacheBytes) {}
 
     private record ServedVm(String vm, long generation, CacheMode mode, List<Disk> disks) {}
 
@@ -112,8 +115,8 @@ public final class CachedDisks implements DiskService {
                     throw new IOException("disk image " + d.image() + " (" + d.target() + ") does not exist or is not a file");
                 FileImage image = FileImage.open(d.image());
                 BlockCache cache;
+                long max = maxCache(image.size());
                 try {
-                    long max = maxCache(image.size());
                     cache = BlockCache.open(arena(d), new ArenaIdentity(vm, d.target(), generation), image,
                             CacheSettings.of(Math.min(budget, max), max, mode));
                 } catch (IOException | RuntimeException e) {
@@ -125,7 +128,7 @@ public final class CachedDisks implements DiskService {
                     log.info("{}: re-attached the cache of {}: {} dirty blocks written back ({} torn, {} corrupt skipped), "
                             + "{} blocks warm, in {} ms", vm, d.export(), report.dirtyBlocksWrittenBack(),
                             report.tornSkipped(), report.corruptSkipped(), report.warmBlocks(), report.took().toMillis());
-                opened.add(new Disk(d, image, cache));
+                opened.add(new Disk(d, cache, max));
                 server.addExport(d.export(), vm + " " + d.target() + " (" + d.image() + ")", cache);
             }
         } catch (IOException | RuntimeException e) {
@@ -198,7 +201,7 @@ public final class CachedDisks implements DiskService {
         for (ServedVm s : served.values()) {
             long perDisk = budgetPerDisk(s.vm(), s.disks().size());
             for (Disk d : s.disks()) {
-                long target = Math.min(perDisk, maxCache(d.image().size()));
+                long target = Math.min(perDisk, d.maxCacheBytes());
                 if (d.cache().stats().capacityBytes() / MiB == target / MiB) continue;
                 try {
                     ResizeReport r = d.cache().resize(target);
@@ -346,18 +349,9 @@ public final class CachedDisks implements DiskService {
 
     private static void closeQuietly(Disk d) {
         try {
-            d.cache().close();
+            d.cache().close(); // written back; closes the image too
         } catch (IOException | RuntimeException e) {
             log.warn("closing the cache of {}: {}", d.disk().export(), e.toString());
-        }
-        closeQuietly(d.image());
-    }
-
-    private static void closeQuietly(FileImage image) {
-        try {
-            image.close();
-        } catch (IOException e) {
-            log.debug("closing {}: {}", image.path(), e.toString());
         }
     }
 

@@ -102,18 +102,6 @@ public final class DiskXml {
         return changed ? print(parsed.get()) : xml;
     }
 
-    /** The Vigil exports {@code xml} reads its disks from (NBD sources named {@code <vm>/<target>}). */
-    public static List<String> exports(String vm, String xml) {
-        List<String> names = new ArrayList<>();
-        parse(xml).ifPresent(doc -> {
-            for (Element disk : disks(doc)) {
-                child(disk, "source").filter(s -> "nbd".equals(s.getAttribute("protocol")))
-                        .map(s -> s.getAttribute("name")).filter(n -> n.startsWith(vm + "/")).ifPresent(names::add);
-            }
-        });
-        return names;
-    }
-
     private static List<Element> disks(Document doc) {
         List<Element> out = new ArrayList<>();
         child(doc.getDocumentElement(), "devices").ifPresent(devices -> {
