@@ -2,6 +2,7 @@ package io.vigil.protocol;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import io.vigil.protocol.memory.RecoverySource;
 
 /**
  * A command the controller sends an agent. Every command has an id; carrying out the same command twice has the
@@ -32,13 +33,22 @@ public sealed interface AgentCommand {
      * <p>{@code cacheMode}: how the agent caches the VM's disk writes (null: write-back). {@code reclaimMiB}: cache
      * memory this host must give back before the VM starts (a failover onto this host's reserve); the agent shrinks
      * its caches by that much, then starts the VM, and the result's {@code detail} says how long the reclaim took.
+     *
+     * <p>{@code recoverFrom} (may be null): the VM's previous host failed; the agent reads the dirty blocks its cache
+     * arenas still hold from that host's memory keeper and writes them to the disk images before the VM starts, and
+     * the result's {@code recovery} says what it found.
      */
     record StartVm(String id, String vm, String domainXml, long generation, boolean haEnabled, String restoreFrom,
-            CacheMode cacheMode, long reclaimMiB) implements AgentCommand {
+            CacheMode cacheMode, long reclaimMiB, RecoverySource recoverFrom) implements AgentCommand {
 
         public StartVm {
             if (cacheMode == null) cacheMode = CacheMode.WRITE_BACK;
             if (reclaimMiB < 0) throw new IllegalArgumentException("reclaimMiB must not be negative");
+        }
+
+        public StartVm(String id, String vm, String domainXml, long generation, boolean haEnabled, String restoreFrom,
+                CacheMode cacheMode, long reclaimMiB) {
+            this(id, vm, domainXml, generation, haEnabled, restoreFrom, cacheMode, reclaimMiB, null);
         }
 
         public StartVm(String id, String vm, String domainXml, long generation, boolean haEnabled, String restoreFrom) {

@@ -2,6 +2,7 @@ package io.vigil.protocol;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import io.vigil.protocol.memory.RecoveryReport;
 
 /** What an agent sends the controller over its connection. */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
@@ -35,10 +36,15 @@ public sealed interface AgentMessage {
     /**
      * The outcome of the command with {@code commandId}. {@code error} is a person-readable reason when not ok;
      * {@code detail} (may be null) says how a successful command was carried out, e.g. that a restore fell back to a
-     * cold start.
+     * cold start. {@code recovery} (may be null): what a StartVm with {@code recoverFrom} recovered.
      */
     record CommandResult(String host, String commandId, String vm, boolean ok, String error, long leaseGeneration,
-            String detail) implements AgentMessage {
+            String detail, RecoveryReport recovery) implements AgentMessage {
+
+        public CommandResult(String host, String commandId, String vm, boolean ok, String error, long leaseGeneration,
+                String detail) {
+            this(host, commandId, vm, ok, error, leaseGeneration, detail, null);
+        }
 
         public CommandResult(String host, String commandId, String vm, boolean ok, String error, long leaseGeneration) {
             this(host, commandId, vm, ok, error, leaseGeneration, null);
