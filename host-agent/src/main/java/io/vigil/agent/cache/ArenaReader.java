@@ -24,6 +24,10 @@ public final class ArenaReader {
         void read(long position, ByteBuffer dst) throws IOException;
     }
 
+    /** Bytes of the header, and of one dirty table slot (host-agent/ARENA.md). */
+    public static final int HEADER_BYTES = ArenaLayout.HEADER_SIZE;
+    public static final int SLOT_BYTES = ArenaLayout.SLOT_SIZE;
+
     private static final int TABLE_CHUNK_SLOTS = 16384; // 1 MiB of table per read
 
     private final Source source;
@@ -97,6 +101,39 @@ public final class ArenaReader {
             }
         }
         return out;
+    }
+
+    /**
+     * The dirty slots among {@code table}'s bytes (from its position to its limit, whole slots; the first of them
+     * describes frame {@code firstFrame}), without reading frames: torn ones {@link ArenaSlot.Validity#TORN}, the
+     * others {@link ArenaSlot.Validity#UNCHECKED}. For a reader that fetches the frames itself, in bulk (remote recovery).
+     */
+    public static List<ArenaSlot> dirtySlotsIn(ByteBuffer table, long firstFrame) {
+        ByteBuffer t = table.slice().order(ByteOrder.LITTLE_ENDIAN);
+        List<ArenaSlot> out = new ArrayList<>();
+        int n = t.remaining() / ArenaLayout.SLOT_SIZE;
+        for (int i = 0; i < n; i++) {
+            int s = i * ArenaLayout.SLOT_SIZE;
+            if (t.getInt(s + ArenaLayout.S_STATE) != ArenaLayout.DIRTY) continue;
+            long seq = t.getLong(s + ArenaLayout.S_SEQ);
+            ArenaSlot.Validity v = seq == t.getLong(s + ArenaLayout.S_SEQ_CLOSE) ? ArenaSlot.Validity.UNCHECKED
+                    : ArenaSlot.Validity.TORN;
+            out.add(new ArenaSlot((int) (firstFrame + i), ArenaSlot.State.DIRTY, t.getLong(s + ArenaLayout.S_OFFSET), seq,
+                    t.getLong(s + ArenaLayout.S_EPOCH), t.getInt(s + ArenaLayout.S_CRC), v));
+        }
+        return out;
+    }
+
+    /** Whether {@code frame}'s remaining bytes (one whole frame) match {@code slot}'s CRC32C; the buffer is not moved. */
+    public static boolean checksumMatches(ArenaSlot slot, ByteBuffer frame) {
+        CRC32C crc = new CRC32C();
+        crc.update(frame.duplicate());
+        return (int) crc.getValue() == slot.crc32c();
+    }
+
+    /** Parses and checks a header read by other means (the first {@link ArenaLayout#HEADER_SIZE} bytes). */
+    public static ArenaHeader header(ByteBuffer headerBytes) throws ArenaFormatException {
+        return parseHeader(headerBytes.slice().order(ByteOrder.LITTLE_ENDIAN));
     }
 
     /** The dirty slots, valid or not, in sequence order: the order recovery writes the valid ones in. */

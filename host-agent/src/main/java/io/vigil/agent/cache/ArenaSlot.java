@@ -13,7 +13,13 @@ public record ArenaSlot(int frame, State state, long diskOffset, long sequence, 
         /** The two sequence copies differ: the agent stopped while writing the slot; that write was not acknowledged. */
         TORN,
         /** The frame's bytes do not match the slot's CRC32C: the frame was being rewritten. */
-        BAD_CHECKSUM
+        BAD_CHECKSUM,
+        /** Not torn, but the frame was not read yet: its checksum is for the reader to check ({@link ArenaReader#checksumMatches}). */
+        UNCHECKED
+    }
+
+    public ArenaSlot withValidity(Validity v) {
+        return new ArenaSlot(frame, state, diskOffset, sequence, epoch, crc32c, v);
     }
 
     public boolean dirty() {

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 /** A disk image in memory for tests: optionally slow, optionally reporting every write and flush in order. */
-final class MemoryImage implements BlockDevice {
+public final class MemoryImage implements BlockDevice {
     interface Listener {
         void written(long offset, ByteBuffer data);
 
@@ -20,7 +20,7 @@ final class MemoryImage implements BlockDevice {
     private volatile boolean closed;
     private volatile boolean failWrites;
 
-    MemoryImage(int size) {
+    public MemoryImage(int size) {
         data = new byte[size];
     }
 
@@ -30,7 +30,7 @@ final class MemoryImage implements BlockDevice {
     }
 
     /** Image writes fail (the storage is away): dirty blocks stay dirty. */
-    MemoryImage unavailable(boolean failing) {
+    public MemoryImage unavailable(boolean failing) {
         failWrites = failing;
         return this;
     }
@@ -40,7 +40,7 @@ final class MemoryImage implements BlockDevice {
         return this;
     }
 
-    byte[] snapshot() {
+    public byte[] snapshot() {
         synchronized (data) {
             return data.clone();
         }
