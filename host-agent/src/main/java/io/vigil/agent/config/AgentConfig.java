@@ -34,7 +34,12 @@ import java.util.regex.Pattern;
  * @param diskCache                   serve VMs' raw image disks over NBD through the write-back cache (false: QEMU
  *                                    opens the images itself)
  * @param nbdSocket                   the NBD server's UNIX socket (at most 107 bytes)
- * @param cacheDir                    where the cache arenas (shared-memory files) live: a tmpfs, never shared storage
+ * @param cacheDir                    where the cache arenas (shared-memory files) live: a tmpfs, never shared storage;
+ *                                    the host's memory keeper serves this directory
+ * @param memoryKeeperDir             the memory keeper's state directory, where it writes {@code keeper.json} (its
+ *                                    endpoint and grant key, reported to the controller); no file: no keeper
+ * @param remoteMemory                how this host reads a failed host's arenas: {@code auto} (RDMA verbs where a
+ *                                    device exists, else tcp), {@code tcp} or {@code verbs}
  */
 public record AgentConfig(
         String host,
@@ -54,7 +59,9 @@ public record AgentConfig(
         Long hostShutdownVmStopTimeoutSeconds,
         Boolean diskCache,
         Path nbdSocket,
-        Path cacheDir) {
+        Path cacheDir,
+        Path memoryKeeperDir,
+        String remoteMemory) {
 
     public static final String ENV_PREFIX = "VIGIL_AGENT_";
     public static final String SHUTDOWN_AUTO = "auto";
@@ -116,6 +123,21 @@ public record AgentConfig(
             throw new IllegalArgumentException("nbdSocket must be a path of at most 107 bytes (a UNIX socket), not "
                     + nbdSocket.toAbsolutePath());
         if (cacheDir == null) cacheDir = Path.of("/dev/shm/vigil-" + host);
+        if (memoryKeeperDir == null) memoryKeeperDir = stateDir.resolve("keeper");
+        if (remoteMemory == null || remoteMemory.isBlank()) remoteMemory = "auto";
+        if (!List.of("auto", "tcp", "verbs").contains(remoteMemory))
+            throw new IllegalArgumentException("remoteMemory must be auto, tcp or verbs, not '" + remoteMemory + "'");
+    }
+
+    /** As the full constructor, with the memory keeper's files in {@code stateDir/keeper} and transport {@code auto}. */
+    public AgentConfig(String host, List<String> controllers, String libvirtUri, Path sharedStorage, Path stateDir,
+            Long memoryMiB, Integer cpus, Long heartbeatIntervalMillis, Long leaseTimeoutMillis, Long failureTimeoutMillis,
+            Long isolationShutdownTimeoutMillis, Boolean fenceWatchdog, String shutdownMode,
+            Long hostShutdownTimeoutSeconds, Long hostShutdownVmStopTimeoutSeconds, Boolean diskCache, Path nbdSocket,
+            Path cacheDir) {
+        this(host, controllers, libvirtUri, sharedStorage, stateDir, memoryMiB, cpus, heartbeatIntervalMillis,
+                leaseTimeoutMillis, failureTimeoutMillis, isolationShutdownTimeoutMillis, fenceWatchdog, shutdownMode,
+                hostShutdownTimeoutSeconds, hostShutdownVmStopTimeoutSeconds, diskCache, nbdSocket, cacheDir, null, null);
     }
 
     /** As the full constructor, with the disk cache on, its socket and arenas in {@code stateDir}. */
@@ -126,7 +148,7 @@ public record AgentConfig(
         this(host, controllers, libvirtUri, sharedStorage, stateDir, memoryMiB, cpus, heartbeatIntervalMillis,
                 leaseTimeoutMillis, failureTimeoutMillis, isolationShutdownTimeoutMillis, fenceWatchdog, shutdownMode,
                 hostShutdownTimeoutSeconds, hostShutdownVmStopTimeoutSeconds, true, null,
-                stateDir == null ? null : stateDir.resolve("cache"));
+                stateDir == null ? null : stateDir.resolve("cache"), null, null);
     }
 
     public static AgentConfig load(Path file, Map<String, String> env) {
@@ -155,7 +177,10 @@ public record AgentConfig(
                         + "to shut down before destroying it (default 30)"},
                 new String[] {"diskCache", "serve raw image disks over NBD through the write-back cache (default true)"},
                 new String[] {"nbdSocket", "the NBD server's UNIX socket (default STATEDIR/nbd.sock)"},
-                new String[] {"cacheDir", "where cache arenas (shared-memory files) live (default /dev/shm/vigil-HOST)"});
+                new String[] {"cacheDir", "where cache arenas (shared-memory files) live (default /dev/shm/vigil-HOST)"},
+                new String[] {"memoryKeeperDir", "the memory keeper's state directory with keeper.json (default STATEDIR/keeper)"},
+                new String[] {"remoteMemory", "reading a failed host's arenas: auto (verbs where an RDMA device exists, "
+                        + "else tcp), tcp or verbs (default auto)"});
     }
 
     public static String envName(String field) {

@@ -241,12 +241,15 @@ public final class CachedDisks implements DiskService {
         if (s == null) return CacheUse.NONE;
         long bytes = 0;
         long dirty = 0;
+        long now = System.currentTimeMillis();
+        long since = now;
         for (Disk d : s.disks()) {
             CacheStats st = d.cache().stats();
             bytes += st.usedBytes();
             dirty += st.dirtyBytes();
+            if (st.dirtyBytes() > 0) since = Math.min(since, st.lastWriteBackCompletedMillis());
         }
-        return new CacheUse(bytes, dirty);
+        return new CacheUse(bytes, dirty, since);
     }
 
     /** The cache memory {@code vm}'s disks may use now (the sum of their capacities), in bytes. */

@@ -60,9 +60,17 @@ public interface DiskService extends AutoCloseable {
         return CacheUse.NONE;
     }
 
-    /** Memory a VM's disk caches hold, and how much of it is not yet written back. */
-    record CacheUse(long bytes, long dirtyBytes) {
-        public static final CacheUse NONE = new CacheUse(0, 0);
+    /**
+     * Memory a VM's disk caches hold, how much of it is not yet written back, and since when writes may be only in
+     * the cache ({@code writeBackMillis}: the last completed write-back of a cache still holding dirty blocks, or the
+     * time of this reading when none does; 0 when unknown or there is no cache).
+     */
+    record CacheUse(long bytes, long dirtyBytes, long writeBackMillis) {
+        public static final CacheUse NONE = new CacheUse(0, 0, 0);
+
+        public CacheUse(long bytes, long dirtyBytes) {
+            this(bytes, dirtyBytes, 0);
+        }
     }
 
     @Override

@@ -31,6 +31,11 @@ public final class DiskXml {
     /** The domain XML pointing at the agent, and the disks it now expects the agent to serve. */
     public record Rewritten(String xml, List<ServedDisk> disks) {}
 
+    /** The disks of {@code xml} that an agent with the disk cache on serves through a cache (pure; xml untouched). */
+    public static List<ServedDisk> cacheable(String vm, String xml) {
+        return serveThrough(vm, xml, Path.of("/")).disks();
+    }
+
     /**
      * Rewrites {@code xml}'s eligible file disks into NBD disks on {@code socket}. An XML that cannot be parsed comes
      * back unchanged with no disks (libvirt then refuses it with its own message).

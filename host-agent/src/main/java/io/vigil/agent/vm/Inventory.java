@@ -10,6 +10,8 @@ import io.vigil.protocol.HostInventory;
 import io.vigil.protocol.VmReport;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
+import io.vigil.protocol.memory.MemoryKeeperEndpoint;
 
 /**
  * The host's inventory for the controller: advertised CPUs and memory (configured, or libvirt's node figures), and
@@ -23,6 +25,7 @@ public final class Inventory {
     private final DiskService disks;
     private final int cpus;
     private final long memoryMiB;
+    private volatile Supplier<MemoryKeeperEndpoint> memoryKeeper = () -> null;
 
     public Inventory(Hypervisor hypervisor, VmLeases leases, int configuredCpus, long configuredMemoryMiB) throws HypervisorException {
         this(hypervisor, leases, configuredCpus, configuredMemoryMiB, DiskService.DIRECT);
@@ -39,6 +42,11 @@ public final class Inventory {
         this.memoryMiB = configuredMemoryMiB > 0 ? configuredMemoryMiB : node.memoryMiB();
     }
 
+    /** Where this host's memory keeper serves its arenas, read at every snapshot (null: none runs). */
+    public void memoryKeeper(Supplier<MemoryKeeperEndpoint> endpoint) {
+        this.memoryKeeper = endpoint;
+    }
+
     public HostInventory snapshot() throws HypervisorException {
         List<VmReport> vms = new ArrayList<>();
         long used = 0;
@@ -48,8 +56,8 @@ public final class Inventory {
             long lease = active ? leases.held(d.name()).orElse(0) : 0;
             DiskService.CacheUse cache = disks.use(d.name());
             vms.add(new VmReport(d.name(), d.uuid(), d.state(), d.memoryMiB(), d.vcpus(), lease, cache.bytes(),
-                    cache.dirtyBytes()));
+                    cache.dirtyBytes(), cache.writeBackMillis()));
         }
-        return new HostInventory(cpus, memoryMiB, Math.max(0, memoryMiB - used), vms);
+        return new HostInventory(cpus, memoryMiB, Math.max(0, memoryMiB - used), vms, memoryKeeper.get());
     }
 }

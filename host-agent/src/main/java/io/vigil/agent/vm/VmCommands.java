@@ -3,6 +3,12 @@ package io.vigil.agent.vm;
 import io.vigil.agent.disk.DiskService;
 import io.vigil.agent.disk.DiskXml;
 import io.vigil.agent.lease.HostLease;
+import io.vigil.agent.recovery.DirtyBlockRecovery;
+import io.vigil.protocol.CacheMode;
+import io.vigil.protocol.memory.RecoveryReport;
+import io.vigil.protocol.memory.RecoverySource;
+import java.util.ArrayList;
+import java.util.List;
 import io.vigil.agent.lease.LocalStateStore;
 import io.vigil.agent.lease.VmLeases;
 import io.vigil.agent.libvirt.DomainStatus;
@@ -46,6 +52,7 @@ public final class VmCommands {
     private final Runnable vmStarted;
     private final SavedStates savedStates;
     private final DiskService disks;
+    private final DirtyBlockRecovery recovery;
     /** Set once the host is shutting down: no VM may start here any more. */
     private volatile String startsRefused;
     private final Map<String, Object> vmLocks = new ConcurrentHashMap<>();
@@ -72,8 +79,19 @@ public final class VmCommands {
      */
     public VmCommands(String host, Hypervisor hypervisor, SharedStorage storage, VmLeases leases, HostLease hostLease,
                       LocalStateStore state, Executor workers, Runnable vmStarted, DiskService disks) {
+        this(host, hypervisor, storage, leases, hostLease, state, workers, vmStarted, disks, null);
+    }
+
+    /**
+     * {@code recovery} (null: none): reads a failed host's dirty cache blocks for a StartVm that names one; without
+     * it such a start goes ahead from the images alone and says so.
+     */
+    public VmCommands(String host, Hypervisor hypervisor, SharedStorage storage, VmLeases leases, HostLease hostLease,
+                      LocalStateStore state, Executor workers, Runnable vmStarted, DiskService disks,
+                      DirtyBlockRecovery recovery) {
         this.vmStarted = vmStarted;
         this.disks = disks;
+        this.recovery = recovery;
         this.savedStates = new SavedStates(storage);
         this.host = host;
         this.hypervisor = hypervisor;
@@ -182,6 +200,8 @@ public final class VmCommands {
         long generation = ((VmLeases.Acquisition.Acquired) acquisition).generation();
         state.setHa(vm, cmd.haEnabled());
         state.setLeased(vm, true);
+        // The failed host's dirty blocks go to the images under this host's lease, before anything opens them here.
+        RecoveryReport recovered = cmd.recoverFrom() != null && !running ? recoverDirtyBlocks(cmd) : null;
         String reclaimed = null;
         try {
             if (cmd.reclaimMiB() > 0 && !running) {
@@ -215,6 +235,7 @@ public final class VmCommands {
             return fail(cmd, e.getMessage());
         }
         if (reclaimed != null) detail = detail == null ? reclaimed : reclaimed + "; " + detail;
+        if (recovered != null) detail = detail == null ? describe(recovered) : describe(recovered) + "; " + detail;
         if (restoreFile != null && (restore == null || restore.saved() != null)) {
             // This VM's guest now runs from here on (restored, booted afresh or already running): that saved state
             // is stale, and restoring it later would roll the guest back behind its own disk.
@@ -227,7 +248,28 @@ public final class VmCommands {
             hypervisor.destroy(vm);
             return fail(cmd, "host lease lapsed while starting " + vm + "; destroyed it");
         }
-        return new CommandResult(host, cmd.id(), vm, true, null, generation, detail);
+        return new CommandResult(host, cmd.id(), vm, true, null, generation, detail, recovered);
+    }
+
+    /** Reads the dirty blocks the VM's failed host still holds and writes them to the images (write-through: none). */
+    private RecoveryReport recoverDirtyBlocks(AgentCommand.StartVm cmd) {
+        RecoverySource from = cmd.recoverFrom();
+        if (cmd.cacheMode() == CacheMode.WRITE_THROUGH) return null; // every acknowledged write is on the image
+        if (recovery == null)
+            return new RecoveryReport(from.host(), "none", RecoveryReport.UNREACHABLE, 0, 0, 0, 0, 0, 0, 0,
+                    from.lastWriteBackMillis(), "this agent has no remote memory transport");
+        List<DirtyBlockRecovery.Disk> images = new ArrayList<>();
+        for (DiskXml.ServedDisk d : DiskXml.cacheable(cmd.vm(), cmd.domainXml()))
+            images.add(new DirtyBlockRecovery.Disk(d.target(), d.image()));
+        return recovery.recover(cmd.vm(), images, from);
+    }
+
+    private static String describe(RecoveryReport r) {
+        if (r.reached())
+            return "recovered " + r.blocks() + " dirty blocks (" + r.bytes() + " bytes) from " + r.fromHost() + " over "
+                    + r.transport() + " in " + r.millis() + " ms" + (r.torn() + r.corrupt() > 0 ? " (" + r.torn()
+                    + " torn, " + r.corrupt() + " corrupt not applied)" : "");
+        return "dirty blocks on " + r.fromHost() + " not recovered (" + r.outcome() + ": " + r.detail() + ")";
     }
 
     /**
