@@ -43,7 +43,7 @@ public sealed interface AgentReport {
                 return new HaInput.VmLifecycleObserved(l.host(), l.vm(), l.event(), l.state());
             } else if (message instanceof AgentMessage.CommandResult r) {
                 return new HaInput.CommandCompleted(r.host(), r.commandId(), r.vm(), r.ok(), r.error(), r.leaseGeneration(),
-                        r.detail());
+                        r.detail(), r.recovery());
             } else if (message instanceof AgentMessage.HostShutdown s) {
                 return new HaInput.HostShuttingDown(s.host(), s.reason());
             }

@@ -1,5 +1,6 @@
 package io.vigil.controller.ha;
 
+import io.vigil.protocol.memory.RecoveryReport;
 import io.vigil.protocol.AgentCommand;
 import java.util.Map;
 import java.util.Optional;
@@ -32,12 +33,13 @@ final class CommandResults {
             if (p.kind() == PendingCommand.Kind.START && c.ok() && !stillWanted(v, p.host())) destroyLateStart(r, p);
             return;
         }
-        route(r, p, c.ok(), c.error(), c.leaseGeneration(), c.detail());
+        route(r, p, c.ok(), c.error(), c.leaseGeneration(), c.detail(), c.recovery());
     }
 
-    private void route(Round r, PendingCommand p, boolean ok, String error, long leaseGeneration, String detail) {
+    private void route(Round r, PendingCommand p, boolean ok, String error, long leaseGeneration, String detail,
+            RecoveryReport recovery) {
         switch (p.kind()) {
-            case START -> starter.onResult(r, p, ok, error, leaseGeneration, detail);
+            case START -> starter.onResult(r, p, ok, error, leaseGeneration, detail, recovery);
             case SAVE -> moves.onSaveResult(r, p, ok, error);
             case STOP -> {
                 VmRecord v = r.vm(p.vm());
@@ -71,7 +73,7 @@ final class CommandResults {
             if (p.placeholder()) {
                 resend(r, p, v);
             } else {
-                route(r, p, false, "no result from " + p.host() + " within " + p.timeoutMillis() / 1000 + " s", 0, null);
+                route(r, p, false, "no result from " + p.host() + " within " + p.timeoutMillis() / 1000 + " s", 0, null, null);
             }
         }
     }

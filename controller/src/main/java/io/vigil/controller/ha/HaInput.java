@@ -1,5 +1,6 @@
 package io.vigil.controller.ha;
 
+import io.vigil.protocol.memory.RecoveryReport;
 import io.vigil.protocol.HostInventory;
 import io.vigil.protocol.VmPowerState;
 import java.util.List;
@@ -19,9 +20,17 @@ public sealed interface HaInput {
 
     record VmLifecycleObserved(String host, String vm, String event, VmPowerState state) implements HaInput {}
 
-    /** {@code detail} (may be null): how a successful command was carried out (e.g. a restore fell back to a cold start). */
+    /**
+     * {@code detail} (may be null): how a successful command was carried out (e.g. a restore fell back to a cold
+     * start); {@code recovery} (may be null): what a start recovered of a failed host's dirty cache blocks.
+     */
     record CommandCompleted(String host, String commandId, String vm, boolean ok, String error, long leaseGeneration,
-            String detail) implements HaInput {
+            String detail, RecoveryReport recovery) implements HaInput {
+
+        public CommandCompleted(String host, String commandId, String vm, boolean ok, String error, long leaseGeneration,
+                String detail) {
+            this(host, commandId, vm, ok, error, leaseGeneration, detail, null);
+        }
 
         public CommandCompleted(String host, String commandId, String vm, boolean ok, String error, long leaseGeneration) {
             this(host, commandId, vm, ok, error, leaseGeneration, null);

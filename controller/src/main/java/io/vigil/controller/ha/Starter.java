@@ -3,6 +3,8 @@ package io.vigil.controller.ha;
 import io.vigil.controller.cache.CacheLending;
 import io.vigil.controller.cache.Reclaim;
 import io.vigil.protocol.AgentCommand;
+import io.vigil.protocol.memory.RecoveryReport;
+import io.vigil.protocol.memory.RecoverySource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -153,9 +155,10 @@ final class Starter {
         long generation = v.nextGeneration();
         String host = target.host();
         String restoreFrom = v.restoreFrom();
+        RecoverySource recoverFrom = restoreFrom == null ? Recoveries.source(r, v, spec, host) : null;
         String id = r.send(host, v.name(), PendingCommand.Kind.START, generation, CommandLedger.START_TIMEOUT_MILLIS,
                 cid -> new AgentCommand.StartVm(cid, v.name(), spec.domainXml(), generation, spec.haEnabled(),
-                        restoreFrom, spec.cacheMode(), reclaimMiB));
+                        restoreFrom, spec.cacheMode(), reclaimMiB, recoverFrom));
         int restarts = host.equals(v.attemptHost()) ? v.restartsHere() : 0;
         VmRecord started = v.to(VmState.STARTING, host, r.now).withIssued(generation).withCommand(id)
                 .withAttempt(v.triedHosts(), host, restarts, v.relocations()).waiting(0, null).withHold(0);
@@ -169,16 +172,20 @@ final class Starter {
                         + host + " (" + target.freeMiB() + " MiB free, " + target.haVms()
                         + " HA VMs); " + how + " with lease generation " + generation
                         + (reclaimMiB > 0 ? " once the host gave back " + reclaimMiB + " MiB of disk cache" : "")
+                        + (recoverFrom != null ? ", after recovering its dirty cache blocks from " + recoverFrom.host() : "")
                         + (restarts > 0 || v.relocations() > 0 ? " (restart " + restarts + " of " + spec.maxRestarts()
                                 + " here, relocation " + v.relocations() + " of " + spec.maxRelocations() + ")" : ""),
                 Round.merge(failover.vmDetails(r, started, "placed"),
                         Round.details("generation", generation, "commandId", id, "restoreFrom", restoreFrom,
-                                "reclaimMiB", reclaimMiB)));
+                                "reclaimMiB", reclaimMiB, "recoverFrom", recoverFrom == null ? null : recoverFrom.host())));
     }
 
     /** The result of a StartVm the VM still waits for. */
-    void onResult(Round r, PendingCommand command, boolean ok, String error, long leaseGeneration, String detail) {
+    void onResult(Round r, PendingCommand command, boolean ok, String error, long leaseGeneration, String detail,
+            RecoveryReport recovery) {
         VmRecord v = r.vm(command.vm());
+        if (recovery != null)
+            Recoveries.reported(r, command.host(), v, recovery, failover.vmDetails(r, v, "recovered"), command.id());
         if (ok) {
             if (Reclaim.reported(detail)) reclaimed(r, command, v, detail);
             String cause = "the agent confirmed the start" + (detail == null ? "" : " (" + detail + ")");

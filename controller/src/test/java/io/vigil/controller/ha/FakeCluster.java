@@ -60,13 +60,15 @@ final class FakeCluster {
         final Set<String> refuse = new HashSet<>();
         /** Commands it received but does not answer. */
         boolean mute;
+        /** Where this host's memory keeper serves its cache arenas (null: none). */
+        io.vigil.protocol.memory.MemoryKeeperEndpoint memoryKeeper;
 
         Agent(String name) {
             this.name = name;
         }
 
         HostInventory inventory() {
-            return new HostInventory(4, memoryMiB, memoryMiB, List.copyOf(domains.values()));
+            return new HostInventory(4, memoryMiB, memoryMiB, List.copyOf(domains.values()), memoryKeeper);
         }
     }
 

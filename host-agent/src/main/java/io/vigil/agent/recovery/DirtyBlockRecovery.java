@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * against its slot's CRC32C. Torn slots and frames whose checksum fails are counted, logged and not applied. The
  * image is fsynced before the report is returned.
  *
- * <p>The keeper is tried until {@link RecoverySource#deadlineMillis()}; if it cannot be reached by then, nothing is
+ * <p>The keeper gets {@link RecoverySource#deadlineMillis()} to answer; if it cannot be reached by then, nothing is
  * applied and the report says {@code unreachable}, with the failed host's last write-back time: the start of the
  * window of writes that may be lost.
  */
@@ -43,7 +43,6 @@ public final class DirtyBlockRecovery {
     /** Bytes of the dirty table and of frames per remote read, and frames fetched before they are written. */
     static final int READ_BYTES = 1 << 20;
     static final int BATCH_BYTES = 32 << 20;
-    private static final long RETRY_MILLIS = 100;
 
     /** One VM disk whose arena may hold dirty blocks: its target device (the region's disk name) and its image. */
     public record Disk(String target, Path image) {}
@@ -92,26 +91,18 @@ public final class DirtyBlockRecovery {
         return report(from, RecoveryReport.RECOVERED, tally, started, tally.lastWriteBack(from), null);
     }
 
+    /**
+     * One attempt, within what is left of the deadline: a refused connection means nothing listens on that host now
+     * (its keeper died with it), and a host that does not answer is down; waiting longer would only delay the VM.
+     */
     private RemoteRegion openUntil(String region, RecoverySource from, long deadline) throws RemoteMemoryException {
-        RemoteMemoryException last = null;
-        while (true) {
-            long left = (deadline - System.nanoTime()) / 1_000_000;
-            if (left <= 0) throw last != null ? last
-                    : new RemoteMemoryException(RemoteMemoryException.Kind.UNREACHABLE, "deadline passed");
-            try {
-                return memory.open(from.keeper(), region, from.grant(), Duration.ofMillis(left));
-            } catch (RemoteMemoryException e) {
-                if (e.kind() != RemoteMemoryException.Kind.UNREACHABLE) throw e;
-                last = e; // a keeper restarting, or a network blip: try again until the deadline
-            } catch (IOException e) {
-                last = new RemoteMemoryException(RemoteMemoryException.Kind.UNREACHABLE, e.getMessage(), e);
-            }
-            try {
-                Thread.sleep(Math.min(RETRY_MILLIS, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new RemoteMemoryException(RemoteMemoryException.Kind.UNREACHABLE, "interrupted");
-            }
+        long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+        try {
+            return memory.open(from.keeper(), region, from.grant(), Duration.ofMillis(left));
+        } catch (RemoteMemoryException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new RemoteMemoryException(RemoteMemoryException.Kind.UNREACHABLE, e.getMessage(), e);
         }
     }
 
