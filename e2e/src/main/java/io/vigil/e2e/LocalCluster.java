@@ -38,6 +38,7 @@ public final class LocalCluster implements AutoCloseable {
     private final int httpPort;
     private final int hazelcastPort;
     private final Map<String, Process> agents = new LinkedHashMap<>();
+    private final Map<String, Process> keepers = new LinkedHashMap<>();
     private final Map<String, TcpProxy> links = new LinkedHashMap<>();
     private final Map<String, Path> roots = new LinkedHashMap<>();
     private final QemuCensus census;
@@ -133,6 +134,8 @@ public final class LocalCluster implements AutoCloseable {
                 "sharedStorage: " + mount,
                 "stateDir: " + stateDir(host),
                 "cacheDir: " + stateDir(host).resolve("cache"),
+                "memoryKeeperDir: " + keeperDir(host),
+                "remoteMemory: tcp",
                 "memoryMiB: " + hostMemoryMiB,
                 "cpus: 2",
                 ""));
@@ -143,9 +146,61 @@ public final class LocalCluster implements AutoCloseable {
         for (String h : hosts) startAgent(h);
     }
 
+    /**
+     * Starts the host's memory keeper, serving the host agent's arena directory over TCP on loopback, and waits until
+     * it has written its endpoint file (which the agent reports to the controller).
+     */
+    public void startKeeper(String host) throws IOException {
+        Path state = keeperDir(host);
+        Files.createDirectories(stateDir(host).resolve("cache"));
+        Files.deleteIfExists(state.resolve("keeper.json"));
+        keepers.put(host, launch("keeper-" + host, home.resolve("scripts/memory-keeper"), "--host", host, "--arenas",
+                stateDir(host).resolve("cache").toString(), "--state", state.toString(), "--listen", "127.0.0.1:0"));
+        awaitTrue("the memory keeper of " + host, Duration.ofSeconds(60), () -> Files.exists(state.resolve("keeper.json")));
+    }
+
+    public void startKeepers() throws IOException {
+        for (String h : hosts) startKeeper(h);
+    }
+
+    /** SIGKILLs the host's memory keeper: its arenas can no longer be read from other hosts. */
+    public void killKeeper(String host) {
+        Process keeper = keepers.remove(host);
+        if (keeper != null) {
+            keeper.destroyForcibly();
+            waitFor(keeper);
+        }
+    }
+
+    public Path keeperDir(String host) {
+        return stateDir(host).resolve("keeper");
+    }
+
+    /** The agent's NBD socket on {@code host}, where its VMs' disks are served ({@code <vm>/<target>}). */
+    public Path nbdSocket(String host) {
+        return stateDir(host).resolve("nbd.sock");
+    }
+
+    /** A raw disk image of {@code mib} MiB on shared storage, zero-filled, for a VM's domain XML. */
+    public Path createDiskImage(String name, long mib) throws IOException {
+        Path image = dir.resolve("shared").resolve("images").resolve(name + ".img");
+        Files.createDirectories(image.getParent());
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(image.toFile(), "rw")) {
+            f.setLength(mib << 20);
+        }
+        return image;
+    }
+
     private Process launch(String name, Path script, Path config) throws IOException {
+        return launch(name, script, "--config", config.toString());
+    }
+
+    private Process launch(String name, Path script, String... args) throws IOException {
         Path logFile = dir.resolve("logs").resolve(name + ".log");
-        ProcessBuilder pb = new ProcessBuilder(script.toString(), "--config", config.toString())
+        List<String> command = new ArrayList<>();
+        command.add(script.toString());
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
         pb.environment().remove("VIGIL_REBUILD");
@@ -174,13 +229,20 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public static String domainXml(String name, long memoryMiB) {
+        return domainXml(name, memoryMiB, null);
+    }
+
+    /** As {@link #domainXml(String, long)}, with {@code disk} (may be null) as the raw virtio disk vda. */
+    public static String domainXml(String name, long memoryMiB, Path disk) {
         String type = Files.isWritable(Path.of("/dev/kvm")) ? "kvm" : "qemu";
+        String diskXml = disk == null ? "" : "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='"
+                + disk + "'/><target dev='vda' bus='virtio'/></disk>";
         return "<domain type='" + type + "'>\n"
                 + "  <name>" + name + "</name>\n"
                 + "  <memory unit='MiB'>" + memoryMiB + "</memory>\n"
                 + "  <vcpu>1</vcpu>\n"
                 + "  <os><type arch='x86_64' machine='pc'>hvm</type><loader type='rom'>/usr/share/qemu/qboot.rom</loader></os>\n"
-                + "  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator><video><model type='none'/></video>"
+                + "  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator>" + diskXml + "<video><model type='none'/></video>"
                 + "<memballoon model='none'/></devices>\n"
                 + "</domain>\n";
     }
@@ -343,6 +405,8 @@ public final class LocalCluster implements AutoCloseable {
         for (Process p : agents.values()) p.destroy();
         if (controller != null) controller.destroy();
         for (Process p : agents.values()) waitFor(p);
+        for (Process p : keepers.values()) p.destroy();
+        for (Process p : keepers.values()) waitFor(p);
         if (controller != null) waitFor(controller);
         killFenceWatchdogs(); // again: an agent may have restarted its watchdog meanwhile
         for (QemuCensus.Qemu q : census.take()) {

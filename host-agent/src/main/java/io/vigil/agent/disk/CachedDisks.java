@@ -51,7 +51,8 @@ public final class CachedDisks implements DiskService {
      * One served disk: the export QEMU reads it through, its cache (which owns the image from then on), and the most
      * that cache may grow to.
      */
-    private record Disk(DiskXml.ServedDisk disk, BlockCache cache, long maxCacheBytes) {}
+    /** {@code servedSinceMillis}: when this agent began caching it (the unflushed window's start before any write-back). */
+    private record Disk(DiskXml.ServedDisk disk, BlockCache cache, long maxCacheBytes, long servedSinceMillis) {}
 
     private record ServedVm(String vm, long generation, CacheMode mode, List<Disk> disks) {}
 
@@ -128,7 +129,7 @@ public final class CachedDisks implements DiskService {
                     log.info("{}: re-attached the cache of {}: {} dirty blocks written back ({} torn, {} corrupt skipped), "
                             + "{} blocks warm, in {} ms", vm, d.export(), report.dirtyBlocksWrittenBack(),
                             report.tornSkipped(), report.corruptSkipped(), report.warmBlocks(), report.took().toMillis());
-                opened.add(new Disk(d, cache, max));
+                opened.add(new Disk(d, cache, max, System.currentTimeMillis()));
                 server.addExport(d.export(), vm + " " + d.target() + " (" + d.image() + ")", cache);
             }
         } catch (IOException | RuntimeException e) {
@@ -247,7 +248,8 @@ public final class CachedDisks implements DiskService {
             CacheStats st = d.cache().stats();
             bytes += st.usedBytes();
             dirty += st.dirtyBytes();
-            if (st.dirtyBytes() > 0) since = Math.min(since, st.lastWriteBackCompletedMillis());
+            if (st.dirtyBytes() > 0)
+                since = Math.min(since, Math.max(st.lastWriteBackCompletedMillis(), d.servedSinceMillis()));
         }
         return new CacheUse(bytes, dirty, since);
     }
