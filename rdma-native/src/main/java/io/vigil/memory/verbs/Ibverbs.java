@@ -6,7 +6,8 @@ import java.util.Optional;
 /** The libibverbs calls of the control path (JNA direct mapping); failures set errno ({@code Native.getLastError}). */
 final class Ibverbs {
     /** Why libibverbs could not be loaded, if it could not. */
-    static final Optional<String> UNAVAILABLE = NativeBinding.register(Ibverbs.class, "ibverbs");
+    // The runtime package's soname: hosts without the -dev package have no unversioned libibverbs.so.
+    static final Optional<String> UNAVAILABLE = NativeBinding.register(Ibverbs.class, "libibverbs.so.1");
 
     private Ibverbs() {}
 

@@ -9,7 +9,7 @@ import java.util.Optional;
  */
 final class RdmaCm {
     /** Why librdmacm could not be loaded, if it could not. */
-    static final Optional<String> UNAVAILABLE = NativeBinding.register(RdmaCm.class, "rdmacm");
+    static final Optional<String> UNAVAILABLE = NativeBinding.register(RdmaCm.class, "librdmacm.so.1");
 
     private RdmaCm() {}
 
