@@ -62,7 +62,8 @@ final class NativeMapping implements AutoCloseable {
 
     /** The mapping as a direct buffer, for mappings under 2 GiB. */
     ByteBuffer buffer() {
-        if (length > Integer.MAX_VALUE) throw new IllegalStateException("mapping too large for a ByteBuffer: " + length);
+        if (length > Integer.MAX_VALUE)
+            throw new IllegalStateException("mapping too large for a ByteBuffer: " + length);
         return address.getByteBuffer(0, length);
     }
 

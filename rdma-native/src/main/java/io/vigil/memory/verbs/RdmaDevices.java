@@ -42,7 +42,8 @@ public final class RdmaDevices {
         }
         try {
             List<String> names = new ArrayList<>();
-            for (int i = 0; i < count[0]; i++) names.add(Ibverbs.ibv_get_device_name(list.getPointer((long) i * Native.POINTER_SIZE)));
+            for (int i = 0; i < count[0]; i++)
+                names.add(Ibverbs.ibv_get_device_name(list.getPointer((long) i * Native.POINTER_SIZE)));
             return names.isEmpty() ? none("no RDMA device") : new Probe(names, Optional.empty());
         } finally {
             Ibverbs.ibv_free_device_list(list);

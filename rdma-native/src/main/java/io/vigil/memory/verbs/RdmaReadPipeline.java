@@ -72,7 +72,8 @@ final class RdmaReadPipeline {
         if (qp == null || cq == null) throw new IllegalArgumentException("qp and cq are required");
         if (window < 1) throw new IllegalArgumentException("window must be positive: " + window);
         if (maxMessageBytes < 1 || maxMessageBytes > bounce.length())
-            throw new IllegalArgumentException("maxMessageBytes must be 1.." + bounce.length() + ": " + maxMessageBytes);
+            throw new IllegalArgumentException(
+                    "maxMessageBytes must be 1.." + bounce.length() + ": " + maxMessageBytes);
         this.qp = qp;
         this.cq = cq;
         this.lkey = bounce.lkey();
@@ -128,7 +129,8 @@ final class RdmaReadPipeline {
             }
             int n = VerbsShim.vigil_poll(cq, Math.min(inFlight, VerbsLayout.POLL_MAX), wcIds, wcStatuses, wcLengths);
             if (n < 0) {
-                failure.record(new RemoteMemoryException(PROTOCOL, Libc.describe("polling the completion queue", -n)), false);
+                failure.record(new RemoteMemoryException(PROTOCOL, Libc.describe("polling the completion queue", -n)),
+                        false);
                 throw breakOn(failure.exception);
             }
             if (n == 0) {

@@ -246,8 +246,8 @@ public final class VerbsKeeperExporter implements VerbsExporter {
         long now = System.currentTimeMillis();
         for (Connection connection : List.copyOf(connections.values())) {
             if (now - connection.admittedAtMillis() > maxConnectionAgeMillis) {
-                log.warn("RDMA reader of {} connected for over {} s; disconnecting it", connection.registration().region(),
-                        maxConnectionAgeMillis / 1000);
+                log.warn("RDMA reader of {} connected for over {} s; disconnecting it",
+                        connection.registration().region(), maxConnectionAgeMillis / 1000);
                 end(connection.id(), "connected for too long");
             }
         }
@@ -260,7 +260,8 @@ public final class VerbsKeeperExporter implements VerbsExporter {
         RdmaCm.rdma_destroy_qp(id);
         RdmaCm.rdma_destroy_id(id);
         connection.registration().close();
-        log.info("RDMA reader of {} gone ({}); its registration is released", connection.registration().region(), why);
+        log.info("RDMA reader of {} gone ({}); its registration is released", connection.registration().region(),
+                why);
     }
 
     private static void release(List<ArenaRegistration> registrations, String why) {

@@ -17,16 +17,19 @@ import java.util.function.Consumer;
 final class VerbsRegion implements RemoteRegion {
     private final String name;
     private final long size;
-    private final VerbsConnection connection;
+    private final Runnable disconnect;
     private final RdmaReadPipeline pipeline;
     private final Consumer<VerbsRegion> onClose;
     private boolean closed;
 
-    VerbsRegion(String name, long size, VerbsConnection connection, RdmaReadPipeline pipeline,
-            Consumer<VerbsRegion> onClose) {
+    /**
+     * @param disconnect releases the region's connection (and with it the queue pair the pipeline uses)
+     * @param onClose told once the region is closed
+     */
+    VerbsRegion(String name, long size, RdmaReadPipeline pipeline, Runnable disconnect, Consumer<VerbsRegion> onClose) {
         this.name = name;
         this.size = size;
-        this.connection = connection;
+        this.disconnect = disconnect;
         this.pipeline = pipeline;
         this.onClose = onClose;
     }
@@ -52,7 +55,7 @@ final class VerbsRegion implements RemoteRegion {
         synchronized (this) {
             if (closed) return;
             closed = true;
-            connection.close();
+            disconnect.run();
         }
         onClose.accept(this);
     }

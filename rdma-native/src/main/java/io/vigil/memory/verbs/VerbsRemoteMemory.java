@@ -35,7 +35,8 @@ public final class VerbsRemoteMemory implements RemoteMemory {
     }
 
     public VerbsRemoteMemory(VerbsTicketSource tickets, VerbsSettings settings) {
-        if (tickets == null || settings == null) throw new IllegalArgumentException("tickets and settings are required");
+        if (tickets == null || settings == null)
+            throw new IllegalArgumentException("tickets and settings are required");
         this.tickets = tickets;
         this.settings = settings;
     }
@@ -64,8 +65,8 @@ public final class VerbsRemoteMemory implements RemoteMemory {
                     + keeper.host() + " after getting a ticket");
         VerbsConnection connection = VerbsConnection.connect(
                 new InetSocketAddress(keeper.address(), keeper.verbsPort()), ticket.ticket(), settings, left);
-        VerbsRegion opened = new VerbsRegion(region, ticket.size(), connection,
-                connection.pipeline(RegionKey.of(ticket), settings), regions::remove);
+        VerbsRegion opened = new VerbsRegion(region, ticket.size(), connection.pipeline(RegionKey.of(ticket), settings),
+                connection::close, regions::remove);
         regions.add(opened);
         if (closed) { // closed while we connected: do not leave the connection behind
             opened.close();

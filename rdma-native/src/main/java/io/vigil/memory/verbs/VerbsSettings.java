@@ -14,7 +14,8 @@ public record VerbsSettings(int window, int maxMessageBytes, Duration stallTimeo
 
     public VerbsSettings {
         if (window < 1) throw new IllegalArgumentException("window must be positive: " + window);
-        if (maxMessageBytes < 1) throw new IllegalArgumentException("maxMessageBytes must be positive: " + maxMessageBytes);
+        if (maxMessageBytes < 1)
+            throw new IllegalArgumentException("maxMessageBytes must be positive: " + maxMessageBytes);
         if ((long) window * maxMessageBytes > Integer.MAX_VALUE)
             throw new IllegalArgumentException("window * maxMessageBytes must stay under 2 GiB");
         if (stallTimeout == null || stallTimeout.isNegative() || stallTimeout.isZero())

@@ -192,7 +192,8 @@ class RdmaReadPipelineTest {
         // The reader believes the region is larger than what the keeper registered (an arena that shrank).
         RdmaReadPipeline pipeline = pipeline(8, 2, 8, 4096, 8, REGION_BYTES + 65536L);
         List<RemoteRead> reads = new ArrayList<>();
-        for (int i = 0; i < 30; i++) reads.add(new RemoteRead(REGION_BYTES - 20_000 + i * 1000L, ByteBuffer.allocate(2000)));
+        for (int i = 0; i < 30; i++)
+            reads.add(new RemoteRead(REGION_BYTES - 20_000 + i * 1000L, ByteBuffer.allocate(2000)));
         RemoteMemoryException e = assertThrows(RemoteMemoryException.class, () -> pipeline.read(reads));
         assertEquals(RemoteMemoryException.Kind.OUT_OF_RANGE, e.kind(), e.getMessage());
         assertTrue(e.getMessage().contains("remote access error"), e.getMessage());

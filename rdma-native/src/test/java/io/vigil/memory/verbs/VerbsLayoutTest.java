@@ -14,7 +14,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** VerbsLayout, vigil_layout.h (checked against the installed headers when the shim compiles) and the built shim agree. */
+/**
+ * VerbsLayout, vigil_layout.h (checked against the installed headers when the shim compiles) and the built shim
+ * agree.
+ */
 class VerbsLayoutTest {
     private static final Path HEADER = Path.of("src/main/c/vigil_layout.h");
     private static final Pattern DEFINE = Pattern.compile("#define VIGIL_(\\w+) (-?\\d+)");
