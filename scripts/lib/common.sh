@@ -11,9 +11,11 @@ VIGIL_JVM_OPENS="--add-modules java.se --add-exports java.base/jdk.internal.ref=
 
 # Debian packages Vigil's programs and tests use. libvirt-daemon: its libvirt_iohelper writes and reads the saved
 # VM states of planned moves (installed without recommends, which would pull every QEMU system emulator). libnbd-bin
-# (nbdinfo, nbdcopy) and fio: real NBD clients the disk server is tested against.
+# (nbdinfo, nbdcopy) and fio: real NBD clients the disk server is tested against. gcc, libibverbs-dev and
+# librdmacm-dev: rdma-native's C shim over libibverbs is compiled by the Maven build (libibverbs1 and librdmacm1 at run
+# time; without an RDMA device the tcp transport is used).
 VIGIL_PACKAGES=(libvirt0 libvirt-clients libvirt-daemon-driver-qemu libvirt-daemon qemu-system-x86 qemu-utils procps libnbd-bin fio
-  iproute2)
+  iproute2 gcc libibverbs-dev librdmacm-dev)
 
 vigil_log() { printf 'vigil: %s\n' "$*" >&2; }
 
