@@ -1,0 +1,72 @@
+package io.vigil.memory;
+
+import io.vigil.memory.tcp.TcpRemoteMemory;
+import io.vigil.memory.verbs.RdmaDevices;
+import io.vigil.memory.verbs.VerbsRemoteMemory;
+import io.vigil.protocol.memory.MemoryKeeperEndpoint;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The transport a host reads peers' memory with, chosen by configuration: {@code tcp}; {@code verbs} (RDMA READ;
+ * refused at start-up when this host has no usable RDMA device); {@code auto}: verbs for keepers that serve it when
+ * this host has a device, tcp otherwise, with one log line saying why when there is no device.
+ */
+public final class RemoteMemories {
+    private static final Logger log = LoggerFactory.getLogger(RemoteMemories.class);
+
+    private RemoteMemories() {}
+
+    public static RemoteMemory open(String transport) {
+        TcpRemoteMemory tcp = new TcpRemoteMemory();
+        Optional<String> noVerbs = "tcp".equals(transport) ? Optional.of("configured") : RdmaDevices.unavailableReason();
+        switch (transport) {
+            case "tcp":
+                return tcp;
+            case "verbs":
+                if (noVerbs.isPresent()) {
+                    tcp.close();
+                    throw new IllegalStateException("remoteMemory is verbs but RDMA cannot be used here: " + noVerbs.get());
+                }
+                return new Either(new VerbsRemoteMemory(tcp), tcp, true);
+            case "auto":
+                if (noVerbs.isPresent()) {
+                    log.info("remote memory: {}; reading peers' arenas over the tcp transport", noVerbs.get());
+                    return tcp;
+                }
+                log.info("remote memory: RDMA device(s) {}; reading peers' arenas with RDMA READ where their keeper "
+                        + "serves it", RdmaDevices.probe().devices());
+                return new Either(new VerbsRemoteMemory(tcp), tcp, false);
+            default:
+                tcp.close();
+                throw new IllegalArgumentException("remote memory transport must be auto, tcp or verbs, not '" + transport + "'");
+        }
+    }
+
+    /** Verbs to keepers that serve it; tcp to the others unless verbs is required. */
+    private record Either(VerbsRemoteMemory verbs, TcpRemoteMemory tcp, boolean verbsOnly) implements RemoteMemory {
+        @Override
+        public String transport() {
+            return verbs.transport();
+        }
+
+        @Override
+        public RemoteRegion open(MemoryKeeperEndpoint keeper, String region, String grant, Duration timeout)
+                throws IOException {
+            if (keeper.servesVerbs()) return verbs.open(keeper, region, grant, timeout);
+            if (verbsOnly)
+                throw new RemoteMemoryException(RemoteMemoryException.Kind.UNREACHABLE, "the memory keeper of "
+                        + keeper.host() + " serves no RDMA and this host reads with verbs only");
+            return tcp.open(keeper, region, grant, timeout);
+        }
+
+        @Override
+        public void close() {
+            verbs.close();
+            tcp.close();
+        }
+    }
+}
