@@ -96,7 +96,7 @@ final class KeeperConnection implements Runnable {
         try {
             request = OpenRequest.read(channel);
         } catch (KeeperRefusal e) {
-            log.info("bad OPEN from {}: {}", peer, e.getMessage());
+            log.info("bad OPEN from {}: {}", peer, printable(e.getMessage()));
             refuseAndClose(e);
             return null;
         }
@@ -114,7 +114,7 @@ final class KeeperConnection implements Runnable {
             log.info("{} opened region {} ({} bytes) for {}", peer, r.name(), r.size(), r.grant().grantee());
             return r;
         } catch (KeeperRefusal e) {
-            log.warn("refused {} region {}: {} ({})", peer, request.region(), e.status(), e.getMessage());
+            log.warn("refused {} region {}: {} ({})", peer, printable(request.region()), e.status(), printable(e.getMessage()));
             refuseAndClose(e);
             return null;
         }
@@ -253,6 +253,13 @@ final class KeeperConnection implements Runnable {
         while (channel.read(sink.clear()) >= 0) {
             // discard until the peer closes, or the reaper does
         }
+    }
+
+    /** A peer's text as it may go into the log: one line, no control characters, bounded. */
+    static String printable(String text) {
+        StringBuilder b = new StringBuilder();
+        text.codePoints().limit(200).forEach(c -> b.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        return text.length() > 200 ? b + "..." : b.toString();
     }
 
     private static ByteBuffer openReply(KeeperStatus status, int bodyBytes) {

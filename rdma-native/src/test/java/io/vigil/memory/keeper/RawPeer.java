@@ -76,16 +76,20 @@ final class RawPeer implements AutoCloseable {
 
     /** Whether the keeper closes the connection (after whatever it still sends) within the socket timeout. */
     boolean closedByKeeper() throws IOException {
+        return bytesUntilClosed() >= 0;
+    }
+
+    /** How many bytes the keeper sends before it closes the connection; -1 if it does not close it in time. */
+    long bytesUntilClosed() throws IOException {
         byte[] sink = new byte[8192];
+        long total = 0;
         try {
-            while (in.read(sink) >= 0) {
-                // what the keeper sent before closing
-            }
-            return true;
+            for (int n; (n = in.read(sink)) >= 0; ) total += n;
+            return total;
         } catch (SocketTimeoutException e) {
-            return false;
+            return -1;
         } catch (SocketException e) { // reset: closed too
-            return true;
+            return total;
         }
     }
 
