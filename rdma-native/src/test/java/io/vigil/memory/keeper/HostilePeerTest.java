@@ -89,7 +89,7 @@ class HostilePeerTest {
             half.out.writeShort(KeeperProtocol.VERSION);
             half.out.flush();
             boolean trickleCut = false;
-            for (int i = 0; i < 30 && !trickleCut; i++) { // 3 s of progress, a byte at a time, past the 0.5 s deadline
+            for (int i = 0; i < 30 && !trickleCut; i++) { // 3 s of progress, a byte at a time, past the 1 s deadline
                 try {
                     trickle.out.write(i == 0 ? 'V' : 0);
                     trickle.out.flush();

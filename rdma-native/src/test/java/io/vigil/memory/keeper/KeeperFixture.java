@@ -20,8 +20,8 @@ import java.util.Random;
 /** A memory keeper on loopback with short timeouts, over an arena directory of the test's, and grants for it. */
 public final class KeeperFixture implements AutoCloseable {
     public static final String HOST = "keeper-host";
-    public static final KeeperLimits LIMITS = new KeeperLimits(8, 1 << 20, Duration.ofMillis(500), Duration.ofSeconds(5),
-            Duration.ofSeconds(1));
+    public static final KeeperLimits LIMITS = new KeeperLimits(8, 1 << 20, Duration.ofSeconds(1), Duration.ofSeconds(5),
+            Duration.ofSeconds(2));
 
     public final Path arenas;
     public final String key = newKey();
