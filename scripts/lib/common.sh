@@ -52,7 +52,8 @@ vigil_ensure_java() {
 vigil_ensure_built() {
   local agent="$VIGIL_HOME/host-agent/target/vigil-host-agent-$VIGIL_VERSION.jar"
   local controller="$VIGIL_HOME/controller/target/vigil-controller-$VIGIL_VERSION.jar"
-  if [[ ${VIGIL_REBUILD:-0} == 1 || ! -f $agent || ! -f $controller ]]; then
+  local keeper="$VIGIL_HOME/rdma-native/target/vigil-rdma-native-$VIGIL_VERSION.jar"
+  if [[ ${VIGIL_REBUILD:-0} == 1 || ! -f $agent || ! -f $controller || ! -f $keeper ]]; then
     vigil_ensure_java
     vigil_log "building (mvn install -DskipTests)"
     (cd "$VIGIL_HOME" && mvn -q -B install -DskipTests) || { vigil_log "build failed"; return 1; }
