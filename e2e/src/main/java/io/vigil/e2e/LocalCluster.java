@@ -136,6 +136,7 @@ public final class LocalCluster implements AutoCloseable {
                 "cacheDir: " + stateDir(host).resolve("cache"),
                 "memoryKeeperDir: " + keeperDir(host),
                 "remoteMemory: tcp",
+                "cacheFlushIntervalMillis: 30000",
                 "memoryMiB: " + hostMemoryMiB,
                 "cpus: 2",
                 ""));

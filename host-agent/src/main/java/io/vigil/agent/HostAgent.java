@@ -4,6 +4,10 @@ import io.vertx.core.Vertx;
 import io.vigil.agent.config.AgentConfig;
 import io.vigil.agent.disk.CachedDisks;
 import io.vigil.agent.disk.DiskService;
+import io.vigil.agent.recovery.DirtyBlockRecovery;
+import io.vigil.agent.recovery.KeeperEndpointFile;
+import io.vigil.memory.RemoteMemories;
+import io.vigil.memory.RemoteMemory;
 import io.vigil.agent.fence.FenceDeadlines;
 import io.vigil.agent.fence.FenceWatchdogProcess;
 import io.vigil.agent.isolation.IsolationMonitor;
@@ -74,6 +78,8 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
     private VmLeases vmLeases;
     private volatile VmCommands vmCommands;
     private Inventory inventory;
+    private RemoteMemory remoteMemory;
+    private KeeperEndpointFile memoryKeeper;
     private volatile DiskService disks;
     private Vertx vertx;
     private ControllerLink link;
@@ -174,14 +180,17 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
             log.info("re-attached to {} VM lease(s): {}", held.size(), held);
         }
         disks = serveDisks();
+        remoteMemory = RemoteMemories.open(config.remoteMemory());
+        memoryKeeper = new KeeperEndpointFile(config.memoryKeeperDir());
         vmCommands = new VmCommands(host, hypervisor, storage, vmLeases, hostLease, stateStore, commandWorkers,
-                this::publishFenceDeadline, disks);
+                this::publishFenceDeadline, disks, new DirtyBlockRecovery(remoteMemory));
         if (hostLease.generation() != decision.generation() || hostLease.phase() != HostLease.Phase.LIVE) {
             // fenced while libvirt was connecting: the fence could not reach the VMs then
             List<String> destroyed = vmCommands.destroyLeasedVmsNow();
             log.error("SELF-FENCE: the host lease lapsed while libvirt was connecting; destroyed VMs {}", destroyed);
         }
         inventory = new Inventory(hypervisor, vmLeases, config.cpus(), config.memoryMiB(), disks);
+        inventory.memoryKeeper(memoryKeeper::endpoint);
         logInventory();
         hypervisor.onLifecycle(this::onLifecycle);
         poller.scheduleWithFixedDelay(() -> {
@@ -308,7 +317,8 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
      */
     private DiskService serveDisks() throws IOException {
         if (!config.diskCache()) return DiskService.DIRECT;
-        CachedDisks cached = CachedDisks.start(config.nbdSocket(), config.cacheDir(), config.stateDir().resolve("disks"));
+        CachedDisks cached = CachedDisks.start(config.nbdSocket(), config.cacheDir(), config.stateDir().resolve("disks"),
+                config.cacheFlushIntervalMillis());
         List<String> again = cached.recover(vm -> vmLeases.held(vm).isPresent(), this::isActive);
         if (!again.isEmpty()) {
             log.info("serving the disks of {} again", again);
@@ -517,6 +527,7 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         commandWorkers.shutdownNow();
         // Arenas stay with their dirty blocks; the next agent serves the disks from them again.
         if (disks != null) disks.close();
+        if (remoteMemory != null) remoteMemory.close();
         eventWorker.shutdownNow();
         if (hypervisor != null) hypervisor.close();
     }

@@ -87,6 +87,10 @@ public final class BlockCache implements BlockDevice {
     private final Thread writeBackThread;
     private volatile boolean writeBackIdle;
     private volatile boolean stopping;
+    /** The flush interval; when the oldest dirty block began waiting (0: none waits); draining until clean. */
+    private final long writeBackDelayNanos;
+    private long dirtySinceNanos;
+    private boolean draining;
 
     private BlockCache(BlockDevice image, CacheSettings settings, ArenaFile arena, FrameTable table, AttachReport report) {
         this.image = image;
@@ -98,6 +102,7 @@ public final class BlockCache implements BlockDevice {
         this.table = table;
         this.attachReport = report;
         this.mode = settings.mode();
+        this.writeBackDelayNanos = settings.writeBackDelayMillis() * 1_000_000L;
         this.batchMax = Math.max(1, BATCH_BYTES / blockSize);
         this.batchFrames = new int[batchMax];
         this.batchBlocks = new long[batchMax];
@@ -654,7 +659,7 @@ public final class BlockCache implements BlockDevice {
             boolean wrote = false;
             imageOrder.lock();
             try {
-                if (!stopping) wrote = writeBackStep(Long.MAX_VALUE);
+                if (!stopping && writeBackDue()) wrote = writeBackStep(Long.MAX_VALUE);
             } catch (IOException | RuntimeException e) {
                 log.warn("Cache {}: write-back to the image failed, retrying: {}", arena.path(), e.toString());
                 LockSupport.parkNanos(100_000_000L);
@@ -667,6 +672,32 @@ public final class BlockCache implements BlockDevice {
                 writeBackIdle = false;
             }
         }
+    }
+
+    /**
+     * Whether the background write-back should run now: at once without a flush interval; else once the oldest dirty
+     * block has waited the interval (then until the cache is clean), or while half the dirty bound is used (so writers
+     * rarely wait). FLUSH, shrink and close write back on their own, whatever this says.
+     */
+    private boolean writeBackDue() {
+        if (writeBackDelayNanos == 0) return true;
+        long dirty, maxDirty;
+        long stamp = lock.readLock();
+        try {
+            dirty = table.dirty();
+            maxDirty = table.maxDirty();
+        } finally {
+            lock.unlockRead(stamp);
+        }
+        long now = System.nanoTime();
+        if (dirty == 0) {
+            dirtySinceNanos = 0;
+            draining = false;
+            return false;
+        }
+        if (dirtySinceNanos == 0) dirtySinceNanos = now;
+        if (now - dirtySinceNanos >= writeBackDelayNanos) draining = true;
+        return draining || dirty * 2 >= maxDirty;
     }
 
     private void wakeWriteBack() {

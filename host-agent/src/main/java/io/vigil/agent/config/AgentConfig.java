@@ -38,6 +38,9 @@ import java.util.regex.Pattern;
  *                                    the host's memory keeper serves this directory
  * @param memoryKeeperDir             the memory keeper's state directory, where it writes {@code keeper.json} (its
  *                                    endpoint and grant key, reported to the controller); no file: no keeper
+ * @param cacheFlushIntervalMillis    the disk caches' flush interval: dirty blocks are written back once the oldest has
+ *                                    waited this long (sooner under pressure); what a host failure with its memory
+ *                                    unreachable can lose. 0: at once
  * @param remoteMemory                how this host reads a failed host's arenas: {@code auto} (RDMA verbs where a
  *                                    device exists, else tcp), {@code tcp} or {@code verbs}
  */
@@ -61,6 +64,7 @@ public record AgentConfig(
         Path nbdSocket,
         Path cacheDir,
         Path memoryKeeperDir,
+        Long cacheFlushIntervalMillis,
         String remoteMemory) {
 
     public static final String ENV_PREFIX = "VIGIL_AGENT_";
@@ -124,6 +128,9 @@ public record AgentConfig(
                     + nbdSocket.toAbsolutePath());
         if (cacheDir == null) cacheDir = Path.of("/dev/shm/vigil-" + host);
         if (memoryKeeperDir == null) memoryKeeperDir = stateDir.resolve("keeper");
+        if (cacheFlushIntervalMillis == null) cacheFlushIntervalMillis = 5000L;
+        if (cacheFlushIntervalMillis < 0 || cacheFlushIntervalMillis > 600_000)
+            throw new IllegalArgumentException("cacheFlushIntervalMillis must be 0 to 600000, not " + cacheFlushIntervalMillis);
         if (remoteMemory == null || remoteMemory.isBlank()) remoteMemory = "auto";
         if (!List.of("auto", "tcp", "verbs").contains(remoteMemory))
             throw new IllegalArgumentException("remoteMemory must be auto, tcp or verbs, not '" + remoteMemory + "'");
@@ -137,7 +144,7 @@ public record AgentConfig(
             Path cacheDir) {
         this(host, controllers, libvirtUri, sharedStorage, stateDir, memoryMiB, cpus, heartbeatIntervalMillis,
                 leaseTimeoutMillis, failureTimeoutMillis, isolationShutdownTimeoutMillis, fenceWatchdog, shutdownMode,
-                hostShutdownTimeoutSeconds, hostShutdownVmStopTimeoutSeconds, diskCache, nbdSocket, cacheDir, null, null);
+                hostShutdownTimeoutSeconds, hostShutdownVmStopTimeoutSeconds, diskCache, nbdSocket, cacheDir, null, null, null);
     }
 
     /** As the full constructor, with the disk cache on, its socket and arenas in {@code stateDir}. */
@@ -148,7 +155,7 @@ public record AgentConfig(
         this(host, controllers, libvirtUri, sharedStorage, stateDir, memoryMiB, cpus, heartbeatIntervalMillis,
                 leaseTimeoutMillis, failureTimeoutMillis, isolationShutdownTimeoutMillis, fenceWatchdog, shutdownMode,
                 hostShutdownTimeoutSeconds, hostShutdownVmStopTimeoutSeconds, true, null,
-                stateDir == null ? null : stateDir.resolve("cache"), null, null);
+                stateDir == null ? null : stateDir.resolve("cache"), null, null, null);
     }
 
     public static AgentConfig load(Path file, Map<String, String> env) {
@@ -179,6 +186,8 @@ public record AgentConfig(
                 new String[] {"nbdSocket", "the NBD server's UNIX socket (default STATEDIR/nbd.sock)"},
                 new String[] {"cacheDir", "where cache arenas (shared-memory files) live (default /dev/shm/vigil-HOST)"},
                 new String[] {"memoryKeeperDir", "the memory keeper's state directory with keeper.json (default STATEDIR/keeper)"},
+                new String[] {"cacheFlushIntervalMillis", "write dirty cache blocks back once the oldest waited this "
+                        + "long: what a host failure with its memory unreachable can lose (default 5000; 0 = at once)"},
                 new String[] {"remoteMemory", "reading a failed host's arenas: auto (verbs where an RDMA device exists, "
                         + "else tcp), tcp or verbs (default auto)"});
     }

@@ -38,6 +38,7 @@ public final class CachedDisks implements DiskService {
 
     private final NbdServer server;
     private final Path arenaDir;
+    private final long flushIntervalMillis;
     private final Path recordDir;
     private final Map<String, ServedVm> served = new ConcurrentHashMap<>();
     private final Map<String, Long> budgetsMiB = new ConcurrentHashMap<>();
@@ -59,18 +60,28 @@ public final class CachedDisks implements DiskService {
     /** What is written to {@code recordDir} for a served VM. */
     public record ServedRecord(String vm, long generation, CacheMode mode, long budgetMiB, List<DiskXml.ServedDisk> disks) {}
 
-    private CachedDisks(NbdServer server, Path arenaDir, Path recordDir) {
+    private CachedDisks(NbdServer server, Path arenaDir, Path recordDir, long flushIntervalMillis) {
         this.server = server;
         this.arenaDir = arenaDir;
         this.recordDir = recordDir;
+        this.flushIntervalMillis = flushIntervalMillis;
     }
 
-    /** Starts the NBD server on {@code socket}; arenas go to {@code arenaDir}, records to {@code recordDir}. */
+    /** As {@link #start(Path, Path, Path, long)}, writing dirty blocks back at once. */
     public static CachedDisks start(Path socket, Path arenaDir, Path recordDir) throws IOException {
+        return start(socket, arenaDir, recordDir, 0);
+    }
+
+    /**
+     * Starts the NBD server on {@code socket}; arenas go to {@code arenaDir}, records to {@code recordDir}; dirty
+     * blocks are written back once the oldest has waited {@code flushIntervalMillis} (see {@link CacheSettings}).
+     */
+    public static CachedDisks start(Path socket, Path arenaDir, Path recordDir, long flushIntervalMillis)
+            throws IOException {
         Files.createDirectories(arenaDir);
         Files.createDirectories(recordDir);
         Files.createDirectories(socket.toAbsolutePath().getParent());
-        return new CachedDisks(NbdServer.start(socket, 16), arenaDir, recordDir);
+        return new CachedDisks(NbdServer.start(socket, 16), arenaDir, recordDir, flushIntervalMillis);
     }
 
     public Path socket() {
@@ -119,7 +130,7 @@ public final class CachedDisks implements DiskService {
                 long max = maxCache(image.size());
                 try {
                     cache = BlockCache.open(arena(d), new ArenaIdentity(vm, d.target(), generation), image,
-                            CacheSettings.of(Math.min(budget, max), max, mode));
+                            CacheSettings.of(Math.min(budget, max), max, mode).withWriteBackDelay(flushIntervalMillis));
                 } catch (IOException | RuntimeException e) {
                     image.close();
                     throw e;

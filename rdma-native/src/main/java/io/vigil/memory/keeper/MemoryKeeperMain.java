@@ -1,5 +1,7 @@
 package io.vigil.memory.keeper;
 
+import io.vigil.memory.VerbsExporter;
+import io.vigil.memory.verbs.VerbsKeeperExporter;
 import io.vigil.protocol.memory.MemoryKeeperEndpoint;
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -17,13 +19,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The memory keeper program: {@code MemoryKeeperMain --host NAME --arenas DIR --state DIR [--listen ADDR:PORT]
- * [--advertise ADDR]}. Serves until SIGTERM. Exits with status 2 on bad arguments, 1 when it cannot start.
+ * [--advertise ADDR] [--rdma auto|off]}. Serves until SIGTERM. Exits with status 2 on bad arguments, 1 when it cannot start.
  */
 public final class MemoryKeeperMain {
     public static final int DEFAULT_PORT = 7470;
 
     /** The parsed command line. */
-    record Args(String host, Path arenas, Path state, InetSocketAddress listen, String advertise) {}
+    record Args(String host, Path arenas, Path state, InetSocketAddress listen, String advertise, boolean rdma) {}
 
     private MemoryKeeperMain() {}
 
@@ -46,7 +48,11 @@ public final class MemoryKeeperMain {
             MemoryKeeperFiles.ensureDirectory(args.arenas());
             String key = MemoryKeeperFiles.loadOrCreateGrantKey(args.state());
             String advertise = args.advertise() != null ? args.advertise() : advertisedAddress(args.listen());
-            keeper = new MemoryKeeper(args.host(), args.arenas(), key, args.listen(), null);
+            // RDMA READ where this host has a device (one log line and TCP only where it has none); the connection
+            // manager listens on the port after the TCP one, on the advertised (the RDMA interface's) address.
+            VerbsExporter verbs = !args.rdma() ? null : VerbsKeeperExporter.start(advertise,
+                    args.listen().getPort() == 0 ? 0 : args.listen().getPort() + 1).orElse(null);
+            keeper = new MemoryKeeper(args.host(), args.arenas(), key, args.listen(), verbs);
             keeper.start();
             endpoint = keeper.endpoint(advertise);
             MemoryKeeperFiles.writeEndpoint(args.state(), endpoint);
@@ -85,6 +91,7 @@ public final class MemoryKeeperMain {
         String state = null;
         String listen = "0.0.0.0:" + DEFAULT_PORT;
         String advertise = null;
+        String rdma = "auto";
         for (int i = 0; i < argv.length; i++) {
             String arg = argv[i];
             String value = null;
@@ -105,6 +112,7 @@ public final class MemoryKeeperMain {
                 case "--state" -> state = value;
                 case "--listen" -> listen = value;
                 case "--advertise" -> advertise = value;
+                case "--rdma" -> rdma = value;
                 default -> throw new IllegalArgumentException("unknown argument '" + arg + "'");
             }
         }
@@ -112,7 +120,8 @@ public final class MemoryKeeperMain {
         if (arenas == null) throw new IllegalArgumentException("--arenas is required");
         if (state == null) throw new IllegalArgumentException("--state is required");
         if (advertise != null && advertise.isBlank()) throw new IllegalArgumentException("--advertise must not be empty");
-        return new Args(host, Path.of(arenas), Path.of(state), listenAddress(listen), advertise);
+        if (!rdma.equals("auto") && !rdma.equals("off")) throw new IllegalArgumentException("--rdma must be auto or off, not '" + rdma + "'");
+        return new Args(host, Path.of(arenas), Path.of(state), listenAddress(listen), advertise, rdma.equals("auto"));
     }
 
     /** {@code ADDR:PORT}, {@code [IPv6]:PORT} or {@code :PORT} (all addresses). */
@@ -155,6 +164,7 @@ public final class MemoryKeeperMain {
                 controller-issued grant (rdma-native/README.md, "Memory keeper").
 
                 usage: MemoryKeeperMain --host NAME --arenas DIR --state DIR [--listen ADDR:PORT] [--advertise ADDR]
+                                        [--rdma auto|off]
 
                   --host NAME          this host's name, as grants name it
                   --arenas DIR         the arena directory (made 0700 if missing), e.g. /dev/shm/vigil-NAME
@@ -162,6 +172,8 @@ public final class MemoryKeeperMain {
                   --listen ADDR:PORT   TCP address to serve on (default 0.0.0.0:%d; port 0 picks a free one)
                   --advertise ADDR     the address peers reach this keeper at (default: the listen address, or this
                                        host's first non-loopback address when listening on all addresses)
+                  --rdma auto|off      auto (default): also serve RDMA READ where this host has an RDMA device, its
+                                       connection manager on the TCP port + 1 at the advertised address
                 """.formatted(DEFAULT_PORT);
     }
 
