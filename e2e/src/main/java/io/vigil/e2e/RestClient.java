@@ -39,6 +39,12 @@ public final class RestClient {
                 .PUT(HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : Json.write(body))));
     }
 
+    /** A JSON merge patch (RFC 7396). */
+    public Reply patch(String path, Object body) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/merge-patch+json")
+                .method("PATCH", HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : Json.write(body))));
+    }
+
     public Reply delete(String path) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE());
     }
