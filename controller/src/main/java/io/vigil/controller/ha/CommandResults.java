@@ -1,6 +1,5 @@
 package io.vigil.controller.ha;
 
-import io.vigil.protocol.memory.RecoveryReport;
 import io.vigil.protocol.AgentCommand;
 import java.util.Map;
 import java.util.Optional;
@@ -22,6 +21,9 @@ final class CommandResults {
     }
 
     void onCompleted(Round r, HaInput.CommandCompleted c) {
+        // What a start recovered is an event even when a heartbeat showed the VM running (and settled the command)
+        // before this result came: the blocks were written either way.
+        if (c.recovery() != null && r.vm(c.vm()) != null) starter.recovered(r, c.host(), c.commandId(), r.vm(c.vm()), c.recovery());
         Optional<PendingCommand> known = r.ledger.get(c.commandId());
         if (known.isEmpty()) known = r.ledger.placeholderFor(c.host(), c.vm());
         if (known.isEmpty()) return; // unknown or already timed out: the next heartbeat shows the truth
@@ -33,13 +35,12 @@ final class CommandResults {
             if (p.kind() == PendingCommand.Kind.START && c.ok() && !stillWanted(v, p.host())) destroyLateStart(r, p);
             return;
         }
-        route(r, p, c.ok(), c.error(), c.leaseGeneration(), c.detail(), c.recovery());
+        route(r, p, c.ok(), c.error(), c.leaseGeneration(), c.detail());
     }
 
-    private void route(Round r, PendingCommand p, boolean ok, String error, long leaseGeneration, String detail,
-            RecoveryReport recovery) {
+    private void route(Round r, PendingCommand p, boolean ok, String error, long leaseGeneration, String detail) {
         switch (p.kind()) {
-            case START -> starter.onResult(r, p, ok, error, leaseGeneration, detail, recovery);
+            case START -> starter.onResult(r, p, ok, error, leaseGeneration, detail);
             case SAVE -> moves.onSaveResult(r, p, ok, error);
             case STOP -> {
                 VmRecord v = r.vm(p.vm());
@@ -73,7 +74,7 @@ final class CommandResults {
             if (p.placeholder()) {
                 resend(r, p, v);
             } else {
-                route(r, p, false, "no result from " + p.host() + " within " + p.timeoutMillis() / 1000 + " s", 0, null, null);
+                route(r, p, false, "no result from " + p.host() + " within " + p.timeoutMillis() / 1000 + " s", 0, null);
             }
         }
     }

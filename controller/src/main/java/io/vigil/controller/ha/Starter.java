@@ -181,11 +181,8 @@ final class Starter {
     }
 
     /** The result of a StartVm the VM still waits for. */
-    void onResult(Round r, PendingCommand command, boolean ok, String error, long leaseGeneration, String detail,
-            RecoveryReport recovery) {
+    void onResult(Round r, PendingCommand command, boolean ok, String error, long leaseGeneration, String detail) {
         VmRecord v = r.vm(command.vm());
-        if (recovery != null)
-            Recoveries.reported(r, command.host(), v, recovery, failover.vmDetails(r, v, "recovered"), command.id());
         if (ok) {
             if (Reclaim.reported(detail)) reclaimed(r, command, v, detail);
             String cause = "the agent confirmed the start" + (detail == null ? "" : " (" + detail + ")");
@@ -194,6 +191,11 @@ final class Starter {
         } else {
             failed(r, v, command.host(), error == null || error.isBlank() ? "no reason given" : error);
         }
+    }
+
+    /** What the start's recovery of the failed host's dirty cache blocks did: an event, a step of the failover. */
+    void recovered(Round r, String host, String commandId, VmRecord v, RecoveryReport recovery) {
+        Recoveries.reported(r, host, v, recovery, failover.vmDetails(r, v, "recovered"), commandId);
     }
 
     /** The host gave back cache memory before it started the VM: how much, and how long it took. */

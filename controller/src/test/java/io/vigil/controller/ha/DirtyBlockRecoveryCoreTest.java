@@ -110,6 +110,23 @@ class DirtyBlockRecoveryCoreTest {
     }
 
     @Test
+    void aRecoveryReportedAfterAHeartbeatShowedTheVmRunningIsStillAnEvent() {
+        FakeCluster c = cluster(true);
+        String failed = failHostOf(c, "wb");
+        AgentCommand.StartVm start = lastStart(c, "wb");
+        String target = c.vm("wb").host();
+        FakeCluster.Agent t = c.agents.get(target);
+        t.domains.put("wb", new VmReport("wb", "uuid-wb", VmPowerState.RUNNING, 200, 1, start.generation()));
+        c.run(2000); // the target's heartbeat says running before its command result arrives
+        c.assertVm("wb", VmState.RUNNING, target);
+        c.step(new HaInput.CommandCompleted(target, start.id(), "wb", true, null, start.generation(), null,
+                new RecoveryReport(failed, "tcp", RecoveryReport.RECOVERED, 1, 10, 40960, 0, 0, 0, 12, 0, null)));
+        ClusterEvent e = c.lastEvent("cache-recovered");
+        assertEquals(10L, e.details().get("blocks"));
+        c.assertVm("wb", VmState.RUNNING, target);
+    }
+
+    @Test
     void writeThroughVmsAndHostsWithoutAKeeperRecoverNothing() {
         FakeCluster withKeeper = cluster(true);
         FakeCluster.Agent home = withKeeper.agents.get(withKeeper.vm("wt").host());
