@@ -21,6 +21,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -123,45 +127,90 @@ public final class DirtyBlockRecovery {
         tally.lastWriteBack = Math.max(tally.lastWriteBack, h.lastWriteBackMillis());
         List<ArenaSlot> dirty = readDirtyTable(region, h);
         dirty.sort(Comparator.comparingLong(ArenaSlot::sequence));
+        // Two batch buffers: the next batch is fetched while the current one is checked and written.
+        ExecutorService fetcher = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "recovery-fetch-" + region.name());
+            t.setDaemon(true);
+            return t;
+        });
         try (FileChannel image = FileChannel.open(disk.image(), StandardOpenOption.WRITE)) {
             long imageSize = image.size();
             int blockSize = h.blockSize();
-            ByteBuffer frames = ByteBuffer.allocateDirect(Math.max(BATCH_BYTES, blockSize));
-            int i = 0;
+            ByteBuffer[] buffers = {ByteBuffer.allocateDirect(Math.max(BATCH_BYTES, blockSize)),
+                    ByteBuffer.allocateDirect(Math.max(BATCH_BYTES, blockSize))};
+            int[] next = {0};
+            Batch current = plan(vm, region.name(), h, dirty, next, buffers[0], tally);
+            Future<?> fetching = fetch(fetcher, region, current);
             long written = 0;
-            while (i < dirty.size()) {
-                // One batch: as many slots (in sequence order) as fit; frames adjacent in the arena read as one.
-                List<RemoteRead> reads = new ArrayList<>();
-                List<ArenaSlot> batch = new ArrayList<>();
-                frames.clear();
-                ByteBuffer current = null;
-                int currentStart = 0, lastFrame = -2;
-                while (i < dirty.size() && frames.position() + blockSize <= frames.capacity()) {
-                    ArenaSlot s = dirty.get(i++);
-                    if (s.validity() == ArenaSlot.Validity.TORN) {
-                        tally.torn++;
-                        log.warn("{}: arena {}: dirty block at offset {} (frame {}, sequence {}) is torn (never "
-                                + "acknowledged): not applied", vm, region.name(), s.diskOffset(), s.frame(), s.sequence());
-                        continue;
-                    }
-                    if (s.frame() >= h.frameCount()) continue;
-                    int at = frames.position();
-                    if (current != null && s.frame() == lastFrame + 1 && at + blockSize - currentStart <= READ_BYTES) {
-                        current.limit(at + blockSize);
-                    } else {
-                        current = frames.duplicate();
-                        current.position(at).limit(at + blockSize);
-                        currentStart = at;
-                        reads.add(new RemoteRead(h.framesOffset() + (long) s.frame() * blockSize, current));
-                    }
-                    lastFrame = s.frame();
-                    frames.position(at + blockSize);
-                    batch.add(s);
-                }
-                region.read(reads);
-                written += apply(vm, region.name(), h, batch, frames, image, imageSize, tally);
+            for (int k = 1; !current.slots().isEmpty(); k++) {
+                await(fetching);
+                Batch following = plan(vm, region.name(), h, dirty, next, buffers[k % 2], tally);
+                fetching = following.slots().isEmpty() ? null : fetch(fetcher, region, following);
+                written += apply(vm, region.name(), h, current.slots(), current.frames(), image, imageSize, tally);
+                current = following;
             }
             if (written > 0) image.force(true);
+        } finally {
+            fetcher.shutdownNow();
+        }
+    }
+
+    /** The dirty slots of one batch, in sequence order, and the reads that fetch their frames into {@code frames}. */
+    private record Batch(List<ArenaSlot> slots, List<RemoteRead> reads, ByteBuffer frames) {}
+
+    /** As many slots from {@code next[0]} as fit in {@code frames}; frames adjacent in the arena read as one. */
+    private static Batch plan(String vm, String region, ArenaHeader h, List<ArenaSlot> dirty, int[] next,
+            ByteBuffer frames, Tally tally) {
+        int blockSize = h.blockSize();
+        List<RemoteRead> reads = new ArrayList<>();
+        List<ArenaSlot> batch = new ArrayList<>();
+        frames.clear();
+        ByteBuffer current = null;
+        int currentStart = 0, lastFrame = -2;
+        int i = next[0];
+        while (i < dirty.size() && frames.position() + blockSize <= frames.capacity()) {
+            ArenaSlot s = dirty.get(i++);
+            if (s.validity() == ArenaSlot.Validity.TORN) {
+                tally.torn++;
+                log.warn("{}: arena {}: dirty block at offset {} (frame {}, sequence {}) is torn (never acknowledged): "
+                        + "not applied", vm, region, s.diskOffset(), s.frame(), s.sequence());
+                continue;
+            }
+            if (s.frame() >= h.frameCount()) continue;
+            int at = frames.position();
+            if (current != null && s.frame() == lastFrame + 1 && at + blockSize - currentStart <= READ_BYTES) {
+                current.limit(at + blockSize);
+            } else {
+                current = frames.duplicate();
+                current.position(at).limit(at + blockSize);
+                currentStart = at;
+                reads.add(new RemoteRead(h.framesOffset() + (long) s.frame() * blockSize, current));
+            }
+            lastFrame = s.frame();
+            frames.position(at + blockSize);
+            batch.add(s);
+        }
+        next[0] = i;
+        return new Batch(batch, reads, frames);
+    }
+
+    private static Future<?> fetch(ExecutorService fetcher, RemoteRegion region, Batch batch) {
+        return fetcher.submit(() -> {
+            region.read(batch.reads());
+            return null;
+        });
+    }
+
+    private static void await(Future<?> fetching) throws IOException {
+        if (fetching == null) return;
+        try {
+            fetching.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) throw io;
+            throw new IOException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
         }
     }
 
