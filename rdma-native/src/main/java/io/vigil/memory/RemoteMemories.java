@@ -6,7 +6,6 @@ import io.vigil.memory.verbs.VerbsRemoteMemory;
 import io.vigil.protocol.memory.MemoryKeeperEndpoint;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,29 +20,22 @@ public final class RemoteMemories {
     private RemoteMemories() {}
 
     public static RemoteMemory open(String transport) {
-        TcpRemoteMemory tcp = new TcpRemoteMemory();
-        Optional<String> noVerbs = "tcp".equals(transport) ? Optional.of("configured") : RdmaDevices.unavailableReason();
-        switch (transport) {
-            case "tcp":
-                return tcp;
-            case "verbs":
-                if (noVerbs.isPresent()) {
-                    tcp.close();
-                    throw new IllegalStateException("remoteMemory is verbs but RDMA cannot be used here: " + noVerbs.get());
-                }
-                return new Either(new VerbsRemoteMemory(tcp), tcp, true);
-            case "auto":
-                if (noVerbs.isPresent()) {
-                    log.info("remote memory: {}; reading peers' arenas over the tcp transport", noVerbs.get());
-                    return tcp;
-                }
-                log.info("remote memory: RDMA device(s) {}; reading peers' arenas with RDMA READ where their keeper "
-                        + "serves it", RdmaDevices.probe().devices());
-                return new Either(new VerbsRemoteMemory(tcp), tcp, false);
-            default:
-                tcp.close();
-                throw new IllegalArgumentException("remote memory transport must be auto, tcp or verbs, not '" + transport + "'");
+        if (!transport.equals("tcp") && !transport.equals("verbs") && !transport.equals("auto"))
+            throw new IllegalArgumentException("remote memory transport must be auto, tcp or verbs, not '" + transport + "'");
+        if (transport.equals("tcp")) return new TcpRemoteMemory();
+        RdmaDevices.Probe rdma = RdmaDevices.probe();
+        if (rdma.unavailableReason().isPresent()) {
+            String why = rdma.unavailableReason().get();
+            if (transport.equals("verbs"))
+                throw new IllegalStateException("remoteMemory is verbs but RDMA cannot be used here: " + why);
+            log.info("remote memory: {}; reading peers' arenas over the tcp transport", why);
+            return new TcpRemoteMemory();
         }
+        if (transport.equals("auto"))
+            log.info("remote memory: RDMA device(s) {}; reading peers' arenas with RDMA READ where their keeper "
+                    + "serves it", rdma.devices());
+        TcpRemoteMemory tcp = new TcpRemoteMemory();
+        return new Either(new VerbsRemoteMemory(tcp), tcp, transport.equals("verbs"));
     }
 
     /** Verbs to keepers that serve it; tcp to the others unless verbs is required. */

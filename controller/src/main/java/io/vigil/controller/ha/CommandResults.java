@@ -23,7 +23,8 @@ final class CommandResults {
     void onCompleted(Round r, HaInput.CommandCompleted c) {
         // What a start recovered is an event even when a heartbeat showed the VM running (and settled the command)
         // before this result came: the blocks were written either way.
-        if (c.recovery() != null && r.vm(c.vm()) != null) starter.recovered(r, c.host(), c.commandId(), r.vm(c.vm()), c.recovery());
+        VmRecord recovering = c.recovery() == null ? null : r.vm(c.vm());
+        if (recovering != null) starter.recovered(r, c.host(), c.commandId(), recovering, c.recovery());
         Optional<PendingCommand> known = r.ledger.get(c.commandId());
         if (known.isEmpty()) known = r.ledger.placeholderFor(c.host(), c.vm());
         if (known.isEmpty()) return; // unknown or already timed out: the next heartbeat shows the truth

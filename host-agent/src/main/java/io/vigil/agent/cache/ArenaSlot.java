@@ -18,9 +18,6 @@ public record ArenaSlot(int frame, State state, long diskOffset, long sequence, 
         UNCHECKED
     }
 
-    public ArenaSlot withValidity(Validity v) {
-        return new ArenaSlot(frame, state, diskOffset, sequence, epoch, crc32c, v);
-    }
 
     public boolean dirty() {
         return state == State.DIRTY;

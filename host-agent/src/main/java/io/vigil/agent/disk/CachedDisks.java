@@ -253,8 +253,7 @@ public final class CachedDisks implements DiskService {
         if (s == null) return CacheUse.NONE;
         long bytes = 0;
         long dirty = 0;
-        long now = System.currentTimeMillis();
-        long since = now;
+        long since = System.currentTimeMillis();
         for (Disk d : s.disks()) {
             CacheStats st = d.cache().stats();
             bytes += st.usedBytes();

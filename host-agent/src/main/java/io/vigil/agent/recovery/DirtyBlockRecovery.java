@@ -57,10 +57,6 @@ public final class DirtyBlockRecovery {
         this.memory = memory;
     }
 
-    public String transport() {
-        return memory.transport();
-    }
-
     public RecoveryReport recover(String vm, List<Disk> disks, RecoverySource from) {
         long started = System.nanoTime();
         long deadline = started + from.deadlineMillis() * 1_000_000L;
@@ -69,7 +65,7 @@ public final class DirtyBlockRecovery {
             String region = Regions.name(vm, disk.target());
             RemoteRegion opened;
             try {
-                opened = openUntil(region, from, deadline);
+                opened = openWithin(region, from, deadline);
             } catch (RemoteMemoryException e) {
                 if (e.kind() == RemoteMemoryException.Kind.NO_SUCH_REGION) {
                     log.info("{}: the memory keeper of {} holds no arena for {}: nothing to recover for it", vm,
@@ -99,7 +95,7 @@ public final class DirtyBlockRecovery {
      * One attempt, within what is left of the deadline: a refused connection means nothing listens on that host now
      * (its keeper died with it), and a host that does not answer is down; waiting longer would only delay the VM.
      */
-    private RemoteRegion openUntil(String region, RecoverySource from, long deadline) throws RemoteMemoryException {
+    private RemoteRegion openWithin(String region, RecoverySource from, long deadline) throws RemoteMemoryException {
         long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
         try {
             return memory.open(from.keeper(), region, from.grant(), Duration.ofMillis(left));
