@@ -15,11 +15,14 @@ public final class ControllerMain {
             (camelCase becomes UPPER_SNAKE, lists are comma-separated):
 
               name                      member name (default: the host name)
-              httpHost, httpPort        REST and agent address (default 127.0.0.1:8080)
+              httpHost, httpPort        REST API and dashboard address (default 127.0.0.1:8080)
+              agentPort                 agent gateway port, mutual TLS (default 8443)
+              stateDir                  local state: the certificate authority (default /var/lib/vigil/controller)
+              adminTokenFile            bootstrap admin token, created when missing (default STATEDIR/admin-token)
               sharedStorage             shared storage directory holding hosts/<host>.heartbeat (required)
               hazelcastPort             cluster store port (default 5701)
               hazelcastMembers          other controllers, host:port (default none: a cluster of one)
-              advertisedAgentUrl        URL agents dial (default ws://httpHost:httpPort/agent/v1)
+              advertisedAgentUrl        URL agents dial (default wss://httpHost:agentPort/agent/v1)
               heartbeatIntervalSeconds, failureTimeoutSeconds, leaseTimeoutSeconds, isolationResponse
                                         the initial cluster policy (default 1, 3, 4, none); after first start
                                         the cluster's stored policy wins (PUT /api/v1/policy changes it)

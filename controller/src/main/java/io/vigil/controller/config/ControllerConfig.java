@@ -28,6 +28,9 @@ public record ControllerConfig(
         Integer hazelcastPort,
         List<String> hazelcastMembers,
         String advertisedAgentUrl,
+        Integer agentPort,
+        String stateDir,
+        String adminTokenFile,
         Integer heartbeatIntervalSeconds,
         Integer failureTimeoutSeconds,
         Integer leaseTimeoutSeconds,
@@ -57,13 +60,28 @@ public record ControllerConfig(
             if (m == null || m.isBlank() || m.contains(" "))
                 throw new IllegalArgumentException("hazelcastMembers entries must be host or host:port, not '" + m + "'");
         }
+        if (agentPort == null) agentPort = 8443;
+        if (agentPort < 0 || agentPort > 65535) throw new IllegalArgumentException("agentPort must be between 0 and 65535");
+        if (stateDir == null || stateDir.isBlank()) stateDir = "/var/lib/vigil/controller";
+        try {
+            Path.of(stateDir);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("stateDir is not a valid path: " + e.getMessage());
+        }
+        if (adminTokenFile == null || adminTokenFile.isBlank()) adminTokenFile = Path.of(stateDir, "admin-token").toString();
+        try {
+            Path.of(adminTokenFile);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("adminTokenFile is not a valid path: " + e.getMessage());
+        }
         if (advertisedAgentUrl == null || advertisedAgentUrl.isBlank()) {
-            advertisedAgentUrl = "ws://" + httpHost + ":" + httpPort + ProtocolVersion.AGENT_PATH;
+            advertisedAgentUrl = "wss://" + httpHost + ":" + agentPort + ProtocolVersion.AGENT_PATH;
         }
         try {
             URI u = new URI(advertisedAgentUrl);
-            if (!"ws".equals(u.getScheme()) && !"wss".equals(u.getScheme()))
-                throw new IllegalArgumentException("advertisedAgentUrl must be a ws:// or wss:// URL, not '" + advertisedAgentUrl + "'");
+            if (!"wss".equals(u.getScheme()))
+                throw new IllegalArgumentException("advertisedAgentUrl must be a wss:// URL (agents connect with mutual TLS), not '"
+                        + advertisedAgentUrl + "'");
         } catch (java.net.URISyntaxException e) {
             throw new IllegalArgumentException("advertisedAgentUrl is not a URL: " + e.getMessage());
         }
@@ -97,7 +115,18 @@ public record ControllerConfig(
 
     public ControllerConfig withHttpPort(int port) {
         return new ControllerConfig(name, httpHost, port, sharedStorage, hazelcastPort, hazelcastMembers,
-                advertisedAgentUrl, heartbeatIntervalSeconds, failureTimeoutSeconds, leaseTimeoutSeconds, isolationResponse);
+                advertisedAgentUrl, agentPort, stateDir, adminTokenFile, heartbeatIntervalSeconds, failureTimeoutSeconds,
+                leaseTimeoutSeconds, isolationResponse);
+    }
+
+    /** The controller's own local state (its copy of the cluster's certificate authority); never on shared storage. */
+    public Path stateDirPath() {
+        return Path.of(stateDir);
+    }
+
+    /** Where the bootstrap admin token lives: created (0600) with a new token when missing, registered at start. */
+    public Path adminTokenPath() {
+        return Path.of(adminTokenFile);
     }
 
     private static String localHostName() {

@@ -30,7 +30,10 @@ class ControllerConfigTest {
         assertEquals(8080, c.httpPort());
         assertEquals(5701, c.hazelcastPort());
         assertEquals(List.of(), c.hazelcastMembers());
-        assertEquals("ws://127.0.0.1:8080/agent/v1", c.advertisedAgentUrl());
+        assertEquals("wss://127.0.0.1:8443/agent/v1", c.advertisedAgentUrl());
+        assertEquals(8443, c.agentPort());
+        assertEquals(java.nio.file.Path.of("/var/lib/vigil/controller"), c.stateDirPath());
+        assertEquals(java.nio.file.Path.of("/var/lib/vigil/controller/admin-token"), c.adminTokenPath());
         assertEquals(ClusterPolicy.DEFAULT, c.initialPolicy());
         assertTrue(!c.name().isBlank());
     }
@@ -39,11 +42,11 @@ class ControllerConfigTest {
     void environmentOverridesTheFile() throws Exception {
         ControllerConfig c = ControllerConfig.load(yaml("name: c1\nhttpPort: 9000\nsharedStorage: /a\n"), Map.of(
                 "VIGIL_CONTROLLER_HTTP_PORT", "9100", "VIGIL_CONTROLLER_HAZELCAST_MEMBERS", "10.0.0.2:5701, 10.0.0.3",
-                "VIGIL_CONTROLLER_ISOLATION_RESPONSE", "poweroff"));
+                "VIGIL_CONTROLLER_ISOLATION_RESPONSE", "poweroff", "VIGIL_CONTROLLER_AGENT_PORT", "9443"));
         assertEquals(9100, c.httpPort());
         assertEquals(List.of("10.0.0.2:5701", "10.0.0.3"), c.hazelcastMembers());
         assertEquals(IsolationResponse.POWEROFF, c.isolationResponse());
-        assertEquals("ws://127.0.0.1:9100/agent/v1", c.advertisedAgentUrl());
+        assertEquals("wss://127.0.0.1:9443/agent/v1", c.advertisedAgentUrl());
     }
 
     @Test
@@ -53,6 +56,8 @@ class ControllerConfigTest {
         assertMessage("sharedStorage: /a\nhttpPort: eighty\n", "httpPort");
         assertMessage("sharedStorage: /a\nhazelcastPort: 0\n", "hazelcastPort");
         assertMessage("sharedStorage: /a\nadvertisedAgentUrl: http://x/agent/v1\n", "advertisedAgentUrl");
+        assertMessage("sharedStorage: /a\nadvertisedAgentUrl: ws://x/agent/v1\n", "advertisedAgentUrl");
+        assertMessage("sharedStorage: /a\nagentPort: 70000\n", "agentPort");
         assertMessage("sharedStorage: /a\nname: 'bad name'\n", "name");
         assertMessage("sharedStorage: /a\nheartbeatIntervalSeconds: 2\nfailureTimeoutSeconds: 3\n", "failureTimeoutSeconds");
         assertMessage("sharedStorage: /a\nisolationResponse: reboot\n", "isolationResponse");

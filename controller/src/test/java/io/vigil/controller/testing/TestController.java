@@ -50,7 +50,7 @@ public final class TestController implements AutoCloseable {
         shared = sharedStorage != null ? sharedStorage : dir.resolve("shared");
         Files.createDirectories(shared.resolve("hosts"));
         ControllerConfig config = new ControllerConfig(name, "127.0.0.1", 0, shared.toString(), hazelcastPort,
-                hazelcastMembers, null, null, null, null, null);
+                hazelcastMembers, null, 0, dir.resolve("state").toString(), null, null, null, null, null);
         controller = Controller.start(config);
     }
 
