@@ -7,6 +7,7 @@ import io.vertx.ext.web.Router;
 import io.vigil.controller.agents.AgentGateway;
 import io.vigil.controller.agents.AgentRelay;
 import io.vigil.controller.api.RestApi;
+import io.vigil.controller.auth.ApiTokens;
 import io.vigil.controller.config.ControllerConfig;
 import io.vigil.controller.ha.ClusterPolicy;
 import io.vigil.controller.ha.HaInput;
@@ -39,6 +40,7 @@ public final class Controller implements AutoCloseable {
     private AgentRelay relay;
     private MoveRequests moves;
     private HttpServer server;
+    private ApiTokens tokens;
     private final AtomicReference<ClusterPolicy> policy = new AtomicReference<>();
 
     private Controller(ControllerConfig config) {
@@ -81,7 +83,10 @@ public final class Controller implements AutoCloseable {
         store.onMaintenanceRequested(r -> loop.submit(new HaInput.MaintenanceRequested(r.host(), r.enabled())));
         moves = new MoveRequests(store.hazelcast(), loop::submit);
         moves.start();
-        Router router = await(RestApi.router(vertx, store, validator, gateway, moves, config.name()));
+        tokens = new ApiTokens(store.hazelcast());
+        tokens.registerBootstrap(config.adminTokenPath(), System.currentTimeMillis());
+        log.info("bootstrap admin token in {}", config.adminTokenPath());
+        Router router = await(RestApi.router(vertx, store, validator, gateway, moves, tokens, config.name()));
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(config.httpHost()).setPort(config.httpPort())
                 .setMaxWebSocketFrameSize(1024 * 1024).setMaxWebSocketMessageSize(8 * 1024 * 1024);
@@ -111,8 +116,16 @@ public final class Controller implements AutoCloseable {
         return config.advertisedAgentUrl().replace(":0/", ":" + httpPort() + "/");
     }
 
+    public ControllerConfig config() {
+        return config;
+    }
+
     public ClusterStore store() {
         return store;
+    }
+
+    public ApiTokens tokens() {
+        return tokens;
     }
 
     public AgentGateway gateway() {

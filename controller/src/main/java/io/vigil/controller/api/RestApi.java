@@ -17,6 +17,7 @@ import io.vertx.openapi.validation.SchemaValidationException;
 import io.vertx.openapi.validation.ValidatorException;
 import io.vertx.openapi.validation.impl.ValidatableRequestImpl;
 import io.vigil.controller.agents.AgentGateway;
+import io.vigil.controller.auth.ApiTokens;
 import io.vigil.controller.ha.ClusterEvent;
 import io.vigil.controller.ha.MoveKind;
 import io.vigil.controller.ha.RequestedState;
@@ -65,10 +66,12 @@ public final class RestApi {
     private final VmResource vms;
     private final PolicyResource policy;
     private final RuleResource rules;
+    private final ApiTokens tokens;
 
     private RestApi(Vertx vertx, ClusterStore store, DomainXmlValidator validator, AgentGateway gateway,
-            MoveRequests moves, String controllerName) {
+            MoveRequests moves, ApiTokens tokens, String controllerName) {
         this.vertx = vertx;
+        this.tokens = tokens;
         this.store = store;
         this.gateway = gateway;
         this.controllerName = controllerName;
@@ -80,8 +83,8 @@ public final class RestApi {
     }
 
     public static Future<Router> router(Vertx vertx, ClusterStore store, DomainXmlValidator validator,
-            AgentGateway gateway, MoveRequests moves, String controllerName) {
-        RestApi api = new RestApi(vertx, store, validator, gateway, moves, controllerName);
+            AgentGateway gateway, MoveRequests moves, ApiTokens tokens, String controllerName) {
+        RestApi api = new RestApi(vertx, store, validator, gateway, moves, tokens, controllerName);
         return OpenAPIContract.from(vertx, validatorView(api.openApiText)).map(api::build);
     }
 
@@ -104,6 +107,7 @@ public final class RestApi {
             JsonObject item = paths.getJsonObject(path);
             for (String method : item.fieldNames()) {
                 Object op = item.getValue(method);
+                if (op instanceof JsonObject operation) operation.remove("security");
                 if (op instanceof JsonObject operation && operation.containsKey("responses")) {
                     stripContent(operation.getJsonObject("responses"));
                 }
@@ -113,7 +117,10 @@ public final class RestApi {
                 }
             }
         }
+        // Security is enforced by Authentication (x-vigil-role), not by the router's security handlers.
+        doc.remove("security");
         JsonObject components = doc.getJsonObject("components", new JsonObject());
+        components.remove("securitySchemes");
         if (components.containsKey("responses")) stripContent(components.getJsonObject("responses"));
         return doc;
     }
@@ -142,9 +149,12 @@ public final class RestApi {
     private Router build(OpenAPIContract contract) {
         RouterBuilder builder = RouterBuilder.create(vertx, contract, extractor());
         builder.rootHandler(BodyHandler.create().setBodyLimit(2 * 1024 * 1024));
+        builder.rootHandler(new Authentication(vertx, contract, tokens));
         route(builder, "health", ctx -> blocking(ctx, () -> new Views.Health("ok", controllerName,
                 store.isLocalLeader(), gateway.connectedHosts().size()), 200));
         route(builder, "openapi", ctx -> ctx.response().putHeader("Content-Type", "application/yaml").end(openApiText));
+        route(builder, "whoami", ctx -> blocking(ctx, () -> Views.whoami(Authentication.principal(ctx),
+                tokens.get(Authentication.principal(ctx).tokenId()).map(t -> t.expiresAtMillis()).orElse(null)), 200));
         route(builder, "listHosts", ctx -> blocking(ctx, hosts::list, 200));
         route(builder, "getHost", ctx -> blocking(ctx, () -> hosts.get(name(ctx)), 200));
         route(builder, "setHostMaintenance", ctx -> withBody(ctx, body -> hosts.maintenance(name(ctx), body), 202));

@@ -94,4 +94,11 @@ final class Views {
         return new EventView(e.sequence(), Instant.ofEpochMilli(e.timeMillis()).toString(), e.timeMillis(), e.type(),
                 e.host(), e.vm(), e.cause(), e.message(), e.details() == null ? Map.of() : e.details());
     }
+
+    /** Who the caller is: GET /whoami. */
+    public record Whoami(String name, String role, String tokenId, String kind, Long expiresAtMillis) {}
+
+    static Whoami whoami(io.vigil.controller.auth.Principal p, Long expiresAtMillis) {
+        return new Whoami(p.name(), p.role().wireName(), p.tokenId(), p.kind(), expiresAtMillis);
+    }
 }

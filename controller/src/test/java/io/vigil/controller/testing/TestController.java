@@ -24,6 +24,7 @@ public final class TestController implements AutoCloseable {
     private final Path shared;
     public final Controller controller;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private volatile Caller admin;
 
     /** {@code location}: the Location header, or null. */
     public record Reply(int status, String contentType, String body, String location) {
@@ -70,53 +71,117 @@ public final class TestController implements AutoCloseable {
         return controller.httpPort();
     }
 
+    /** The bootstrap admin token this controller wrote to its state directory; every plain request carries it. */
+    public String adminToken() {
+        try {
+            return Files.readString(controller.config().adminTokenPath()).trim();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Requests carrying {@code token} (null: none) instead of the admin token. */
+    public Caller as(String token) {
+        return new Caller(token);
+    }
+
+    /** Issues a token with {@code role} directly in the store (not through the API) and returns its text. */
+    public String tokenFor(String name, io.vigil.controller.auth.Role role) {
+        return controller.tokens().issue(name, role, io.vigil.controller.auth.ApiToken.API, null, "test",
+                System.currentTimeMillis()).token();
+    }
+
     public Reply get(String path) {
-        return send(HttpRequest.newBuilder(uri(path)).GET());
+        return admin().get(path);
     }
 
     public Reply post(String path, String json) {
-        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)));
+        return admin().post(path, json);
     }
 
     public Reply postEmpty(String path) {
-        return send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.noBody()));
+        return admin().postEmpty(path);
     }
 
     public Reply put(String path, String json) {
-        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString(json)));
+        return admin().put(path, json);
     }
 
     /** A PATCH with a JSON Merge Patch (application/merge-patch+json). */
     public Reply patch(String path, String mergePatch) {
-        return patch(path, mergePatch, "application/merge-patch+json");
+        return admin().patch(path, mergePatch);
     }
 
     public Reply patch(String path, String body, String contentType) {
-        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", contentType)
-                .method("PATCH", HttpRequest.BodyPublishers.ofString(body)));
+        return admin().patch(path, body, contentType);
     }
 
     public Reply delete(String path) {
-        return send(HttpRequest.newBuilder(uri(path)).DELETE());
+        return admin().delete(path);
+    }
+
+    private Caller admin() {
+        Caller a = admin;
+        if (a == null) admin = a = new Caller(adminToken());
+        return a;
+    }
+
+    /** A small HTTP client of this controller's REST API, sending one bearer token (or none). */
+    public final class Caller {
+        private final String token;
+
+        Caller(String token) {
+            this.token = token;
+        }
+
+        public Reply get(String path) {
+            return send(HttpRequest.newBuilder(uri(path)).GET());
+        }
+
+        public Reply post(String path, String json) {
+            return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(json)));
+        }
+
+        public Reply postEmpty(String path) {
+            return send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.noBody()));
+        }
+
+        public Reply put(String path, String json) {
+            return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                    .PUT(HttpRequest.BodyPublishers.ofString(json)));
+        }
+
+        public Reply patch(String path, String mergePatch) {
+            return patch(path, mergePatch, "application/merge-patch+json");
+        }
+
+        public Reply patch(String path, String body, String contentType) {
+            return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", contentType)
+                    .method("PATCH", HttpRequest.BodyPublishers.ofString(body)));
+        }
+
+        public Reply delete(String path) {
+            return send(HttpRequest.newBuilder(uri(path)).DELETE());
+        }
+
+        private Reply send(HttpRequest.Builder b) {
+            if (token != null) b.header("Authorization", "Bearer " + token);
+            try {
+                HttpResponse<String> r = http.send(b.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+                return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body(),
+                        r.headers().firstValue("Location").orElse(null));
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     private URI uri(String path) {
         return URI.create("http://127.0.0.1:" + port() + path);
-    }
-
-    private Reply send(HttpRequest.Builder b) {
-        try {
-            HttpResponse<String> r = http.send(b.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
-            return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body(),
-                    r.headers().firstValue("Location").orElse(null));
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 
     public static int freePort() throws IOException {

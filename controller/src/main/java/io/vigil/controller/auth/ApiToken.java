@@ -1,0 +1,21 @@
+package io.vigil.controller.auth;
+
+/**
+ * A stored API token: everything but the secret, of which only the SHA-256 ({@code secretSha256}, hex) is kept.
+ * {@code expiresAtMillis} null: it does not expire. {@code kind}: {@code api} (created through the API or the bootstrap
+ * file) or {@code session} (a dashboard login).
+ */
+public record ApiToken(String id, String name, Role role, String kind, String secretSha256, long createdAtMillis,
+        String createdBy, Long expiresAtMillis) {
+
+    public static final String API = "api";
+    public static final String SESSION = "session";
+
+    public boolean expiredAt(long nowMillis) {
+        return expiresAtMillis != null && nowMillis >= expiresAtMillis;
+    }
+
+    public Principal principal() {
+        return new Principal(name, role, id, kind);
+    }
+}

@@ -1,0 +1,150 @@
+package io.vigil.controller.auth;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastJsonValue;
+import com.hazelcast.map.IMap;
+import io.vigil.protocol.Json;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The cluster's API tokens, in a Hazelcast map shared by every controller member. A token reads
+ * {@code vgl_<id>_<secret>}: the id (12 characters) finds the record, the secret (256 random bits) proves it. Only the
+ * secret's SHA-256 is stored, and it is compared in constant time; a token is shown once, when it is issued. Revoking
+ * removes the record, so the token stops working on every member at once.
+ */
+public final class ApiTokens {
+    public static final String MAP = "vigil.api-tokens";
+    private static final Pattern FORMAT = Pattern.compile("vgl_([a-z2-7]{12})_([A-Za-z0-9_-]{43})");
+    private static final char[] ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567".toCharArray();
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final IMap<String, HazelcastJsonValue> tokens;
+
+    public ApiTokens(HazelcastInstance hz) {
+        this.tokens = hz.getMap(MAP);
+    }
+
+    /** A token just issued: its text, shown once, and what is stored of it. */
+    public record Issued(String token, ApiToken record) {}
+
+    /** Issues a new token for {@code name} with {@code role}; {@code ttlMillis} null: it never expires. */
+    public Issued issue(String name, Role role, String kind, Long ttlMillis, String createdBy, long nowMillis) {
+        String id = newId();
+        String secret = newSecret();
+        ApiToken record = new ApiToken(id, name, role, kind, sha256(secret), nowMillis, createdBy,
+                ttlMillis == null ? null : nowMillis + ttlMillis);
+        tokens.set(id, new HazelcastJsonValue(Json.write(record)));
+        return new Issued(text(id, secret), record);
+    }
+
+    /** The principal {@code token} stands for, if it is well formed, known, unexpired and its secret matches. */
+    public Optional<Principal> authenticate(String token, long nowMillis) {
+        if (token == null) return Optional.empty();
+        Matcher m = FORMAT.matcher(token);
+        if (!m.matches()) return Optional.empty();
+        HazelcastJsonValue stored = tokens.get(m.group(1));
+        if (stored == null) return Optional.empty();
+        ApiToken record = Json.read(stored.getValue(), ApiToken.class);
+        byte[] expected = record.secretSha256().getBytes(StandardCharsets.US_ASCII);
+        byte[] presented = sha256(m.group(2)).getBytes(StandardCharsets.US_ASCII);
+        if (!MessageDigest.isEqual(expected, presented) || record.expiredAt(nowMillis)) return Optional.empty();
+        return Optional.of(record.principal());
+    }
+
+    public Optional<ApiToken> get(String id) {
+        HazelcastJsonValue stored = tokens.get(id);
+        return stored == null ? Optional.empty() : Optional.of(Json.read(stored.getValue(), ApiToken.class));
+    }
+
+    /** Every stored token, oldest first. */
+    public List<ApiToken> list() {
+        List<ApiToken> out = new ArrayList<>();
+        for (HazelcastJsonValue v : tokens.values()) out.add(Json.read(v.getValue(), ApiToken.class));
+        out.sort(Comparator.comparingLong(ApiToken::createdAtMillis).thenComparing(ApiToken::id));
+        return out;
+    }
+
+    /** Revokes the token {@code id}; false if there is none. */
+    public boolean revoke(String id) {
+        return tokens.remove(id) != null;
+    }
+
+    /** Drops expired tokens (sessions, mostly); returns how many. */
+    public int removeExpired(long nowMillis) {
+        int removed = 0;
+        for (ApiToken t : list()) {
+            if (t.expiredAt(nowMillis) && tokens.remove(t.id()) != null) removed++;
+        }
+        return removed;
+    }
+
+    /**
+     * The bootstrap admin token: read from {@code file}, or, when the file does not exist, issued anew and written there
+     * (mode 0600), so the first admin can reach the API; registered as an admin API token named {@code bootstrap-admin}.
+     * Registering again (a restart, or another member with the same file) is harmless.
+     *
+     * @throws IllegalStateException if the file holds something other than a Vigil token
+     */
+    public ApiToken registerBootstrap(Path file, long nowMillis) throws IOException {
+        String token;
+        if (Files.exists(file)) {
+            token = Files.readString(file, StandardCharsets.UTF_8).trim();
+        } else {
+            token = text(newId(), newSecret());
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) Files.createDirectories(parent);
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.deleteIfExists(tmp);
+            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(tmp, token + "\n", StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        Matcher m = FORMAT.matcher(token);
+        if (!m.matches())
+            throw new IllegalStateException(file + " does not hold a Vigil API token (vgl_<id>_<secret>); remove it to have a new one made");
+        ApiToken record = new ApiToken(m.group(1), "bootstrap-admin", Role.ADMIN, ApiToken.API, sha256(m.group(2)),
+                nowMillis, "controller", null);
+        HazelcastJsonValue existing = tokens.putIfAbsent(record.id(), new HazelcastJsonValue(Json.write(record)));
+        return existing == null ? record : Json.read(existing.getValue(), ApiToken.class);
+    }
+
+    private static String text(String id, String secret) {
+        return "vgl_" + id + "_" + secret;
+    }
+
+    private static String newId() {
+        char[] id = new char[12];
+        for (int i = 0; i < id.length; i++) id[i] = ID_ALPHABET[RANDOM.nextInt(ID_ALPHABET.length)];
+        return new String(id);
+    }
+
+    private static String newSecret() {
+        byte[] secret = new byte[32];
+        RANDOM.nextBytes(secret);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+    }
+
+    static String sha256(String secret) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
