@@ -7,7 +7,9 @@ import io.vertx.ext.web.Router;
 import io.vigil.controller.agents.AgentGateway;
 import io.vigil.controller.agents.AgentRelay;
 import io.vigil.controller.api.RestApi;
+import io.vigil.controller.audit.AuditLog;
 import io.vigil.controller.auth.ApiTokens;
+import io.vigil.controller.auth.Users;
 import io.vigil.controller.config.ControllerConfig;
 import io.vigil.controller.ha.ClusterPolicy;
 import io.vigil.controller.ha.HaInput;
@@ -41,6 +43,8 @@ public final class Controller implements AutoCloseable {
     private MoveRequests moves;
     private HttpServer server;
     private ApiTokens tokens;
+    private Users users;
+    private AuditLog audit;
     private final AtomicReference<ClusterPolicy> policy = new AtomicReference<>();
 
     private Controller(ControllerConfig config) {
@@ -86,7 +90,9 @@ public final class Controller implements AutoCloseable {
         tokens = new ApiTokens(store.hazelcast());
         tokens.registerBootstrap(config.adminTokenPath(), System.currentTimeMillis());
         log.info("bootstrap admin token in {}", config.adminTokenPath());
-        Router router = await(RestApi.router(vertx, store, validator, gateway, moves, tokens, config.name()));
+        users = new Users(store.hazelcast());
+        audit = new AuditLog(store.hazelcast(), AuditLog.DEFAULT_MAX_ENTRIES);
+        Router router = await(RestApi.router(vertx, store, validator, gateway, moves, tokens, users, audit, config.name()));
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(config.httpHost()).setPort(config.httpPort())
                 .setMaxWebSocketFrameSize(1024 * 1024).setMaxWebSocketMessageSize(8 * 1024 * 1024);
@@ -126,6 +132,14 @@ public final class Controller implements AutoCloseable {
 
     public ApiTokens tokens() {
         return tokens;
+    }
+
+    public Users users() {
+        return users;
+    }
+
+    public AuditLog audit() {
+        return audit;
     }
 
     public AgentGateway gateway() {

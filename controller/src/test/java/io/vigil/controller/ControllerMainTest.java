@@ -42,7 +42,7 @@ class ControllerMainTest {
     @Test
     void badConfigurationExitsNonZeroNamingTheField() throws Exception {
         Path config = dir.resolve("c.yaml");
-        Files.writeString(config, "sharedStorage: " + dir + "\nhttpPort: 99999\n");
+        Files.writeString(config, "sharedStorage: " + dir + "\nstateDir: " + dir.resolve("state") + "\nhttpPort: 99999\n");
         Process p = launch("--config", config.toString());
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
@@ -55,7 +55,7 @@ class ControllerMainTest {
         int port = TestController.freePort();
         Path config = dir.resolve("c.yaml");
         Files.writeString(config, "name: main-test\nhttpPort: " + port + "\nhazelcastPort: " + TestController.freePort()
-                + "\nsharedStorage: " + dir + "\n");
+                + "\nsharedStorage: " + dir + "\nstateDir: " + dir.resolve("state") + "\n");
         Process p = launch("--config", config.toString());
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));

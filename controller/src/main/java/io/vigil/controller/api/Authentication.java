@@ -63,6 +63,11 @@ public final class Authentication implements Handler<RoutingContext> {
         return ctx.get(PRINCIPAL);
     }
 
+    /** A login's new session: the audit log names who logged in. */
+    static void loggedIn(RoutingContext ctx, Principal principal) {
+        ctx.put(PRINCIPAL, principal);
+    }
+
     /** The bearer token of a request, or null if it carries none. */
     static String bearer(RoutingContext ctx) {
         String header = ctx.request().getHeader("Authorization");
@@ -99,6 +104,7 @@ public final class Authentication implements Handler<RoutingContext> {
                         ? "this request needs an API token: send Authorization: Bearer <token> (see /api/v1/openapi.yaml)"
                         : "the API token is unknown, expired or revoked"));
             } else if (required != null && !who.get().role().includes(required)) {
+                ctx.put(PRINCIPAL, who.get()); // refused, but known: the audit log names who was refused
                 ctx.fail(new ApiException(403, "Forbidden", who.get().name() + " has role " + who.get().role().wireName()
                         + "; " + operation.getOperationId() + " needs " + required.wireName()));
             } else {

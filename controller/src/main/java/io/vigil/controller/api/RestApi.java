@@ -17,7 +17,10 @@ import io.vertx.openapi.validation.SchemaValidationException;
 import io.vertx.openapi.validation.ValidatorException;
 import io.vertx.openapi.validation.impl.ValidatableRequestImpl;
 import io.vigil.controller.agents.AgentGateway;
+import io.vigil.controller.audit.AuditLog;
 import io.vigil.controller.auth.ApiTokens;
+import io.vigil.controller.auth.LoginThrottle;
+import io.vigil.controller.auth.Users;
 import io.vigil.controller.ha.ClusterEvent;
 import io.vigil.controller.ha.MoveKind;
 import io.vigil.controller.ha.RequestedState;
@@ -67,9 +70,14 @@ public final class RestApi {
     private final PolicyResource policy;
     private final RuleResource rules;
     private final ApiTokens tokens;
+    private final AuditLog auditLog;
+    private final TokenResource tokenResource;
+    private final UserResource users;
+    private final SessionResource sessions;
+    private final AuditResource audit;
 
     private RestApi(Vertx vertx, ClusterStore store, DomainXmlValidator validator, AgentGateway gateway,
-            MoveRequests moves, ApiTokens tokens, String controllerName) {
+            MoveRequests moves, ApiTokens tokens, Users users, AuditLog auditLog, String controllerName) {
         this.vertx = vertx;
         this.tokens = tokens;
         this.store = store;
@@ -80,11 +88,16 @@ public final class RestApi {
         this.vms = new VmResource(store, validator, new AdmissionCheck(store), moves);
         this.policy = new PolicyResource(store);
         this.rules = new RuleResource(store);
+        this.auditLog = auditLog;
+        this.tokenResource = new TokenResource(tokens);
+        this.users = new UserResource(users, tokens);
+        this.sessions = new SessionResource(users, tokens, new LoginThrottle(store.hazelcast(), LoginThrottle.Rules.DEFAULT));
+        this.audit = new AuditResource(auditLog);
     }
 
     public static Future<Router> router(Vertx vertx, ClusterStore store, DomainXmlValidator validator,
-            AgentGateway gateway, MoveRequests moves, ApiTokens tokens, String controllerName) {
-        RestApi api = new RestApi(vertx, store, validator, gateway, moves, tokens, controllerName);
+            AgentGateway gateway, MoveRequests moves, ApiTokens tokens, Users users, AuditLog auditLog, String controllerName) {
+        RestApi api = new RestApi(vertx, store, validator, gateway, moves, tokens, users, auditLog, controllerName);
         return OpenAPIContract.from(vertx, validatorView(api.openApiText)).map(api::build);
     }
 
@@ -148,6 +161,7 @@ public final class RestApi {
 
     private Router build(OpenAPIContract contract) {
         RouterBuilder builder = RouterBuilder.create(vertx, contract, extractor());
+        builder.rootHandler(new AuditTrail(vertx, contract, auditLog)); // first: it records refusals of the later ones too
         builder.rootHandler(BodyHandler.create().setBodyLimit(2 * 1024 * 1024));
         builder.rootHandler(new Authentication(vertx, contract, tokens));
         route(builder, "health", ctx -> blocking(ctx, () -> new Views.Health("ok", controllerName,
@@ -182,6 +196,33 @@ public final class RestApi {
             return null;
         }, 204));
         route(builder, "listEvents", this::listEvents);
+        route(builder, "createToken", ctx -> withBody(ctx, body -> tokenResource.create(body, Authentication.principal(ctx)), 201,
+                t -> "/api/v1/tokens/" + t.id()));
+        route(builder, "listTokens", ctx -> blocking(ctx, () -> tokenResource.list(ctx.queryParams().get("kind")), 200));
+        route(builder, "getToken", ctx -> blocking(ctx, () -> tokenResource.get(ctx.pathParam("id")), 200));
+        route(builder, "revokeToken", ctx -> blocking(ctx, () -> {
+            tokenResource.revoke(ctx.pathParam("id"), Authentication.principal(ctx));
+            return null;
+        }, 204));
+        route(builder, "listUsers", ctx -> blocking(ctx, users::list, 200));
+        route(builder, "createUser", ctx -> withBody(ctx, body -> users.create(body, Authentication.principal(ctx)), 201,
+                u -> "/api/v1/users/" + u.name()));
+        route(builder, "getUser", ctx -> blocking(ctx, () -> users.get(name(ctx)), 200));
+        route(builder, "patchUser", ctx -> withBody(ctx, patch -> users.patch(name(ctx), patch, Authentication.principal(ctx)), 200));
+        route(builder, "deleteUser", ctx -> blocking(ctx, () -> {
+            users.delete(name(ctx), Authentication.principal(ctx));
+            return null;
+        }, 204));
+        // No Location for a session; the hook names the new session's user for the audit log.
+        route(builder, "login", ctx -> withBody(ctx, body -> sessions.login(body, remoteAddress(ctx)), 200, login -> {
+            Authentication.loggedIn(ctx, login.principal());
+            return null;
+        }));
+        route(builder, "logout", ctx -> blocking(ctx, () -> {
+            sessions.logout(Authentication.principal(ctx));
+            return null;
+        }, 204));
+        route(builder, "listAudit", this::listAudit);
 
         Router router = builder.createRouter();
         router.errorHandler(404, ctx -> problem(ctx, new ApiException(404, "Not Found",
@@ -223,10 +264,30 @@ public final class RestApi {
         }, 200);
     }
 
+    private void listAudit(RoutingContext ctx) {
+        var params = ctx.queryParams();
+        Long since;
+        Integer status;
+        int limit;
+        try {
+            since = params.get("since") == null ? null : Long.parseLong(params.get("since"));
+            status = params.get("status") == null ? null : Integer.parseInt(params.get("status"));
+            limit = params.get("limit") == null ? 100 : Integer.parseInt(params.get("limit"));
+        } catch (NumberFormatException e) {
+            problem(ctx, ApiException.badRequest("Bad Request", "since, status and limit must be integers"));
+            return;
+        }
+        blocking(ctx, () -> audit.list(since, params.get("principal"), status, limit), 200);
+    }
+
     // ---- plumbing -------------------------------------------------------------------------------------------------
 
     private static String name(RoutingContext ctx) {
         return ctx.pathParam("name");
+    }
+
+    private static String remoteAddress(RoutingContext ctx) {
+        return ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress();
     }
 
     private static boolean override(RoutingContext ctx) {
@@ -241,7 +302,10 @@ public final class RestApi {
         withBody(ctx, work, status, null);
     }
 
-    /** As {@link #withBody(RoutingContext, Function, int)}, with a {@code Location} header naming what was created. */
+    /**
+     * As {@link #withBody(RoutingContext, Function, int)}, with a {@code Location} header naming what was created
+     * ({@code location} returning null: none).
+     */
     private <T> void withBody(RoutingContext ctx, Function<JsonNode, T> work, int status, Function<T, String> location) {
         JsonNode body;
         try {
@@ -252,7 +316,8 @@ public final class RestApi {
             return;
         }
         vertx.executeBlocking(() -> work.apply(body)).onComplete(ar -> {
-            if (ar.succeeded() && location != null) ctx.response().putHeader("Location", location.apply(ar.result()));
+            String where = ar.succeeded() && location != null ? location.apply(ar.result()) : null;
+            if (where != null) ctx.response().putHeader("Location", where);
             respond(ctx, ar.succeeded() ? ar.result() : null, ar.cause(), status);
         });
     }
@@ -307,6 +372,9 @@ public final class RestApi {
             p = Problem.of(500, "Internal Server Error",
                     "the controller failed to handle the request (" + failure + "); see its log", path);
         }
+        if (failure instanceof ApiException a && a.extensions().get("retryAfterSeconds") instanceof Number n)
+            ctx.response().putHeader("Retry-After", String.valueOf(n.longValue()));
+        ctx.put(AuditTrail.PROBLEM, p);
         p.send(ctx.response());
     }
 

@@ -34,10 +34,16 @@ public final class ApiTokens {
     private static final char[] ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567".toCharArray();
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /** Ids of revoked API tokens, so that a member restarting with a revoked bootstrap token does not bring it back. */
+    public static final String REVOKED_MAP = "vigil.revoked-api-tokens";
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ApiTokens.class);
+
     private final IMap<String, HazelcastJsonValue> tokens;
+    private final IMap<String, Long> revoked;
 
     public ApiTokens(HazelcastInstance hz) {
         this.tokens = hz.getMap(MAP);
+        this.revoked = hz.getMap(REVOKED_MAP);
     }
 
     /** A token just issued: its text, shown once, and what is stored of it. */
@@ -82,7 +88,19 @@ public final class ApiTokens {
 
     /** Revokes the token {@code id}; false if there is none. */
     public boolean revoke(String id) {
-        return tokens.remove(id) != null;
+        HazelcastJsonValue removed = tokens.remove(id);
+        if (removed == null) return false;
+        if (ApiToken.API.equals(Json.read(removed.getValue(), ApiToken.class).kind())) revoked.set(id, System.currentTimeMillis());
+        return true;
+    }
+
+    /** Revokes every session of the user {@code name} (after a password or role change, or the user's deletion). */
+    public int revokeSessionsOf(String name) {
+        int removed = 0;
+        for (ApiToken t : list()) {
+            if (ApiToken.SESSION.equals(t.kind()) && t.name().equals(name) && revoke(t.id())) removed++;
+        }
+        return removed;
     }
 
     /** Drops expired tokens (sessions, mostly); returns how many. */
@@ -97,11 +115,12 @@ public final class ApiTokens {
     /**
      * The bootstrap admin token: read from {@code file}, or, when the file does not exist, issued anew and written there
      * (mode 0600), so the first admin can reach the API; registered as an admin API token named {@code bootstrap-admin}.
-     * Registering again (a restart, or another member with the same file) is harmless.
+     * Registering again (a restart, or another member with the same file) is harmless. A token revoked through the API
+     * stays revoked: it is not registered again (empty then; removing the file makes a new one at the next start).
      *
      * @throws IllegalStateException if the file holds something other than a Vigil token
      */
-    public ApiToken registerBootstrap(Path file, long nowMillis) throws IOException {
+    public Optional<ApiToken> registerBootstrap(Path file, long nowMillis) throws IOException {
         String token;
         if (Files.exists(file)) {
             token = Files.readString(file, StandardCharsets.UTF_8).trim();
@@ -118,10 +137,14 @@ public final class ApiTokens {
         Matcher m = FORMAT.matcher(token);
         if (!m.matches())
             throw new IllegalStateException(file + " does not hold a Vigil API token (vgl_<id>_<secret>); remove it to have a new one made");
+        if (revoked.containsKey(m.group(1))) {
+            log.warn("the bootstrap admin token in {} was revoked and stays so; remove the file to have a new one made at the next start", file);
+            return Optional.empty();
+        }
         ApiToken record = new ApiToken(m.group(1), "bootstrap-admin", Role.ADMIN, ApiToken.API, sha256(m.group(2)),
                 nowMillis, "controller", null);
         HazelcastJsonValue existing = tokens.putIfAbsent(record.id(), new HazelcastJsonValue(Json.write(record)));
-        return existing == null ? record : Json.read(existing.getValue(), ApiToken.class);
+        return Optional.of(existing == null ? record : Json.read(existing.getValue(), ApiToken.class));
     }
 
     private static String text(String id, String secret) {

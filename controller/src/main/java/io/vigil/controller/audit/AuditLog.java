@@ -1,0 +1,69 @@
+package io.vigil.controller.audit;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastJsonValue;
+import com.hazelcast.flakeidgen.FlakeIdGenerator;
+import com.hazelcast.map.IMap;
+import com.hazelcast.query.Predicate;
+import com.hazelcast.query.Predicates;
+import io.vigil.protocol.Json;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The audit log: every mutating API request, in a Hazelcast map shared by the controller members ({@code vigil.audit},
+ * keyed by a flake id like the event log), bounded to the newest {@code maxEntries}. The bound is kept loosely: each
+ * member trims after every {@link #TRIM_EVERY} of its appends, so the log may briefly hold a few more.
+ */
+public final class AuditLog {
+    public static final String MAP = "vigil.audit";
+    public static final int DEFAULT_MAX_ENTRIES = 10_000;
+    static final int TRIM_EVERY = 50;
+
+    private final IMap<Long, HazelcastJsonValue> entries;
+    private final FlakeIdGenerator ids;
+    private final int maxEntries;
+    private final AtomicLong appended = new AtomicLong();
+
+    public AuditLog(HazelcastInstance hz, int maxEntries) {
+        this.entries = hz.getMap(MAP);
+        this.ids = hz.getFlakeIdGenerator("vigil.audit-ids");
+        this.maxEntries = maxEntries;
+    }
+
+    /** Stores {@code entry} under a new sequence and returns it stamped. */
+    public AuditEntry append(AuditEntry entry) {
+        AuditEntry stamped = entry.withSequence(ids.newId());
+        entries.set(stamped.sequence(), new HazelcastJsonValue(Json.write(stamped)));
+        if (appended.incrementAndGet() % TRIM_EVERY == 0) trim();
+        return stamped;
+    }
+
+    /** Drops the oldest entries beyond the bound. */
+    public void trim() {
+        if (entries.size() <= maxEntries) return;
+        List<Long> keys = new ArrayList<>(entries.keySet());
+        keys.sort(Comparator.naturalOrder());
+        for (Long k : keys.subList(0, Math.max(0, keys.size() - maxEntries))) entries.delete(k);
+    }
+
+    /** Filters for {@link #entries}; null fields match everything. */
+    public record Query(Long sinceSequence, Long sinceMillis, String principal, Integer status, int limit) {}
+
+    /** Entries matching {@code q}, oldest first, at most {@code q.limit()} of the newest. */
+    public List<AuditEntry> entries(Query q) {
+        List<Predicate<Long, HazelcastJsonValue>> ps = new ArrayList<>();
+        if (q.sinceSequence() != null) ps.add(Predicates.greaterThan("sequence", q.sinceSequence()));
+        if (q.sinceMillis() != null) ps.add(Predicates.greaterEqual("timeMillis", q.sinceMillis()));
+        if (q.principal() != null) ps.add(Predicates.equal("principal", q.principal()));
+        if (q.status() != null) ps.add(Predicates.equal("status", q.status()));
+        Collection<HazelcastJsonValue> found = ps.isEmpty() ? entries.values()
+                : entries.values(ps.size() == 1 ? ps.get(0) : Predicates.and(ps.toArray(Predicate[]::new)));
+        List<AuditEntry> sorted = new ArrayList<>(found.stream().map(v -> Json.read(v.getValue(), AuditEntry.class)).toList());
+        sorted.sort(Comparator.comparingLong(AuditEntry::sequence));
+        return sorted.size() <= q.limit() ? sorted : sorted.subList(sorted.size() - q.limit(), sorted.size());
+    }
+}
