@@ -38,6 +38,8 @@ final class AuditTrail implements PlatformHandler {
     static final String PROBLEM = "vigil.audit.problem";
     private static final Set<HttpMethod> MUTATING = Set.of(HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE);
     private static final Pattern UNRECORDED = Pattern.compile("(?i).*(pass|secret|token|key|xml).*");
+    /** Where a handler leaves its own target and summary, for a request whose body must not be read as it is. */
+    private static final String DESCRIBED = "vigil.audit.described";
     private static final int MAX_VALUE = 64;
     private static final int MAX_SUMMARY = 500;
 
@@ -49,6 +51,14 @@ final class AuditTrail implements PlatformHandler {
         this.vertx = vertx;
         this.contract = contract;
         this.audit = audit;
+    }
+
+    /** What a handler says the request was about, in place of what its path and body say. */
+    private record Description(String target, String summary) {}
+
+    /** Records {@code target} and {@code summary} for this request instead of those read from its path and body. */
+    static void describe(RoutingContext ctx, String target, String summary) {
+        ctx.put(DESCRIBED, new Description(target, summary));
     }
 
     @Override
@@ -79,12 +89,15 @@ final class AuditTrail implements PlatformHandler {
         Operation operation = contract.findOperation(path, ctx.request().method());
         Principal who = Authentication.principal(ctx);
         int status = ctx.response().getStatusCode();
-        JsonNode body = body(ctx);
+        Description described = ctx.get(DESCRIBED);
+        JsonNode body = described == null ? body(ctx) : null;
+        String target = described == null ? target(operation, path, ctx, body) : described.target();
+        String summary = described == null ? summary(body) : described.summary();
         return new AuditEntry(0, arrivedMillis, who == null ? null : who.name(), who == null ? null : who.tokenId(),
                 who == null ? null : who.kind(), who == null ? null : who.role().wireName(),
                 ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress(),
                 ctx.request().method().name(), path, operation == null ? null : operation.getOperationId(),
-                target(operation, path, ctx, body), status, outcome(ctx, status), summary(body));
+                target, status, outcome(ctx, status), summary);
     }
 
     private static String outcome(RoutingContext ctx, int status) {

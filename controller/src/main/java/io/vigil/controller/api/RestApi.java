@@ -214,7 +214,10 @@ public final class RestApi {
             return null;
         }, 204));
         // No Location for a session; the hook names the new session's user for the audit log.
-        route(builder, "login", ctx -> withBody(ctx, body -> sessions.login(body, remoteAddress(ctx)), 200, login -> {
+        route(builder, "login", ctx -> withBody(ctx, body -> {
+            describeLogin(ctx, body);
+            return sessions.login(body, remoteAddress(ctx));
+        }, 200, login -> {
             Authentication.loggedIn(ctx, login.principal());
             return null;
         }));
@@ -262,6 +265,16 @@ public final class RestApi {
             for (ClusterEvent e : store.events(query)) out.add(Views.event(e));
             return out;
         }, 200);
+    }
+
+    /**
+     * A login is audited with the user tried only if there is such a user: a name that is none may be a password typed
+     * into the wrong field.
+     */
+    private void describeLogin(RoutingContext ctx, JsonNode body) {
+        String name = body.path("user").asText("");
+        boolean known = users.exists(name);
+        AuditTrail.describe(ctx, known ? name : null, "user=" + (known ? name : "(not a user)") + ", password=(not recorded)");
     }
 
     private void listAudit(RoutingContext ctx) {

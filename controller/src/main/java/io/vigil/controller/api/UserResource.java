@@ -39,6 +39,10 @@ final class UserResource {
         return users.list().stream().map(UserView::of).toList();
     }
 
+    boolean exists(String name) {
+        return users.get(name).isPresent();
+    }
+
     UserView get(String name) {
         return users.get(name).map(UserView::of).orElseThrow(() -> unknown(name));
     }
