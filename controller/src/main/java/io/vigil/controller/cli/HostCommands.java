@@ -7,7 +7,10 @@ import io.vigil.controller.cli.Command.Family;
 import io.vigil.controller.cli.Output.Column;
 import java.util.List;
 
-/** {@code hosts} and {@code maintenance}: the hosts the controller knows, and putting one into maintenance. */
+/**
+ * {@code hosts} and {@code maintenance}: the hosts the controller knows, and putting one into maintenance; and
+ * {@code health}, the controller's own.
+ */
 final class HostCommands {
     private HostCommands() {}
 
@@ -32,6 +35,15 @@ final class HostCommands {
                 Command.of("get", "hosts get NAME", "one host, every field", (args, s) -> {
                     String name = args.atMost(1).positional(0, "NAME");
                     s.out().object(s.api().get(path("hosts", name)));
+                })));
+    }
+
+    static Family health() {
+        return new Family("health", "whether the controller is up (no token needed)", List.of(
+                Command.of("health", "health", "the controller's liveness: exit 0 when it is up, 3 when unreachable",
+                        (args, s) -> {
+                    args.atMost(0);
+                    s.out().object(s.api().get(path("health")));
                 })));
     }
 

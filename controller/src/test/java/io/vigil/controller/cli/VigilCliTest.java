@@ -222,6 +222,13 @@ class VigilCliTest {
     }
 
     @Test
+    void healthNeedsNoToken() {
+        String health = ok(new CliRun(url).run("health")).out();
+        assertTrue(health.startsWith("status      ok\n"), health);
+        assertEquals("ok", ok(new CliRun(url).run("health", "-o", "json")).json().get("status").asText());
+    }
+
+    @Test
     void whoamiShowsTheTokensName() {
         assertTrue(ok(admin.run("whoami")).out().contains("role             admin"));
         CliRun viewer = new CliRun(url).env("VIGIL_TOKEN", ctl.tokenFor("cli-viewer", Role.VIEWER));
