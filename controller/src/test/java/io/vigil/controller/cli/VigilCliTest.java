@@ -224,7 +224,7 @@ class VigilCliTest {
     @Test
     void healthNeedsNoToken() {
         String health = ok(new CliRun(url).run("health")).out();
-        assertTrue(health.startsWith("status      ok\n"), health);
+        assertTrue(health.startsWith("status           ok\n"), health);
         assertEquals("ok", ok(new CliRun(url).run("health", "-o", "json")).json().get("status").asText());
     }
 
