@@ -76,12 +76,10 @@ public final class VigilCli {
             command = family.name();
             List<String> rest = words.subList(1, words.size());
             Command chosen = choose(family, rest);
-            if (chosen != null && !family.single() && !rest.isEmpty() && rest.get(0).equals(chosen.name())) {
-                rest = rest.subList(1, rest.size());
-            }
+            boolean named = chosen != null && !family.single() && !rest.isEmpty() && rest.get(0).equals(chosen.name());
+            if (named) rest = rest.subList(1, rest.size());
             if (globals.help()) {
-                out.print(chosen == null || !family.single() && (words.size() == 1 || !words.get(1).equals(chosen.name()))
-                        ? help(family) : help(chosen));
+                out.print(family.single() || named ? help(chosen) : help(family));
                 return ExitCode.OK.code;
             }
             if (chosen == null) throw CliException.usage("unknown " + family.name() + " command '" + rest.get(0) + "'");
