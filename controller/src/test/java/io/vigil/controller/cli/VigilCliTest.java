@@ -1,0 +1,290 @@
+package io.vigil.controller.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.vigil.controller.auth.Role;
+import io.vigil.controller.cli.CliRun.Result;
+import io.vigil.controller.testing.Await;
+import io.vigil.controller.testing.FakeAgent;
+import io.vigil.controller.testing.TestController;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The client against a real controller over real HTTP, with two fake hosts of 4096 MiB: every command family whose
+ * endpoints exist, the table and JSON outputs, and the exit status of each kind of failure.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class VigilCliTest {
+    private static final Duration WAIT = Duration.ofSeconds(15);
+    private TestController ctl;
+    private FakeAgent h1;
+    private FakeAgent h2;
+    private CliRun admin;
+    private String url;
+    private Path xml;
+
+    @BeforeAll
+    void start() throws Exception {
+        ctl = new TestController();
+        h1 = ctl.connectedHost("cli-h1", 4096);
+        h2 = ctl.connectedHost("cli-h2", 4096);
+        url = "http://127.0.0.1:" + ctl.port();
+        admin = new CliRun(url).env("VIGIL_TOKEN_FILE", ctl.controller.config().adminTokenPath().toString());
+        xml = ctl.dir.resolve("vm.xml");
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        h1.close();
+        h2.close();
+        ctl.close();
+    }
+
+    private static Result ok(Result r) {
+        assertEquals(0, r.exit(), r.toString());
+        return r;
+    }
+
+    private static Result fails(int exit, Result r, String... errFragments) {
+        assertEquals(exit, r.exit(), r.toString());
+        for (String f : errFragments) assertTrue(r.err().contains(f), "stderr should mention '" + f + "': " + r);
+        return r;
+    }
+
+    private String domainFile(String name) throws Exception {
+        Path file = ctl.dir.resolve(name + ".xml");
+        Files.writeString(file, "<domain type='kvm'><name>" + name + "</name><memory unit='MiB'>96</memory><vcpu>2</vcpu>"
+                + "<os><type arch='x86_64' machine='pc'>hvm</type></os></domain>");
+        return file.toString();
+    }
+
+    @Test
+    void hostsAreListedShownAndPutIntoMaintenance() {
+        List<String> lines = ok(admin.run("hosts")).lines();
+        assertTrue(lines.get(0).startsWith("NAME    STATE      GEN"), lines.toString());
+        assertTrue(lines.get(1).startsWith("cli-h1  connected"), lines.toString());
+        assertTrue(lines.get(2).startsWith("cli-h2  connected"), lines.toString());
+        assertEquals(3, lines.size());
+
+        JsonNode hosts = ok(admin.run("hosts", "list", "--output", "json")).json();
+        assertEquals(2, hosts.size());
+        assertEquals("cli-h1", hosts.get(0).get("name").asText());
+        assertEquals(4096, hosts.get(0).get("memoryTotalMiB").asInt());
+        assertTrue(ok(admin.run("hosts", "get", "cli-h2")).out().contains("memoryTotalMiB  4096"));
+        fails(6, admin.run("hosts", "get", "nowhere"), "vigil: Not Found: ", "nowhere");
+
+        Result on = ok(admin.run("--output=json", "maintenance", "cli-h2", "on"));
+        assertEquals(CliRun.parse("{\"host\":\"cli-h2\",\"enabled\":true}"), on.json());
+        Await.until("cli-h2 in maintenance", WAIT, () -> Boolean.TRUE.equals(ctl.get("/api/v1/hosts/cli-h2").json().get("maintenance")));
+        assertTrue(ok(admin.run("maintenance", "cli-h2", "off")).out().contains("maintenance off requested"));
+        Await.until("cli-h2 out of maintenance", WAIT, () -> Boolean.FALSE.equals(ctl.get("/api/v1/hosts/cli-h2").json().get("maintenance")));
+        fails(2, admin.run("maintenance", "cli-h2", "maybe"), "on or off");
+        fails(6, admin.run("maintenance", "nowhere", "on"), "nowhere");
+    }
+
+    @Test
+    void vmsAreCreatedChangedStartedStoppedAndDeleted() throws Exception {
+        Result created = ok(admin.run("vms", "create", "--xml", domainFile("cli-web"), "--set", "priority=high",
+                "--set", "cacheWeight=3"));
+        assertEquals("vm cli-web created (requested stopped, state stopped)\n", created.out());
+        JsonNode vm = ok(admin.run("vms", "get", "cli-web", "-o", "json")).json();
+        assertEquals(CliRun.parse(ctl.get("/api/v1/vms/cli-web").body()), vm, "the API's JSON exactly");
+        assertEquals("high", vm.get("priority").asText());
+        assertEquals(3, vm.get("cacheWeight").asInt());
+
+        Result set = ok(admin.run("vms", "set", "cli-web", "preferredHosts=[{\"host\":\"cli-h1\",\"priority\":10}]",
+                "failback=true", "cacheWeight=null", "startAfterTimeoutSeconds=30"));
+        assertTrue(set.out().contains("  preferredHosts            [{\"host\":\"cli-h1\",\"priority\":10}]"), set.toString());
+        Map<String, Object> stored = ctl.get("/api/v1/vms/cli-web").json();
+        assertEquals(List.of(Map.of("host", "cli-h1", "priority", 10)), stored.get("preferredHosts"));
+        assertEquals(true, stored.get("failback"));
+        assertEquals(1, stored.get("cacheWeight"), "null resets to the default");
+        fails(8, admin.run("vms", "set", "cli-web", "priority=urgent"), "vigil: Request Does Not Match The API: ", "field priority");
+        fails(8, admin.run("vms", "set", "cli-web", "memoryMiB=512"), "memoryMiB");
+
+        ok(admin.run("vms", "start", "cli-web"));
+        assertEquals("started", ctl.get("/api/v1/vms/cli-web").json().get("requestedState"));
+        Await.until("cli-web running", WAIT, () -> "running".equals(ctl.get("/api/v1/vms/cli-web").json().get("state")));
+        List<String> running = ok(admin.run("vms", "--state", "running")).lines();
+        assertEquals(2, running.size(), running.toString());
+        assertTrue(running.get(1).startsWith("cli-web  running  cli-h1  started    high"), running.toString());
+        assertEquals(0, ok(admin.run("vms", "list", "--host", "cli-h2", "--output", "json")).json().size());
+
+        fails(7, admin.run("vms", "migrate", "cli-web", "--host", "cli-h1"), "vigil: ");
+        fails(2, admin.run("vms", "migrate", "cli-web"), "--host HOST is required");
+        JsonNode stopped = ok(admin.run("vms", "stop", "cli-web", "--output", "json")).json();
+        assertEquals("stopped", stopped.get("requestedState").asText());
+        assertTrue(ok(admin.run("vms", "delete", "cli-web")).out().contains("vm cli-web: delete requested"));
+        Await.until("cli-web gone", WAIT, () -> ctl.get("/api/v1/vms/cli-web").status() == 404);
+        fails(6, admin.run("vms", "get", "cli-web"), "cli-web");
+        fails(2, admin.run("vms", "create", "--xml", ctl.dir.resolve("missing.xml").toString()), "cannot read");
+    }
+
+    @Test
+    void admissionControlRefusalsShowTheMissingCapacity() throws Exception {
+        ok(admin.run("policy", "set", "admissionControl=percentage", "reservePercent=99"));
+        String file = domainFile("cli-big");
+        Result refused = fails(7, admin.run("vms", "create", "--xml", file, "--start"),
+                "vigil: Admission Control Refused: ", "cli-big", "missingMiB: ", "missingCpus: 2", "--override");
+        assertEquals("", refused.out());
+        Result json = fails(7, admin.run("vms", "create", "--xml", file, "--start", "--output", "json"));
+        assertTrue(json.json().get("missingMiB").asLong() > 0, json.toString());
+        assertEquals(409, json.json().get("status").asInt());
+        assertEquals(404, ctl.get("/api/v1/vms/cli-big").status());
+
+        ok(admin.run("vms", "create", "--xml", file, "--start", "--override"));
+        assertEquals("started", ctl.get("/api/v1/vms/cli-big").json().get("requestedState"));
+        ok(admin.run("vms", "stop", "cli-big"));
+        fails(7, admin.run("vms", "start", "cli-big"), "missingMiB");
+        ok(admin.run("vms", "start", "cli-big", "--override"));
+        ok(admin.run("vms", "delete", "cli-big"));
+        ok(admin.run("policy", "set", "admissionControl=null", "reservePercent=null"));
+    }
+
+    @Test
+    void thePolicyIsShownChangedAndReplaced() throws Exception {
+        String table = ok(admin.run("policy")).out();
+        assertTrue(table.contains("heartbeatIntervalSeconds  1\n"), table);
+        assertEquals(CliRun.parse(ctl.get("/api/v1/policy").body()), ok(admin.run("policy", "get", "--output", "json")).json());
+
+        Result set = ok(admin.run("policy", "set", "rejoinGraceSeconds=30", "failoverHosts=[\"cli-h2\"]"));
+        assertTrue(set.out().contains("rejoinGraceSeconds        30\n"), set.out());
+        assertTrue(set.out().contains("failoverHosts             cli-h2\n"), set.out());
+        assertEquals(30, ctl.get("/api/v1/policy").json().get("rejoinGraceSeconds"));
+
+        fails(8, admin.run("policy", "set", "reservePercnt=30"), "reservePercnt");
+        fails(8, admin.run("policy", "set", "heartbeatIntervalSeconds=5"), "vigil: Invalid Policy: failureTimeoutSeconds");
+        Result json = fails(8, admin.run("policy", "set", "admissionControl=sometimes", "-o", "json"), "admissionControl");
+        assertTrue(json.json().get("detail").asText().contains("admissionControl"), json.toString());
+
+        Path file = ctl.dir.resolve("policy.json");
+        Files.writeString(file, "{\"leaseTimeoutSeconds\": 6}");
+        JsonNode replaced = ok(admin.run("policy", "replace", "--file", file.toString(), "--output", "json")).json();
+        assertEquals(6, replaced.get("leaseTimeoutSeconds").asInt());
+        assertEquals(0, replaced.get("rejoinGraceSeconds").asInt(), "a PUT's missing fields take their defaults");
+        ok(admin.stdin("{}").run("policy", "replace", "--file", "-"));
+        assertEquals(4, ctl.get("/api/v1/policy").json().get("leaseTimeoutSeconds"));
+        Files.writeString(file, "{not json");
+        fails(2, admin.run("policy", "replace", "--file", file.toString()), "not JSON");
+    }
+
+    @Test
+    void rulesAreCreatedListedChangedAndDeleted() throws Exception {
+        for (String vm : List.of("cli-a", "cli-b", "cli-c")) ok(admin.run("vms", "create", "--xml", domainFile(vm)));
+        JsonNode rule = ok(admin.run("rules", "create", "cli-apart", "--type", "anti-affinity", "--vms", "cli-a,cli-b",
+                "--output", "json")).json();
+        assertEquals(CliRun.parse("{\"name\":\"cli-apart\",\"type\":\"anti-affinity\",\"vms\":[\"cli-a\",\"cli-b\"],\"strict\":false}"), rule);
+        List<String> list = ok(admin.run("rules")).lines();
+        assertEquals(List.of("NAME       TYPE           STRICT  VMS", "cli-apart  anti-affinity  no      cli-a,cli-b"), list);
+        assertEquals(CliRun.parse(ctl.get("/api/v1/rules").body()), ok(admin.run("rules", "list", "-o", "json")).json());
+
+        fails(7, admin.run("rules", "create", "cli-apart", "--type", "affinity", "--vms", "cli-a,cli-c"), "already exists");
+        fails(8, admin.run("rules", "create", "cli-odd", "--type", "affinity", "--vms", "cli-a,cli-nope"), "cli-nope");
+        fails(2, admin.run("rules", "create", "cli-odd", "--vms", "cli-a,cli-b"), "--type");
+
+        String set = ok(admin.run("rules", "set", "cli-apart", "strict=true", "vms=[\"cli-a\",\"cli-c\"]")).out();
+        assertTrue(set.contains("strict  true") && set.contains("vms     cli-a,cli-c"), set);
+        assertTrue(ok(admin.run("rules", "get", "cli-apart")).out().contains("strict  true"));
+        assertEquals("rule cli-apart deleted\n", ok(admin.run("rules", "delete", "cli-apart")).out());
+        fails(6, admin.run("rules", "get", "cli-apart"), "cli-apart");
+        fails(6, admin.run("rules", "delete", "cli-apart"), "cli-apart");
+        for (String vm : List.of("cli-a", "cli-b", "cli-c")) ok(admin.run("vms", "delete", vm));
+    }
+
+    @Test
+    void eventsAreListedWithFilters() throws Exception {
+        ok(admin.run("vms", "create", "--xml", domainFile("cli-ev")));
+        ok(admin.run("vms", "delete", "cli-ev"));
+        JsonNode all = ok(admin.run("events", "--vm", "cli-ev", "-o", "json")).json();
+        assertTrue(all.size() >= 1, all.toString());
+        for (JsonNode e : all) assertEquals("cli-ev", e.get("vm").asText());
+        JsonNode last = ok(admin.run("events", "--limit", "1", "-o", "json")).json();
+        assertEquals(1, last.size());
+        List<String> table = ok(admin.run("events", "--vm", "cli-ev")).lines();
+        assertTrue(table.get(0).matches("TIME +TYPE +HOST +VM +MESSAGE"), table.toString());
+        assertEquals(all.size() + 1, table.size());
+        long sequence = all.get(0).get("sequence").asLong();
+        JsonNode after = ok(admin.run("events", "--since", Long.toString(sequence), "--vm", "cli-ev", "-o", "json")).json();
+        assertEquals(all.size() - 1, after.size());
+        fails(2, admin.run("events", "--limit", "many"), "--limit");
+        fails(8, admin.run("events", "--limit", "0"), "limit");
+    }
+
+    @Test
+    void healthNeedsNoToken() {
+        String health = ok(new CliRun(url).run("health")).out();
+        assertTrue(health.startsWith("status           ok\n"), health);
+        assertEquals("ok", ok(new CliRun(url).run("health", "-o", "json")).json().get("status").asText());
+    }
+
+    @Test
+    void whoamiShowsTheTokensName() {
+        assertTrue(ok(admin.run("whoami")).out().contains("role             admin"));
+        CliRun viewer = new CliRun(url).env("VIGIL_TOKEN", ctl.tokenFor("cli-viewer", Role.VIEWER));
+        JsonNode me = ok(viewer.run("whoami", "--output", "json")).json();
+        assertEquals("cli-viewer", me.get("name").asText());
+        assertEquals("viewer", me.get("role").asText());
+    }
+
+    @Test
+    void aMissingOrBadTokenIsExit4AndATooSmallRoleExit5() throws Exception {
+        fails(4, new CliRun(url).run("hosts"), "vigil: Unauthorized: ", "--token-file");
+        String bad = "vgl_nothere_secretsecret";
+        Result refused = fails(4, new CliRun(url).env("VIGIL_TOKEN", bad).run("vms"), "unknown, expired or revoked");
+        assertFalse(refused.err().contains("secretsecret"), "a token is never printed");
+        Result json = fails(4, new CliRun(url).run("hosts", "--output", "json"));
+        assertEquals(401, json.json().get("status").asInt());
+
+        Path tokenFile = ctl.dir.resolve("viewer-token");
+        Files.writeString(tokenFile, ctl.tokenFor("cli-viewer", Role.VIEWER) + "\n");
+        CliRun viewer = new CliRun(url).env("VIGIL_TOKEN_FILE", "/nonexistent");
+        ok(viewer.run("--token-file", tokenFile.toString(), "policy"));
+        fails(5, viewer.run("--token-file", tokenFile.toString(), "policy", "set", "reservePercent=30"),
+                "vigil: Forbidden: ", "admin");
+        String operator = ctl.tokenFor("cli-operator", Role.OPERATOR);
+        fails(5, new CliRun(url).env("VIGIL_TOKEN", operator).run("rules", "delete", "x"), "Forbidden");
+        fails(2, viewer.run("policy"), "cannot read the token file /nonexistent (VIGIL_TOKEN_FILE)");
+        // --token beats the environment's token file
+        ok(new CliRun(url).env("VIGIL_TOKEN_FILE", "/nonexistent").run("whoami", "--token", ctl.adminToken()));
+    }
+
+    @Test
+    void anUnreachableControllerIsExit3() throws Exception {
+        int closed = TestController.freePort();
+        fails(3, admin.run("--controller", "http://127.0.0.1:" + closed, "hosts"), "controller unreachable", "--controller");
+        fails(3, new CliRun("http://127.0.0.1:" + closed).run("--timeout", "1", "events", "--follow"), "unreachable");
+    }
+
+    @Test
+    void usageErrorsAreExit2AndHelpExit0() {
+        fails(2, admin.run(), "a command is missing");
+        fails(2, admin.run("hostz"), "unknown command 'hostz'", "vigil --help");
+        fails(2, admin.run("vms", "reboot", "x"), "unknown vms command 'reboot'", "see vigil vms --help");
+        fails(2, admin.run("vms", "get"), "NAME is missing");
+        fails(2, admin.run("vms", "get", "a", "b"), "unexpected argument 'b'");
+        fails(2, admin.run("vms", "stop", "a", "--override"), "unknown option --override");
+        fails(2, admin.run("vms", "set", "a", "priority"), "'priority' is not KEY=VALUE");
+        fails(2, admin.run("hosts", "--output", "yaml"), "table or json");
+        fails(2, admin.run("hosts", "--timeout", "soon"), "--timeout");
+        fails(2, admin.run("--controller", "ftp://x", "hosts"), "http(s)://");
+        fails(2, admin.run("tokens", "create", "--name", "ci", "--role", "root"), "viewer, operator or admin");
+
+        String help = ok(admin.run("--help")).out();
+        assertTrue(help.contains("  vms set NAME KEY=VALUE ... [--override]\n"), help);
+        for (ExitCode e : ExitCode.values()) assertTrue(help.contains("  " + e.code + "  " + e.meaning), help);
+        assertTrue(ok(admin.run("vms", "--help")).out().startsWith("vigil vms: "));
+        assertTrue(ok(admin.run("vms", "set", "--help")).out().startsWith("usage: vigil vms set NAME"));
+        assertTrue(ok(admin.run("-h", "maintenance")).out().startsWith("usage: vigil maintenance HOST on|off"));
+    }
+}
