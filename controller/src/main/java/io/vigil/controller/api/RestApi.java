@@ -65,9 +65,10 @@ public final class RestApi {
     private final VmResource vms;
     private final PolicyResource policy;
     private final RuleResource rules;
+    private final AgentCertificateResource agentCertificates;
 
     private RestApi(Vertx vertx, ClusterStore store, DomainXmlValidator validator, AgentGateway gateway,
-            MoveRequests moves, String controllerName) {
+            MoveRequests moves, String controllerName, AgentCertificateResource agentCertificates) {
         this.vertx = vertx;
         this.store = store;
         this.gateway = gateway;
@@ -77,11 +78,12 @@ public final class RestApi {
         this.vms = new VmResource(store, validator, new AdmissionCheck(store), moves);
         this.policy = new PolicyResource(store);
         this.rules = new RuleResource(store);
+        this.agentCertificates = agentCertificates;
     }
 
     public static Future<Router> router(Vertx vertx, ClusterStore store, DomainXmlValidator validator,
-            AgentGateway gateway, MoveRequests moves, String controllerName) {
-        RestApi api = new RestApi(vertx, store, validator, gateway, moves, controllerName);
+            AgentGateway gateway, MoveRequests moves, String controllerName, AgentCertificateResource agentCertificates) {
+        RestApi api = new RestApi(vertx, store, validator, gateway, moves, controllerName, agentCertificates);
         return OpenAPIContract.from(vertx, validatorView(api.openApiText)).map(api::build);
     }
 
@@ -172,6 +174,21 @@ public final class RestApi {
             return null;
         }, 204));
         route(builder, "listEvents", this::listEvents);
+        route(builder, "createJoinToken", ctx -> withBody(ctx, agentCertificates::createJoinToken, 201));
+        route(builder, "listJoinTokens", ctx -> blocking(ctx, agentCertificates::listJoinTokens, 200));
+        route(builder, "deleteJoinToken", ctx -> blocking(ctx, () -> {
+            agentCertificates.deleteJoinToken(ctx.pathParam("id"));
+            return null;
+        }, 204));
+        route(builder, "listAgentCertificates", ctx -> blocking(ctx, () ->
+                agentCertificates.listCertificates(ctx.queryParams().get("host")), 200));
+        route(builder, "revokeAgentCertificate", ctx -> {
+            String by = ctx.user() != null && ctx.user().subject() != null ? ctx.user().subject() : "rest-api";
+            blocking(ctx, () -> {
+                agentCertificates.revoke(ctx.pathParam("serial"), by);
+                return null;
+            }, 204);
+        });
 
         Router router = builder.createRouter();
         router.errorHandler(404, ctx -> problem(ctx, new ApiException(404, "Not Found",
