@@ -44,7 +44,6 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
-import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -200,7 +199,7 @@ public final class CertificateAuthority {
      */
     public X509Certificate issueAgentCertificate(PKCS10CertificationRequest csr, String host) {
         try {
-            PublicKey publicKey = new JcaPKCS10CertificationRequest(csr).getPublicKey();
+            PublicKey publicKey = CertificateRequests.publicKey(csr);
             X509v3CertificateBuilder b = builder(CertificateRequests.subject(host), publicKey, AGENT_VALIDITY)
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A real controller for tests: a standalone Hazelcast member on a free loopback port (multicast off), the HTTP
@@ -20,6 +21,12 @@ import java.util.Map;
  * constructor makes a member of a cluster on loopback, with shared storage of the test's choosing.
  */
 public final class TestController implements AutoCloseable {
+    /**
+     * Running test controllers by their HTTP and agent ports, so that {@link FakeAgent#join(int, int)} given either
+     * port finds the controller whose CA issues its certificate (tests written before agents needed certificates pass
+     * the HTTP port).
+     */
+    private static final ConcurrentHashMap<Integer, TestController> BY_PORT = new ConcurrentHashMap<>();
     public final Path dir;
     private final Path shared;
     public final Controller controller;
@@ -52,6 +59,28 @@ public final class TestController implements AutoCloseable {
         ControllerConfig config = new ControllerConfig(name, "127.0.0.1", 0, shared.toString(), hazelcastPort,
                 hazelcastMembers, null, 0, dir.resolve("state").toString(), null, null, null, null, null);
         controller = Controller.start(config);
+        BY_PORT.put(controller.httpPort(), this);
+        BY_PORT.put(controller.agentPort(), this);
+    }
+
+    /** The running test controller listening on {@code port} (HTTP or agent port), or null. */
+    static TestController at(int port) {
+        return BY_PORT.get(port);
+    }
+
+    /** The agent port (TLS): enrollment and the agent WebSocket. */
+    public int agentPort() {
+        return controller.agentPort();
+    }
+
+    /**
+     * A key and a client certificate for {@code host} issued directly by this controller's CA and recorded in its
+     * registry, as if the host had enrolled with a join token.
+     */
+    public AgentCredentials agentCredentials(String host) {
+        java.security.KeyPair keys = io.vigil.protocol.tls.KeyPairs.generateP256();
+        var issued = controller.certificates().issue(io.vigil.protocol.tls.CertificateRequests.forHost(host, keys), host);
+        return new AgentCredentials(keys.getPrivate(), issued.certificate(), controller.certificates().authority().certificate());
     }
 
     /** A fake agent with {@code memoryMiB} joined to this controller, returned once the API shows its host connected. */
@@ -127,6 +156,8 @@ public final class TestController implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        BY_PORT.remove(controller.httpPort(), this);
+        BY_PORT.remove(controller.agentPort(), this);
         controller.close();
         try (var files = Files.walk(dir)) {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

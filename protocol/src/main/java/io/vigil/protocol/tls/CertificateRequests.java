@@ -33,9 +33,26 @@ public final class CertificateRequests {
     /** Whether the request is signed by the key it carries (proof that the requester holds the private key). */
     public static boolean isSignatureValid(PKCS10CertificationRequest csr) {
         try {
-            return csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(csr.getSubjectPublicKeyInfo()));
+            return csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(publicKey(csr)));
         } catch (OperatorCreationException | PKCSException | RuntimeException e) {
             return false;
+        }
+    }
+
+    /**
+     * The public key a request carries. EC and RSA only; the JDK's providers know them by name, not by OID, which is
+     * why this does not go through BouncyCastle's converters.
+     */
+    public static java.security.PublicKey publicKey(PKCS10CertificationRequest csr) {
+        var info = csr.getSubjectPublicKeyInfo();
+        var algorithm = info.getAlgorithm().getAlgorithm();
+        String name = algorithm.equals(org.bouncycastle.asn1.x9.X9ObjectIdentifiers.id_ecPublicKey) ? "EC"
+                : algorithm.equals(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.rsaEncryption) ? "RSA" : null;
+        if (name == null) throw new IllegalArgumentException("unsupported public key algorithm " + algorithm + " (use EC P-256)");
+        try {
+            return java.security.KeyFactory.getInstance(name).generatePublic(new java.security.spec.X509EncodedKeySpec(info.getEncoded()));
+        } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+            throw new IllegalArgumentException("unusable public key: " + e.getMessage(), e);
         }
     }
 
