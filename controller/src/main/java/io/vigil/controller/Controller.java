@@ -81,7 +81,7 @@ public final class Controller implements AutoCloseable {
         policy.set(store.initPolicy(config.initialPolicy()));
         authority = CertificateAuthority.adopt(store.hazelcast(), config.stateDirPath());
         certificates = new AgentCertificates(store.hazelcast(), authority, config.stateDirPath()).start();
-        joinTokens = new JoinTokens(store.hazelcast(), authority);
+        joinTokens = new JoinTokens(store.hazelcast(), authority, System::currentTimeMillis);
         agentEvents = new AgentEvents(store::appendEvent, System::currentTimeMillis);
         validator = new DomainXmlValidator();
         vertx = Vertx.vertx();

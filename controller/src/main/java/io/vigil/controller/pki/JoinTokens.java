@@ -12,6 +12,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * One-time, short-lived join tokens (map {@value #MAP}): an operator creates one, optionally bound to a host name, and
@@ -28,10 +29,13 @@ public final class JoinTokens {
 
     private final IMap<String, HazelcastJsonValue> map;
     private final CertificateAuthority authority;
+    private final LongSupplier clock;
 
-    public JoinTokens(HazelcastInstance hz, CertificateAuthority authority) {
+    /** @param clock epoch milliseconds */
+    public JoinTokens(HazelcastInstance hz, CertificateAuthority authority, LongSupplier clock) {
         this.map = hz.getMap(MAP);
         this.authority = authority;
+        this.clock = clock;
     }
 
     /** A new token and its text, which is shown this once. */
@@ -43,7 +47,7 @@ public final class JoinTokens {
         if (ttl < MIN_TTL_SECONDS || ttl > MAX_TTL_SECONDS)
             throw new IllegalArgumentException("ttlSeconds must be between " + MIN_TTL_SECONDS + " and " + MAX_TTL_SECONDS);
         if (host != null && !Hosts.isValid(host)) throw new IllegalArgumentException(Hosts.RULE + ", not '" + host + "'");
-        long now = System.currentTimeMillis();
+        long now = clock.getAsLong();
         while (true) {
             JoinToken token = JoinToken.generate(authority.fingerprint());
             JoinTokenRecord record = new JoinTokenRecord(token.id(), hash(token.secret()), host, now, now + ttl * 1000);
@@ -55,7 +59,7 @@ public final class JoinTokens {
 
     /** Unexpired tokens, soonest to expire first. */
     public List<JoinTokenRecord> list() {
-        long now = System.currentTimeMillis();
+        long now = clock.getAsLong();
         return map.values().stream().map(JoinTokens::read).filter(t -> !t.expired(now))
                 .sorted(Comparator.comparingLong(JoinTokenRecord::expiresAt).thenComparing(JoinTokenRecord::id)).toList();
     }
@@ -86,7 +90,7 @@ public final class JoinTokens {
                 record.secretSha256().getBytes(StandardCharsets.US_ASCII))) {
             throw new Refused("unknown or already used join token " + token.id() + "; ask the operator for a new one");
         }
-        if (record.expired(System.currentTimeMillis()))
+        if (record.expired(clock.getAsLong()))
             throw new Refused("join token " + token.id() + " expired; ask the operator for a new one");
         return record;
     }

@@ -53,11 +53,21 @@ public final class TestController implements AutoCloseable {
      * directory of its own; otherwise the caller's, which {@link #close} leaves alone.
      */
     public TestController(String name, Path sharedStorage, int hazelcastPort, List<String> hazelcastMembers) throws Exception {
+        this(name, sharedStorage, hazelcastPort, hazelcastMembers, null);
+    }
+
+    /**
+     * As above, keeping the controller's local state (its copy of the CA) in {@code stateDir}, which {@link #close}
+     * leaves alone; null: a directory of its own.
+     */
+    public TestController(String name, Path sharedStorage, int hazelcastPort, List<String> hazelcastMembers, Path stateDir)
+            throws Exception {
         dir = Files.createTempDirectory("vigil-ctl-test-");
         shared = sharedStorage != null ? sharedStorage : dir.resolve("shared");
         Files.createDirectories(shared.resolve("hosts"));
         ControllerConfig config = new ControllerConfig(name, "127.0.0.1", 0, shared.toString(), hazelcastPort,
-                hazelcastMembers, null, 0, dir.resolve("state").toString(), null, null, null, null, null);
+                hazelcastMembers, null, 0, (stateDir != null ? stateDir : dir.resolve("state")).toString(), null, null,
+                null, null, null);
         controller = Controller.start(config);
         BY_PORT.put(controller.httpPort(), this);
         BY_PORT.put(controller.agentPort(), this);
@@ -97,6 +107,32 @@ public final class TestController implements AutoCloseable {
 
     public int port() {
         return controller.httpPort();
+    }
+
+    /**
+     * A POST of {@code json} to the agent port (HTTPS, trusting only this controller's CA, no client certificate), as
+     * an enrolling agent makes it.
+     */
+    public Reply postToAgentPort(String path, String json) {
+        try {
+            java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("ca", controller.certificates().authority().certificate());
+            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+            tmf.init(trust);
+            javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+            tls.init(null, tmf.getTrustManagers(), null);
+            HttpClient client = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(2)).build();
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + agentPort() + path))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json))
+                    .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+            return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body(), null);
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     public Reply get(String path) {
