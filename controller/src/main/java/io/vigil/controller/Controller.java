@@ -2,10 +2,15 @@ package io.vigil.controller;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.ext.web.Router;
 import io.vigil.controller.agents.AgentGateway;
 import io.vigil.controller.agents.AgentRelay;
+import io.vigil.controller.agents.EnrollmentEndpoint;
 import io.vigil.controller.api.RestApi;
 import io.vigil.controller.audit.AuditLog;
 import io.vigil.controller.auth.ApiTokens;
@@ -14,20 +19,29 @@ import io.vigil.controller.config.ControllerConfig;
 import io.vigil.controller.ha.ClusterPolicy;
 import io.vigil.controller.ha.HaInput;
 import io.vigil.controller.libvirt.DomainXmlValidator;
+import io.vigil.controller.pki.AgentCertificates;
+import io.vigil.controller.pki.AgentEvents;
+import io.vigil.controller.pki.CertificateAuthority;
+import io.vigil.controller.pki.Enrollment;
+import io.vigil.controller.pki.JoinTokens;
 import io.vigil.controller.runtime.HaLoop;
 import io.vigil.controller.runtime.MoveRequests;
 import io.vigil.controller.runtime.StorageWatcher;
 import io.vigil.controller.store.ClusterStore;
 import io.vigil.protocol.storage.SharedStorage;
+import io.vigil.protocol.tls.Pem;
+import java.net.URI;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running controller: its Hazelcast member (the cluster store), the HA loop with its storage watcher, the HTTP
- * server carrying both the REST API and the agent gateway, and the relay between the gateway and the leader's loop.
- * {@link #start} wires them; {@link #close} stops them in reverse order.
+ * One running controller: its Hazelcast member (the cluster store), the cluster's certificate authority with the
+ * agent certificates and join tokens, the HA loop with its storage watcher, the HTTP server of the REST API, the TLS
+ * server of the agent port (enrollment and the agent gateway, mutual TLS), and the relay between the gateway and the
+ * leader's loop. {@link #start} wires them; {@link #close} stops them in reverse order.
  */
 public final class Controller implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Controller.class);
@@ -45,6 +59,11 @@ public final class Controller implements AutoCloseable {
     private ApiTokens tokens;
     private Users users;
     private AuditLog audit;
+    private HttpServer agentServer;
+    private CertificateAuthority authority;
+    private AgentCertificates certificates;
+    private JoinTokens joinTokens;
+    private AgentEvents agentEvents;
     private final AtomicReference<ClusterPolicy> policy = new AtomicReference<>();
 
     private Controller(ControllerConfig config) {
@@ -66,12 +85,17 @@ public final class Controller implements AutoCloseable {
     private void startAll() throws Exception {
         store = ClusterStore.start(config);
         policy.set(store.initPolicy(config.initialPolicy()));
+        authority = CertificateAuthority.adopt(store.hazelcast(), config.stateDirPath());
+        certificates = new AgentCertificates(store.hazelcast(), authority, config.stateDirPath()).start();
+        joinTokens = new JoinTokens(store.hazelcast(), authority, System::currentTimeMillis);
+        agentEvents = new AgentEvents(store::appendEvent, System::currentTimeMillis);
         validator = new DomainXmlValidator();
         vertx = Vertx.vertx();
         // Agent reports reach the leader's loop wherever the agent is connected; the loop's messages reach the agent
         // wherever it is connected. The relay is set before the HTTP server listens, so before any report.
         gateway = new AgentGateway(config.name(), store.hazelcast().getCluster().getLocalMember().getUuid().toString(),
-                store::controllerAgentUrls, () -> policy.get().agentPolicy(), r -> relay.report(r));
+                store::controllerAgentUrls, () -> policy.get().agentPolicy(), r -> relay.report(r), certificates, agentEvents);
+        certificates.onRevoked(gateway::revoked);
         relay = new AgentRelay(store.hazelcast(), store::isLocalLeader, gateway, (connection, input) ->
                 loop.submitFromAgent(connection, input));
         loop = new HaLoop(store, relay, config.initialPolicy());
@@ -92,21 +116,47 @@ public final class Controller implements AutoCloseable {
         log.info("bootstrap admin token in {}", config.adminTokenPath());
         users = new Users(store.hazelcast());
         audit = new AuditLog(store.hazelcast(), AuditLog.DEFAULT_MAX_ENTRIES);
-        Router router = await(RestApi.router(vertx, store, validator, gateway, moves, tokens, users, audit, config.name()));
-        HttpServerOptions options = new HttpServerOptions()
-                .setHost(config.httpHost()).setPort(config.httpPort())
-                .setMaxWebSocketFrameSize(1024 * 1024).setMaxWebSocketMessageSize(8 * 1024 * 1024);
-        server = await(vertx.createHttpServer(options)
+        Router router = await(RestApi.router(vertx, store, validator, gateway, moves, tokens, users, audit, config.name(),
+                new io.vigil.controller.api.AgentCertificateResource(certificates, joinTokens, agentEvents)));
+        // The REST API (and the dashboard) only: agents connect to the agent port.
+        server = await(vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort()))
+                .requestHandler(router)
+                .listen());
+        agentServer = await(vertx.createHttpServer(agentServerOptions())
                 .webSocketHandshakeHandler(gateway::handshake)
                 .webSocketHandler(gateway::accept)
-                .requestHandler(router)
+                .requestHandler(EnrollmentEndpoint.router(vertx, new Enrollment(joinTokens, certificates, agentEvents)))
                 .listen());
         watcher = new StorageWatcher(new SharedStorage(config.sharedStoragePath()), loop::submit,
                 () -> policy.get().leaseTimeoutSeconds() * 1000L);
         loop.start();
         watcher.start(HaLoop.TICK_MILLIS);
-        log.info("controller {} listening on {} (agents: {}, leader: {})", config.name(), restBaseUrl(),
-                agentUrl(), store.isLocalLeader());
+        log.info("controller {} listening on {} (agents: {}, leader: {}); cluster CA fingerprint (SHA-256) {}",
+                config.name(), restBaseUrl(), agentUrl(), store.isLocalLeader(), authority.fingerprint());
+    }
+
+    /**
+     * The agent port: TLS 1.3 or 1.2 with a server certificate from the cluster's CA (sent with the CA, so that an
+     * enrolling agent can pin the CA by its fingerprint), a client certificate requested but not required (enrollment
+     * has none yet; the gateway refuses a WebSocket without one) and verified against the CA when given.
+     */
+    private HttpServerOptions agentServerOptions() {
+        String advertisedHost = URI.create(config.advertisedAgentUrl()).getHost();
+        if (advertisedHost != null && advertisedHost.startsWith("[")) advertisedHost = advertisedHost.substring(1, advertisedHost.length() - 1);
+        var server = authority.issueServerCertificate("Vigil controller " + config.name(),
+                java.util.stream.Stream.of(config.httpHost(), advertisedHost, "localhost", "127.0.0.1")
+                        .filter(java.util.Objects::nonNull).toList());
+        String chain = Pem.certificate(server.certificate()) + authority.certificatePem();
+        return new HttpServerOptions()
+                .setHost(config.httpHost()).setPort(config.agentPort())
+                .setSsl(true)
+                .setKeyCertOptions(new PemKeyCertOptions().setKeyValue(Buffer.buffer(Pem.privateKey(server.key())))
+                        .setCertValue(Buffer.buffer(chain)))
+                .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(authority.certificatePem())))
+                .setClientAuth(ClientAuth.REQUEST)
+                .setEnabledSecureTransportProtocols(Set.of("TLSv1.3", "TLSv1.2"))
+                .setSslHandshakeTimeout(10)
+                .setMaxWebSocketFrameSize(1024 * 1024).setMaxWebSocketMessageSize(8 * 1024 * 1024);
     }
 
     public int httpPort() {
@@ -117,9 +167,23 @@ public final class Controller implements AutoCloseable {
         return config.restBaseUrl(httpPort());
     }
 
-    /** The URL agents dial; with an ephemeral port (0) the actual port is filled in. */
+    /** The agent port (TLS: enrollment and the agent WebSocket), as it listens (an ephemeral 0 resolved). */
+    public int agentPort() {
+        return agentServer.actualPort();
+    }
+
+    /** The URL agents dial; with an ephemeral port (0) the actual agent port is filled in. */
     public String agentUrl() {
-        return config.advertisedAgentUrl().replace(":0/", ":" + httpPort() + "/");
+        return config.advertisedAgentUrl().replace(":0/", ":" + agentPort() + "/");
+    }
+
+    /** The cluster's agent certificates: the CA, issue (tests issue credentials directly), list, revoke. */
+    public AgentCertificates certificates() {
+        return certificates;
+    }
+
+    public JoinTokens joinTokens() {
+        return joinTokens;
     }
 
     public ControllerConfig config() {
@@ -150,6 +214,7 @@ public final class Controller implements AutoCloseable {
     public void close() {
         if (watcher != null) watcher.close();
         if (gateway != null) gateway.closeAll();
+        if (agentServer != null) quietly(() -> await(agentServer.close()));
         if (server != null) quietly(() -> await(server.close()));
         if (relay != null) relay.close();
         if (moves != null) moves.close();

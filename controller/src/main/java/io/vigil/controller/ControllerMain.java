@@ -66,6 +66,8 @@ public final class ControllerMain {
         }, "vigil-shutdown"));
         System.out.println("Vigil controller " + config.name() + " REST API: " + controller.restBaseUrl());
         System.out.println("Agents connect to: " + controller.agentUrl());
+        System.out.println("Cluster CA fingerprint (SHA-256): " + controller.certificates().authority().fingerprint()
+                + " (join tokens: POST /api/v1/join-tokens)");
         System.out.flush();
         try {
             stopped.await();

@@ -25,6 +25,10 @@ import org.slf4j.LoggerFactory;
  * storage in one folder. Each agent reaches the controller through its own {@link TcpProxy} (so its network link can
  * be cut) and reaches shared storage through its own symlink (so its storage can be cut). Everything lives under one
  * short /tmp directory, removed on {@link #close()}, with every process this object started.
+ *
+ * <p>Agents connect to the controller's agent port over mutual TLS: on its first start each agent enrolls with a
+ * join token bound to its host, created through the REST API (with the controller's admin token, when the controller
+ * writes one), and keeps its certificate in its state directory for later restarts.
  */
 public final class LocalCluster implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LocalCluster.class);
@@ -36,6 +40,7 @@ public final class LocalCluster implements AutoCloseable {
     private final List<String> hosts;
     private final long hostMemoryMiB;
     private final int httpPort;
+    private final int agentPort;
     private final int hazelcastPort;
     private final Map<String, Process> agents = new LinkedHashMap<>();
     private final Map<String, Process> keepers = new LinkedHashMap<>();
@@ -51,6 +56,7 @@ public final class LocalCluster implements AutoCloseable {
         this.hostMemoryMiB = hostMemoryMiB;
         this.dir = Files.createTempDirectory(Path.of("/tmp"), "vg");
         this.httpPort = freePort();
+        this.agentPort = freePort();
         this.hazelcastPort = freePort();
         for (String h : hosts) roots.put(h, dir.resolve(h));
         this.census = new QemuCensus(roots);
@@ -99,7 +105,10 @@ public final class LocalCluster implements AutoCloseable {
                 "name: c1",
                 "httpHost: 127.0.0.1",
                 "httpPort: " + httpPort,
-                "advertisedAgentUrl: ws://127.0.0.1:" + freePort() + "/agent/v1",
+                "agentPort: " + agentPort,
+                "advertisedAgentUrl: wss://127.0.0.1:" + freePort() + "/agent/v1",
+                "stateDir: " + dir.resolve("controller-state"),
+                "adminTokenFile: " + adminTokenFile(),
                 "hazelcastPort: " + hazelcastPort,
                 "sharedStorage: " + dir.resolve("shared"),
                 ""));
@@ -111,6 +120,21 @@ public final class LocalCluster implements AutoCloseable {
                 return false;
             }
         });
+        // The controller writes its bootstrap admin token before it serves requests (once authentication exists).
+        if (Files.exists(adminTokenFile())) rest.bearerToken(Files.readString(adminTokenFile()).strip());
+    }
+
+    /** Where the controller keeps its bootstrap admin token (the REST API's bearer token). */
+    public Path adminTokenFile() {
+        return dir.resolve("admin-token");
+    }
+
+    /** A one-time join token for {@code host}, from the REST API. */
+    public String joinToken(String host) {
+        RestClient.Reply r = rest.post("/join-tokens", Map.of("host", host, "ttlSeconds", 3600));
+        if (r.status() != 201 || r.body() == null) throw new IllegalStateException("cannot create a join token for " + host
+                + ": " + r.status() + " " + r.body());
+        return r.body().path("token").asText();
     }
 
     public void startAgent(String host) throws IOException {
@@ -123,13 +147,16 @@ public final class LocalCluster implements AutoCloseable {
         if (!Files.exists(mount, java.nio.file.LinkOption.NOFOLLOW_LINKS)) Files.createSymbolicLink(mount, dir.resolve("shared"));
         TcpProxy link = links.get(host);
         if (link == null) {
-            link = new TcpProxy(httpPort);
+            link = new TcpProxy(agentPort);
             links.put(host, link);
         }
         Path config = dir.resolve(host + ".yaml");
+        // Enrolled once; a restarted agent keeps its certificate (stateDir/tls) and needs no token.
+        boolean enrolled = Files.exists(stateDir(host).resolve("tls/agent.crt"));
         Files.writeString(config, String.join("\n",
                 "host: " + host,
-                "controllers: [ \"ws://127.0.0.1:" + link.port() + "/agent/v1\" ]",
+                "controllers: [ \"wss://127.0.0.1:" + link.port() + "/agent/v1\" ]",
+                enrolled ? "" : "joinToken: " + joinToken(host),
                 "libvirtUri: \"qemu:///embed?root=" + root + "\"",
                 "sharedStorage: " + mount,
                 "stateDir: " + stateDir(host),

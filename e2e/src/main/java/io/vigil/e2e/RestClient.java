@@ -16,6 +16,7 @@ public final class RestClient {
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final String base;
+    private volatile String bearerToken;
 
     public RestClient(String base) {
         this.base = base;
@@ -23,6 +24,11 @@ public final class RestClient {
 
     public String base() {
         return base;
+    }
+
+    /** From now on every request carries {@code Authorization: Bearer <token>} (null: none). */
+    public void bearerToken(String token) {
+        this.bearerToken = token;
     }
 
     public Reply get(String path) {
@@ -50,6 +56,8 @@ public final class RestClient {
     }
 
     private Reply send(HttpRequest.Builder request) {
+        String token = bearerToken;
+        if (token != null) request.header("Authorization", "Bearer " + token);
         try {
             HttpResponse<String> r = http.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
             JsonNode body = null;

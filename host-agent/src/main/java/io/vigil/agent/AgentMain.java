@@ -2,6 +2,8 @@ package io.vigil.agent;
 
 import io.vigil.agent.config.AgentConfig;
 import io.vigil.agent.shutdown.ShutdownDetector;
+import io.vigil.agent.tls.Enrollment;
+import io.vigil.agent.tls.EnrollmentException;
 import io.vigil.protocol.config.ConfigException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -49,6 +51,16 @@ public final class AgentMain {
         Logger log = LoggerFactory.getLogger(AgentMain.class);
         ShutdownDetector shutdownKind = new ShutdownDetector(config.shutdownMode(), config.stateDir());
         shutdownKind.clearStaleRequest();
+        try {
+            // Before anything else: an agent that cannot ever connect should not take leases or start a watchdog.
+            Enrollment.ensureEnrolled(config, null);
+        } catch (EnrollmentException e) {
+            log.error("agent {} cannot enroll: {}", config.host(), e.getMessage());
+            fail(2, e.getMessage());
+            return;
+        } catch (InterruptedException e) {
+            return;
+        }
         HostAgent agent;
         try {
             agent = HostAgent.start(config);
@@ -113,9 +125,16 @@ public final class AgentMain {
         }
         b.append("""
 
+                enrollment: with wss:// controllers the agent needs a certificate from the controller cluster's CA.
+                On its first start it enrolls with the one-time joinToken (create one with POST /api/v1/join-tokens
+                on the controller) and keeps its key and certificate in TLSDIR; without a certificate and without a
+                joinToken it stops (exit status 2). To enroll again (a revoked certificate, a new cluster), delete
+                TLSDIR and start the agent with a new joinToken.
+
                 example:
                   host: h1
-                  controllers: [ws://127.0.0.1:8080/agent/v1]
+                  controllers: [wss://127.0.0.1:8443/agent/v1]
+                  joinToken: vj1.0a1b2c3d.<secret>.<CA fingerprint>
                   libvirtUri: qemu:///embed?root=/tmp/vigil/h1
                   sharedStorage: /srv/vigil-shared
                   stateDir: /var/lib/vigil/agent

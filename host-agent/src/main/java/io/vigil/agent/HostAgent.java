@@ -202,7 +202,13 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         }, 0, 250, TimeUnit.MILLISECONDS);
 
         vertx = Vertx.vertx();
-        link = new ControllerLink(vertx, config.controllers(), this, config.failureTimeoutMillis());
+        io.vigil.agent.tls.TlsFiles tls = null;
+        if (config.usesTls()) {
+            tls = new io.vigil.agent.tls.TlsFiles(config.tlsDir());
+            if (!tls.present()) log.error("controllers are wss:// but {} holds no certificate: the controllers will refuse "
+                    + "this agent until it enrolls (start it with a joinToken)", tls.dir());
+        }
+        link = new ControllerLink(vertx, config.controllers(), this, config.failureTimeoutMillis(), tls != null && tls.present() ? tls : null);
         isolation = new IsolationMonitor(new IsolationMonitor.Link() {
             @Override
             public boolean isConnected() {

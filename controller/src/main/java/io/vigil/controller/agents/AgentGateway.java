@@ -1,14 +1,24 @@
 package io.vigil.controller.agents;
 
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.ServerWebSocketHandshake;
+import io.vigil.controller.pki.AgentCertificate;
+import io.vigil.controller.pki.AgentCertificates;
+import io.vigil.controller.pki.AgentEvents;
+import io.vigil.controller.pki.CertificateAuthority;
 import io.vigil.controller.runtime.AgentLink;
 import io.vigil.protocol.AgentMessage;
 import io.vigil.protocol.AgentPolicy;
 import io.vigil.protocol.ControllerMessage;
 import io.vigil.protocol.Json;
 import io.vigil.protocol.ProtocolVersion;
+import io.vigil.protocol.tls.CertificateRequests;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,6 +35,12 @@ import org.slf4j.LoggerFactory;
  * leader's HA loop, through the {@link AgentRelay}), and the loop's messages for a host go out over that host's
  * connection. Every connection gets a cluster-wide name, {@code memberId/n}, carried by its reports.
  *
+ * <p>Agents authenticate with mutual TLS (the gateway is served on the controller's TLS agent port, which requests
+ * a client certificate and verifies it against the cluster's CA): at the handshake, no client certificate is a 401,
+ * a certificate whose serial the registry does not know or has revoked a 403. Each connection remembers its
+ * certificate's serial, and a revocation (from any member) closes it at once. A Hello must name the host of the
+ * certificate's CN, or the agent is refused. Refusals become {@code agent-refused} events (rate-limited).
+ *
  * <p>One connection per host: a second Hello for a connected host (the agent reconnected before the old TCP
  * connection timed out) replaces the older connection, which is closed without reporting a disconnect. A malformed
  * frame is logged and ignored; it never closes the connection.
@@ -37,12 +53,18 @@ public final class AgentGateway implements AgentLink {
     private final Supplier<List<String>> controllerUrls;
     private final Supplier<AgentPolicy> policy;
     private final Consumer<AgentReport> reports;
+    private final AgentCertificates certificates;
+    private final AgentEvents events;
     private final ConcurrentHashMap<String, ServerWebSocket> connections = new ConcurrentHashMap<>();
+    /** Every open connection, by its socket: what a revocation looks through. */
+    private final ConcurrentHashMap<ServerWebSocket, Connection> open = new ConcurrentHashMap<>();
     private final AtomicLong connectionCounter = new AtomicLong();
 
     /** @param memberId unique to this controller member's lifetime (its Hazelcast member UUID) */
     public AgentGateway(String controllerName, String memberId, Supplier<List<String>> controllerUrls,
-            Supplier<AgentPolicy> policy, Consumer<AgentReport> reports) {
+            Supplier<AgentPolicy> policy, Consumer<AgentReport> reports, AgentCertificates certificates, AgentEvents events) {
+        this.certificates = certificates;
+        this.events = events;
         this.controllerName = controllerName;
         this.memberId = memberId;
         this.controllerUrls = controllerUrls;
@@ -50,17 +72,78 @@ public final class AgentGateway implements AgentLink {
         this.reports = reports;
     }
 
-    /** Accepts WebSocket upgrades on the agent path only. */
+    /**
+     * Accepts WebSocket upgrades on the agent path only, from an agent presenting a client certificate the registry
+     * knows and has not revoked (the TLS layer has verified it against the CA already).
+     */
     public void handshake(ServerWebSocketHandshake handshake) {
-        if (ProtocolVersion.AGENT_PATH.equals(handshake.path())) {
-            handshake.accept();
-        } else {
+        if (!ProtocolVersion.AGENT_PATH.equals(handshake.path())) {
             handshake.reject(404);
+            return;
         }
+        String from = String.valueOf(handshake.remoteAddress());
+        X509Certificate certificate = clientCertificate(handshake.isSsl() ? peerCertificates(handshake) : List.of());
+        if (certificate == null) {
+            log.warn("refused an agent at {}: no client certificate", from);
+            events.refused(null, from, "no client certificate: enroll the agent with a join token");
+            handshake.reject(401);
+            return;
+        }
+        String serial = CertificateAuthority.serialOf(certificate);
+        String host = CertificateRequests.commonName(certificate);
+        Context context = Vertx.currentContext();
+        certificates.getAsync(serial).whenComplete((found, failure) -> context.runOnContext(v -> {
+            String refusal = failure != null ? "the certificate registry cannot be read: " + failure
+                    : found.isEmpty() ? "certificate " + serial + " is unknown to this cluster"
+                    : found.get().revoked() ? "certificate " + serial + " was revoked" : null;
+            if (refusal == null) {
+                handshake.accept();
+                return;
+            }
+            log.warn("refused agent {} at {}: {}", host, from, refusal);
+            events.refused(host, from, refusal);
+            handshake.reject(failure != null ? 503 : 403);
+        }));
     }
 
     public void accept(ServerWebSocket ws) {
-        new Connection(ws).start();
+        X509Certificate certificate = clientCertificate(peerCertificates(ws));
+        if (certificate == null) { // the handshake let it through, so this is not TLS: never on the agent port
+            ws.close((short) 1008, "no client certificate");
+            return;
+        }
+        new Connection(ws, CertificateAuthority.serialOf(certificate), CertificateRequests.commonName(certificate)).start();
+    }
+
+    /** Cuts every connection made with {@code certificate}, now: it was revoked. Any thread. */
+    public void revoked(AgentCertificate certificate) {
+        for (Connection c : open.values()) {
+            if (c.serial.equals(certificate.serial())) {
+                log.warn("certificate {} of host {} revoked: closing its connection {}", certificate.serial(),
+                        certificate.host(), c.name);
+                c.refuse("certificate " + certificate.serial() + " was revoked");
+            }
+        }
+    }
+
+    private static List<Certificate> peerCertificates(ServerWebSocketHandshake handshake) {
+        try {
+            return handshake.peerCertificates();
+        } catch (javax.net.ssl.SSLPeerUnverifiedException | RuntimeException none) {
+            return List.of();
+        }
+    }
+
+    private static List<Certificate> peerCertificates(ServerWebSocket ws) {
+        try {
+            return ws.isSsl() ? ws.peerCertificates() : List.of();
+        } catch (javax.net.ssl.SSLPeerUnverifiedException | RuntimeException none) {
+            return List.of();
+        }
+    }
+
+    private static X509Certificate clientCertificate(List<Certificate> chain) {
+        return chain != null && !chain.isEmpty() && chain.get(0) instanceof X509Certificate x ? x : null;
     }
 
     public Set<String> connectedHosts() {
@@ -90,13 +173,19 @@ public final class AgentGateway implements AgentLink {
     private final class Connection {
         private final ServerWebSocket ws;
         private final String name = memberId + "/" + connectionCounter.incrementAndGet();
+        /** The client certificate's serial and the host it was issued to (its CN). */
+        private final String serial;
+        private final String certifiedHost;
         private String host; // set by a successful Hello
 
-        Connection(ServerWebSocket ws) {
+        Connection(ServerWebSocket ws, String serial, String certifiedHost) {
             this.ws = ws;
+            this.serial = serial;
+            this.certifiedHost = certifiedHost;
         }
 
         void start() {
+            open.put(ws, this);
             ws.textMessageHandler(this::onText);
             ws.binaryMessageHandler(b -> log.warn("ignored a binary frame from {}", who()));
             ws.exceptionHandler(e -> log.debug("agent connection {}: {}", who(), e.toString()));
@@ -141,6 +230,12 @@ public final class AgentGateway implements AgentLink {
                         + ProtocolVersion.CURRENT);
                 return;
             }
+            if (!hello.host().equals(certifiedHost)) {
+                events.refused(certifiedHost, String.valueOf(ws.remoteAddress()), "said Hello as host " + hello.host()
+                        + " with the certificate of host " + certifiedHost);
+                refuse("this agent's certificate is for host " + certifiedHost + ", not " + hello.host());
+                return;
+            }
             if (host != null && !host.equals(hello.host())) {
                 refuse("this connection belongs to host " + host + ", not " + hello.host());
                 return;
@@ -164,6 +259,7 @@ public final class AgentGateway implements AgentLink {
         }
 
         private void onClose() {
+            open.remove(ws);
             // Only the current connection of a host reports a disconnect; a replaced one does not.
             if (host != null && connections.remove(host, ws)) {
                 log.info("agent {} disconnected (connection {})", host, name);

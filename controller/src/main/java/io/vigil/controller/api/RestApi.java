@@ -76,8 +76,11 @@ public final class RestApi {
     private final SessionResource sessions;
     private final AuditResource audit;
 
+    private final AgentCertificateResource agentCertificates;
+
     private RestApi(Vertx vertx, ClusterStore store, DomainXmlValidator validator, AgentGateway gateway,
-            MoveRequests moves, ApiTokens tokens, Users users, AuditLog auditLog, String controllerName) {
+            MoveRequests moves, ApiTokens tokens, Users users, AuditLog auditLog, String controllerName,
+            AgentCertificateResource agentCertificates) {
         this.vertx = vertx;
         this.tokens = tokens;
         this.store = store;
@@ -93,11 +96,14 @@ public final class RestApi {
         this.users = new UserResource(users, tokens);
         this.sessions = new SessionResource(users, tokens, new LoginThrottle(store.hazelcast(), LoginThrottle.Rules.DEFAULT));
         this.audit = new AuditResource(auditLog);
+        this.agentCertificates = agentCertificates;
     }
 
     public static Future<Router> router(Vertx vertx, ClusterStore store, DomainXmlValidator validator,
-            AgentGateway gateway, MoveRequests moves, ApiTokens tokens, Users users, AuditLog auditLog, String controllerName) {
-        RestApi api = new RestApi(vertx, store, validator, gateway, moves, tokens, users, auditLog, controllerName);
+            AgentGateway gateway, MoveRequests moves, ApiTokens tokens, Users users, AuditLog auditLog, String controllerName,
+            AgentCertificateResource agentCertificates) {
+        RestApi api = new RestApi(vertx, store, validator, gateway, moves, tokens, users, auditLog, controllerName,
+                agentCertificates);
         return OpenAPIContract.from(vertx, validatorView(api.openApiText)).map(api::build);
     }
 
@@ -226,6 +232,18 @@ public final class RestApi {
             return null;
         }, 204));
         route(builder, "listAudit", this::listAudit);
+        route(builder, "createJoinToken", ctx -> withBody(ctx, agentCertificates::createJoinToken, 201));
+        route(builder, "listJoinTokens", ctx -> blocking(ctx, agentCertificates::listJoinTokens, 200));
+        route(builder, "deleteJoinToken", ctx -> blocking(ctx, () -> {
+            agentCertificates.deleteJoinToken(ctx.pathParam("id"));
+            return null;
+        }, 204));
+        route(builder, "listAgentCertificates", ctx -> blocking(ctx, () ->
+                agentCertificates.listCertificates(ctx.queryParams().get("host")), 200));
+        route(builder, "revokeAgentCertificate", ctx -> blocking(ctx, () -> {
+            agentCertificates.revoke(ctx.pathParam("serial"), Authentication.principal(ctx).name());
+            return null;
+        }, 204));
 
         Router router = builder.createRouter();
         router.errorHandler(404, ctx -> problem(ctx, new ApiException(404, "Not Found",

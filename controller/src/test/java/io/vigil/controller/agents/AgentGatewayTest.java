@@ -36,7 +36,7 @@ class AgentGatewayTest {
         try (FakeAgent agent = new FakeAgent("gw-h1", ctl.sharedStorage(), 2048).join(ctl.port(), ProtocolVersion.CURRENT)) {
             var welcome = assertInstanceOf(ControllerMessage.Welcome.class, agent.next(10));
             assertEquals("test-ctl", welcome.controller());
-            assertEquals(ctl.controller.agentUrl().replace(":" + ctl.port() + "/", ":0/"), welcome.controllers().get(0));
+            assertEquals(ctl.controller.agentUrl().replace(":" + ctl.agentPort() + "/", ":0/"), welcome.controllers().get(0));
             assertEquals(1000, welcome.policy().heartbeatIntervalMillis());
             assertEquals(4000, welcome.policy().leaseTimeoutMillis());
             Await.until("gw-h1 registered", Duration.ofSeconds(5), () -> ctl.controller.gateway().connectedHosts().contains("gw-h1"));
@@ -104,12 +104,33 @@ class AgentGatewayTest {
     void otherWebSocketPathsAreRejected() throws Exception {
         var vertx = io.vertx.core.Vertx.vertx();
         try {
-            var result = vertx.createWebSocketClient()
-                    .connect(new io.vertx.core.http.WebSocketConnectOptions().setHost("127.0.0.1").setPort(ctl.port()).setURI("/agent/v0"))
+            var credentials = ctl.agentCredentials("gw-path");
+            var options = new io.vertx.core.http.WebSocketClientOptions().setSsl(true)
+                    .setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertValue(io.vertx.core.buffer.Buffer.buffer(credentials.caPem())))
+                    .setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions().setKeyValue(io.vertx.core.buffer.Buffer.buffer(credentials.keyPem()))
+                            .setCertValue(io.vertx.core.buffer.Buffer.buffer(credentials.certificatePem())));
+            var result = vertx.createWebSocketClient(options)
+                    .connect(new io.vertx.core.http.WebSocketConnectOptions().setHost("127.0.0.1").setPort(ctl.agentPort()).setURI("/agent/v0"))
                     .toCompletionStage().toCompletableFuture();
             var e = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
                     () -> result.get(10, java.util.concurrent.TimeUnit.SECONDS));
             assertTrue(String.valueOf(e.getCause()).contains("404"), String.valueOf(e.getCause()));
+        } finally {
+            vertx.close();
+        }
+    }
+
+    @Test
+    void theRestPortNoLongerServesAgents() throws Exception {
+        var vertx = io.vertx.core.Vertx.vertx();
+        try {
+            var result = vertx.createWebSocketClient()
+                    .connect(new io.vertx.core.http.WebSocketConnectOptions().setHost("127.0.0.1").setPort(ctl.port())
+                            .setURI(ProtocolVersion.AGENT_PATH))
+                    .toCompletionStage().toCompletableFuture();
+            var e = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> result.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertInstanceOf(io.vertx.core.http.UpgradeRejectedException.class, e.getCause());
         } finally {
             vertx.close();
         }

@@ -1,9 +1,13 @@
 package io.vigil.controller.testing;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vigil.protocol.AgentCommand;
 import io.vigil.protocol.AgentMessage;
 import io.vigil.protocol.ControllerMessage;
@@ -27,6 +31,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * The test plays a host agent over a real WebSocket: says Hello, heartbeats every second (network and shared
  * storage), and carries out the controller's commands on an imaginary hypervisor, answering with the command's id.
+ *
+ * <p>It connects to a test controller's agent port over mutual TLS, trusting that controller's CA. Given either of
+ * the controller's ports it uses the agent port, with a certificate for its host issued by the controller's CA
+ * ({@link TestController#agentCredentials}) unless told otherwise: {@link #withCredentials} (say, a revoked
+ * certificate or one from a strange CA) or {@link #withoutCertificate}.
  */
 public final class FakeAgent implements AutoCloseable {
     public final String host;
@@ -40,6 +49,8 @@ public final class FakeAgent implements AutoCloseable {
     private long timer = -1;
     private long counter;
     public volatile boolean answerCommands = true;
+    private AgentCredentials credentials;
+    private boolean withoutCertificate;
 
     public FakeAgent(String host, Path sharedStorage, long memoryMiB) {
         this.host = host;
@@ -47,10 +58,44 @@ public final class FakeAgent implements AutoCloseable {
         this.memoryMiB = memoryMiB;
     }
 
-    /** Connects without saying anything. */
+    /** Connects with these credentials (from now on) rather than a certificate issued for its host. */
+    public FakeAgent withCredentials(AgentCredentials given) {
+        this.credentials = given;
+        this.withoutCertificate = false;
+        return this;
+    }
+
+    /** Connects over TLS without a client certificate (from now on). */
+    public FakeAgent withoutCertificate() {
+        this.withoutCertificate = true;
+        return this;
+    }
+
+    /** The credentials it connects with (issued on its first connection unless given); null without a certificate. */
+    public AgentCredentials credentials() {
+        return withoutCertificate ? null : credentials;
+    }
+
+    /**
+     * Connects without saying anything: to the agent port of the test controller listening on {@code port} (its HTTP
+     * or agent port), over mutual TLS. A failed handshake or a refused upgrade (401, 403) throws.
+     */
     public FakeAgent connect(int port) throws Exception {
-        WebSocketClient client = vertx.createWebSocketClient();
-        ws = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(ProtocolVersion.AGENT_PATH))
+        TestController controller = TestController.at(port);
+        WebSocketClientOptions options = new WebSocketClientOptions().setConnectTimeout(5000);
+        int target = port;
+        if (controller != null) {
+            target = controller.agentPort();
+            options.setSsl(true).setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(
+                    io.vigil.protocol.tls.Pem.certificate(controller.controller.certificates().authority().certificate()))));
+            if (!withoutCertificate) {
+                if (credentials == null) credentials = controller.agentCredentials(host);
+                options.setKeyCertOptions(new PemKeyCertOptions().setKeyValue(Buffer.buffer(credentials.keyPem()))
+                        .setCertValue(Buffer.buffer(credentials.certificatePem())));
+            }
+        }
+        WebSocketClient client = vertx.createWebSocketClient(options);
+        ws = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(target).setURI(ProtocolVersion.AGENT_PATH))
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         ws.textMessageHandler(this::onText);
         return this;

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A real controller for tests: a standalone Hazelcast member on a free loopback port (multicast off), the HTTP
@@ -20,6 +21,12 @@ import java.util.Map;
  * constructor makes a member of a cluster on loopback, with shared storage of the test's choosing.
  */
 public final class TestController implements AutoCloseable {
+    /**
+     * Running test controllers by their HTTP and agent ports, so that {@link FakeAgent#join(int, int)} given either
+     * port finds the controller whose CA issues its certificate (tests written before agents needed certificates pass
+     * the HTTP port).
+     */
+    private static final ConcurrentHashMap<Integer, TestController> BY_PORT = new ConcurrentHashMap<>();
     public final Path dir;
     private final Path shared;
     public final Controller controller;
@@ -47,12 +54,44 @@ public final class TestController implements AutoCloseable {
      * directory of its own; otherwise the caller's, which {@link #close} leaves alone.
      */
     public TestController(String name, Path sharedStorage, int hazelcastPort, List<String> hazelcastMembers) throws Exception {
+        this(name, sharedStorage, hazelcastPort, hazelcastMembers, null);
+    }
+
+    /**
+     * As above, keeping the controller's local state (its copy of the CA) in {@code stateDir}, which {@link #close}
+     * leaves alone; null: a directory of its own.
+     */
+    public TestController(String name, Path sharedStorage, int hazelcastPort, List<String> hazelcastMembers, Path stateDir)
+            throws Exception {
         dir = Files.createTempDirectory("vigil-ctl-test-");
         shared = sharedStorage != null ? sharedStorage : dir.resolve("shared");
         Files.createDirectories(shared.resolve("hosts"));
         ControllerConfig config = new ControllerConfig(name, "127.0.0.1", 0, shared.toString(), hazelcastPort,
-                hazelcastMembers, null, 0, dir.resolve("state").toString(), null, null, null, null, null);
+                hazelcastMembers, null, 0, (stateDir != null ? stateDir : dir.resolve("state")).toString(), null, null,
+                null, null, null);
         controller = Controller.start(config);
+        BY_PORT.put(controller.httpPort(), this);
+        BY_PORT.put(controller.agentPort(), this);
+    }
+
+    /** The running test controller listening on {@code port} (HTTP or agent port), or null. */
+    static TestController at(int port) {
+        return BY_PORT.get(port);
+    }
+
+    /** The agent port (TLS): enrollment and the agent WebSocket. */
+    public int agentPort() {
+        return controller.agentPort();
+    }
+
+    /**
+     * A key and a client certificate for {@code host} issued directly by this controller's CA and recorded in its
+     * registry, as if the host had enrolled with a join token.
+     */
+    public AgentCredentials agentCredentials(String host) {
+        java.security.KeyPair keys = io.vigil.protocol.tls.KeyPairs.generateP256();
+        var issued = controller.certificates().issue(io.vigil.protocol.tls.CertificateRequests.forHost(host, keys), host);
+        return new AgentCredentials(keys.getPrivate(), issued.certificate(), controller.certificates().authority().certificate());
     }
 
     /** A fake agent with {@code memoryMiB} joined to this controller, returned once the API shows its host connected. */
@@ -76,6 +115,32 @@ public final class TestController implements AutoCloseable {
         try {
             return Files.readString(controller.config().adminTokenPath()).trim();
         } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * A POST of {@code json} to the agent port (HTTPS, trusting only this controller's CA, no client certificate), as
+     * an enrolling agent makes it.
+     */
+    public Reply postToAgentPort(String path, String json) {
+        try {
+            java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("ca", controller.certificates().authority().certificate());
+            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+            tmf.init(trust);
+            javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+            tls.init(null, tmf.getTrustManagers(), null);
+            HttpClient client = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(2)).build();
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + agentPort() + path))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json))
+                    .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+            return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body(), null);
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
     }
@@ -192,6 +257,8 @@ public final class TestController implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        BY_PORT.remove(controller.httpPort(), this);
+        BY_PORT.remove(controller.agentPort(), this);
         controller.close();
         try (var files = Files.walk(dir)) {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -1,6 +1,7 @@
 package io.vigil.agent.config;
 
 import io.vigil.protocol.config.ConfigFiles;
+import io.vigil.protocol.tls.JoinToken;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
@@ -43,6 +44,10 @@ import java.util.regex.Pattern;
  *                                    unreachable can lose. 0: at once
  * @param remoteMemory                how this host reads a failed host's arenas: {@code auto} (RDMA verbs where a
  *                                    device exists, else tcp), {@code tcp} or {@code verbs}
+ * @param joinToken                   the one-time join token the controller printed ({@code vj1....}); used once, to
+ *                                    enroll when {@code tlsDir} holds no certificate and a controller URL is wss://
+ * @param tlsDir                      the agent's TLS credentials: {@code agent.key} (0600), {@code agent.crt} and
+ *                                    {@code ca.crt}, written by enrollment; delete it to enroll again
  */
 public record AgentConfig(
         String host,
@@ -65,7 +70,9 @@ public record AgentConfig(
         Path cacheDir,
         Path memoryKeeperDir,
         Long cacheFlushIntervalMillis,
-        String remoteMemory) {
+        String remoteMemory,
+        String joinToken,
+        Path tlsDir) {
 
     public static final String ENV_PREFIX = "VIGIL_AGENT_";
     public static final String SHUTDOWN_AUTO = "auto";
@@ -134,6 +141,33 @@ public record AgentConfig(
         if (remoteMemory == null || remoteMemory.isBlank()) remoteMemory = "auto";
         if (!List.of("auto", "tcp", "verbs").contains(remoteMemory))
             throw new IllegalArgumentException("remoteMemory must be auto, tcp or verbs, not '" + remoteMemory + "'");
+        if (joinToken != null && joinToken.isBlank()) joinToken = null;
+        if (joinToken != null) {
+            try {
+                JoinToken.parse(joinToken);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("joinToken is not a join token: " + e.getMessage());
+            }
+            joinToken = joinToken.strip();
+        }
+        if (tlsDir == null) tlsDir = stateDir.resolve("tls");
+    }
+
+    /** As the full constructor, without a join token and with the TLS credentials in {@code stateDir/tls}. */
+    public AgentConfig(String host, List<String> controllers, String libvirtUri, Path sharedStorage, Path stateDir,
+            Long memoryMiB, Integer cpus, Long heartbeatIntervalMillis, Long leaseTimeoutMillis, Long failureTimeoutMillis,
+            Long isolationShutdownTimeoutMillis, Boolean fenceWatchdog, String shutdownMode,
+            Long hostShutdownTimeoutSeconds, Long hostShutdownVmStopTimeoutSeconds, Boolean diskCache, Path nbdSocket,
+            Path cacheDir, Path memoryKeeperDir, Long cacheFlushIntervalMillis, String remoteMemory) {
+        this(host, controllers, libvirtUri, sharedStorage, stateDir, memoryMiB, cpus, heartbeatIntervalMillis,
+                leaseTimeoutMillis, failureTimeoutMillis, isolationShutdownTimeoutMillis, fenceWatchdog, shutdownMode,
+                hostShutdownTimeoutSeconds, hostShutdownVmStopTimeoutSeconds, diskCache, nbdSocket, cacheDir,
+                memoryKeeperDir, cacheFlushIntervalMillis, remoteMemory, null, null);
+    }
+
+    /** Whether any controller URL is wss://, so that the agent needs a certificate. */
+    public boolean usesTls() {
+        return controllers.stream().anyMatch(u -> u.startsWith("wss:"));
     }
 
     /** As the full constructor, with the memory keeper's files in {@code stateDir/keeper} and transport {@code auto}. */
@@ -166,7 +200,8 @@ public record AgentConfig(
     public static List<String[]> fieldHelp() {
         return List.of(
                 new String[] {"host", "this host's name (required)"},
-                new String[] {"controllers", "controller URLs, e.g. [ws://127.0.0.1:8080/agent/v1] (required; env: comma-separated)"},
+                new String[] {"controllers", "controller URLs, e.g. [wss://10.0.0.1:8443/agent/v1] (required; env: comma-separated; "
+                        + "ws:// only for tests)"},
                 new String[] {"libvirtUri", "libvirt URI (default qemu:///system; qemu:///embed?root=DIR; test:///default)"},
                 new String[] {"sharedStorage", "shared directory for heartbeats and leases (required)"},
                 new String[] {"stateDir", "local directory for restart state (default /var/lib/vigil/agent)"},
@@ -189,7 +224,11 @@ public record AgentConfig(
                 new String[] {"cacheFlushIntervalMillis", "write dirty cache blocks back once the oldest waited this "
                         + "long: what a host failure with its memory unreachable can lose (default 5000; 0 = at once)"},
                 new String[] {"remoteMemory", "reading a failed host's arenas: auto (verbs where an RDMA device exists, "
-                        + "else tcp), tcp or verbs (default auto)"});
+                        + "else tcp), tcp or verbs (default auto)"},
+                new String[] {"joinToken", "one-time join token from the controller (POST /api/v1/join-tokens): enrolls "
+                        + "this agent when TLSDIR holds no certificate (default none)"},
+                new String[] {"tlsDir", "the agent's key, certificate and the controller CA, written by enrollment; "
+                        + "delete it and restart with a new joinToken to enroll again (default STATEDIR/tls)"});
     }
 
     public static String envName(String field) {

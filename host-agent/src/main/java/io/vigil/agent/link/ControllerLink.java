@@ -5,7 +5,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vigil.agent.tls.TlsFiles;
 import io.vigil.protocol.AgentCommand;
 import io.vigil.protocol.AgentMessage;
 import io.vigil.protocol.AgentPolicy;
@@ -29,11 +31,17 @@ import org.slf4j.LoggerFactory;
  * drops, or a controller refuses the agent, it dials again with backoff, cycling through the configured controllers
  * and those the last Welcome named. Controller silence (no pong to our pings) for the failure timeout counts as a
  * drop, so that a hung controller is noticed like a dead one.
+ *
+ * <p>wss:// controllers are dialled with mutual TLS: the agent's certificate from {@code tlsDir} as the client
+ * certificate, the cluster CA as the only trust anchor. A controller that rejects the certificate (401, 403: revoked,
+ * or unknown to the cluster) is logged loudly, at most once a minute, and dialled again like any other: the operator
+ * may enroll the host again (delete {@code tlsDir}, restart the agent with a new join token).
  */
 public final class ControllerLink implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControllerLink.class);
     private static final long MIN_BACKOFF_MILLIS = 200;
     private static final long MAX_BACKOFF_MILLIS = 5000;
+    private static final long REJECTION_LOG_INTERVAL_NANOS = 60_000_000_000L;
 
     /** What the link needs from the agent. Calls other than {@link #execute} may block (libvirt). */
     public interface Agent {
@@ -59,6 +67,9 @@ public final class ControllerLink implements AutoCloseable {
     private final Agent agent;
     private final long failureTimeoutMillis;
     private final LinkedHashSet<String> controllers = new LinkedHashSet<>();
+    private final TlsFiles tls;
+    private long lastRejectionLoggedNanos;
+    private boolean rejectionLogged;
     private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "vigil-link");
         t.setDaemon(true);
@@ -81,11 +92,19 @@ public final class ControllerLink implements AutoCloseable {
     private ScheduledFuture<?> heartbeats;
 
     public ControllerLink(Vertx vertx, List<String> controllers, Agent agent, long failureTimeoutMillis) {
+        this(vertx, controllers, agent, failureTimeoutMillis, null);
+    }
+
+    /** @param tls the agent's credentials for wss:// controllers; null: ws:// only (tests with fake controllers) */
+    public ControllerLink(Vertx vertx, List<String> controllers, Agent agent, long failureTimeoutMillis, TlsFiles tls) {
         this.vertx = vertx;
         this.agent = agent;
         this.failureTimeoutMillis = failureTimeoutMillis;
         this.controllers.addAll(controllers);
-        this.client = vertx.createWebSocketClient(new WebSocketClientOptions().setConnectTimeout(3000));
+        this.tls = tls;
+        WebSocketClientOptions options = new WebSocketClientOptions().setConnectTimeout(3000);
+        if (tls != null) tls.applyTo(options);
+        this.client = vertx.createWebSocketClient(options);
     }
 
     public void start(long heartbeatIntervalMillis) {
@@ -161,13 +180,30 @@ public final class ControllerLink implements AutoCloseable {
         String url = urls.get(next++ % urls.size());
         client.connect(new WebSocketConnectOptions().setAbsoluteURI(url)).onComplete(ar -> {
             if (ar.failed()) {
-                log.info("cannot reach controller {}: {}", url, ar.cause().getMessage());
+                if (ar.cause() instanceof UpgradeRejectedException r && (r.getStatus() == 401 || r.getStatus() == 403)) {
+                    rejected(url, r.getStatus());
+                    backoffMillis = MAX_BACKOFF_MILLIS;
+                } else {
+                    log.info("cannot reach controller {}: {}", url, ar.cause().getMessage());
+                }
                 redial(backoffMillis);
                 backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
                 return;
             }
             opened(ar.result(), url);
         });
+    }
+
+    /** The controller refused this agent's certificate: said loudly, once a minute at most (runs on the context). */
+    private void rejected(String url, int status) {
+        long now = System.nanoTime();
+        if (rejectionLogged && now - lastRejectionLoggedNanos < REJECTION_LOG_INTERVAL_NANOS) return;
+        rejectionLogged = true;
+        lastRejectionLoggedNanos = now;
+        String where = tls != null ? tls.dir().toString() : "tlsDir";
+        log.error("controller {} refuses this agent's certificate (HTTP {}: {}); still trying. To enroll again: stop the "
+                + "agent, delete {}, and start it with a new joinToken (POST /api/v1/join-tokens on the controller)", url, status,
+                status == 401 ? "no certificate presented" : "revoked, or unknown to the controller cluster", where);
     }
 
     private void opened(WebSocket ws, String url) {

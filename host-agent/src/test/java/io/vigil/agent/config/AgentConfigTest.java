@@ -35,6 +35,23 @@ class AgentConfigTest {
     }
 
     @Test
+    void enrollmentFields() throws Exception {
+        AgentConfig plain = AgentConfig.load(yaml(MINIMAL + "stateDir: /var/lib/a\n"), Map.of());
+        assertEquals(Path.of("/var/lib/a/tls"), plain.tlsDir());
+        assertEquals(null, plain.joinToken());
+        assertEquals(false, plain.usesTls());
+        String token = "vj1.0a1b2c3d." + "5".repeat(32) + "." + "ab".repeat(32);
+        AgentConfig tls = AgentConfig.load(yaml("host: h1\ncontrollers: [wss://10.0.0.1:8443/agent/v1]\nsharedStorage: /s\n"
+                + "tlsDir: /etc/vigil/tls\n"), Map.of("VIGIL_AGENT_JOIN_TOKEN", token));
+        assertEquals(token, tls.joinToken());
+        assertEquals(Path.of("/etc/vigil/tls"), tls.tlsDir());
+        assertEquals(true, tls.usesTls());
+        var e = assertThrows(ConfigException.class, () -> AgentConfig.load(yaml(MINIMAL + "joinToken: letmein\n"), Map.of()));
+        assertTrue(e.getMessage().contains("joinToken"), e.getMessage());
+        assertTrue(!e.getMessage().contains("letmein"), "the token is not repeated: " + e.getMessage());
+    }
+
+    @Test
     void environmentOverridesTheFile() throws Exception {
         AgentConfig c = AgentConfig.load(yaml(MINIMAL + "memoryMiB: 512\n"), Map.of(
                 "VIGIL_AGENT_HOST", "h2",

@@ -1,0 +1,7 @@
+/**
+ * The PKI both ends of the agent link share: PEM of keys (PKCS#8), certificates and CSRs, EC P-256 key pairs, the
+ * agent's certificate signing request, SHA-256 certificate fingerprints, the join token's text form and the
+ * enrollment exchange ({@code POST /agent/v1/enroll}). BouncyCastle does the ASN.1 and PEM; the JDK's own providers
+ * do the cryptography.
+ */
+package io.vigil.protocol.tls;
