@@ -24,8 +24,8 @@ public final class Dashboard {
 
     /** Adds the dashboard's routes to {@code router}: {@code /} and {@code /ui} redirect to {@code /ui/}. */
     public static void mount(Router router) {
-        router.get("/").handler(ctx -> redirect(ctx));
-        router.get("/ui").handler(ctx -> redirect(ctx));
+        // Exact matches: a plain "/ui" route would match "/ui/" too (Vert.x ignores a trailing slash).
+        router.getWithRegex("^/(ui)?$").handler(Dashboard::redirect);
         StaticHandler files = StaticHandler.create(WEBROOT)
                 .setIndexPage("index.html")
                 .setCachingEnabled(false)
