@@ -4,11 +4,18 @@ import { h, s, mib, ms } from './dom.js';
 /** The memory bar's segments, in drawing order. */
 export const MEMORY_PARTS = [
   { key: 'vms', label: 'used by VMs' },
-  { key: 'reserve', label: 'failover reserve' },
-  { key: 'lent', label: 'lent as cache' },
+  { key: 'reserve', label: 'reserve, idle' },
+  { key: 'lent', label: 'reserve lent as cache' },
   { key: 'dirty', label: 'dirty cache' },
   { key: 'free', label: 'free' },
 ];
+
+/** A host's numbers in words: the reserve with what of it is lent, and what of that is dirty. */
+export function memoryNumbers(m) {
+  return [`used by VMs ${mib(m.vmsMiB)}`,
+    `failover reserve ${mib(m.reserveMiB)} (lent as cache ${mib(m.cacheLentMiB)}, dirty ${mib(m.cacheDirtyMiB)})`,
+    `free ${mib(m.freeMiB)}`, `total ${mib(m.totalMiB)}`];
+}
 
 /**
  * The parts of a host's memory (MiB): the cache lent is part of the reserve, and the dirty cache part of what is
@@ -52,7 +59,8 @@ export function memoryLegend(parts) {
 }
 
 /**
- * A failover's steps: one row per step, a bar from detection to the step, labelled with its time since detection.
+ * A failover's steps: one row per step, a bar from detection to the step, labelled with its time since detection;
+ * the part since the previous step is drawn darker, so each step's own duration shows.
  */
 export function stepChart(failover) {
   const steps = failover.steps || [];
@@ -63,11 +71,16 @@ export function stepChart(failover) {
   const max = Math.max(1, ...steps.map((st) => st.elapsedMillis));
   const rows = steps.map((st, i) => {
     const y = i * row;
+    const before = i === 0 ? 0 : steps[i - 1].elapsedMillis;
+    const w0 = (before / max) * barW;
     const w = Math.max(2, (st.elapsedMillis / max) * barW);
+    const own = st.elapsedMillis - before;
     return s('g', { class: `step step-${st.step}`, 'data-step': st.step },
       s('text', { x: labelW - 8, y: y + 15, 'text-anchor': 'end', class: 'step-label' }, st.label),
       s('rect', { x: labelW, y: y + 4, width: w, height: row - 8, rx: 2, class: 'step-bar' }),
-      s('text', { x: labelW + w + 6, y: y + 15, class: 'step-ms' }, ms(st.elapsedMillis)));
+      s('rect', { x: labelW, y: y + 4, width: Math.min(w0, w), height: row - 8, rx: 2, class: 'step-before' }),
+      s('text', { x: labelW + w + 6, y: y + 15, class: 'step-ms' },
+        ms(st.elapsedMillis), i > 0 && own > 0 ? ` (+${ms(own)})` : ''));
   });
   const summary = steps.map((st) => `${st.label} at ${st.elapsedMillis} ms`).join(', ');
   return s('svg', {

@@ -1,7 +1,7 @@
 // Cluster overview: counts, failure tolerance now against the policy's promise, and every host's memory bar.
 import * as api from '../api.js';
 import { h, fill, badge, mib, note, debounce } from '../dom.js';
-import { memoryBar, memoryLegend, memoryParts, MEMORY_PARTS } from '../charts.js';
+import { memoryBar, memoryLegend, memoryNumbers } from '../charts.js';
 
 export function renderOverview(main, { feed }) {
   const message = h('p', { class: 'note', role: 'alert', hidden: true });
@@ -35,14 +35,14 @@ function summaryCards(c) {
     : a.admissionControl === 'off' ? 'admission control is off'
       : `promises ${promised} host failure${promised === 1 ? '' : 's'}`;
   const short = promised !== null && promised !== undefined && c.failuresTolerated < promised;
-  const byState = (m) => Object.entries(m).map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
+  const byState = (m, except) => Object.entries(m).filter(([k]) => k !== except).map(([k, v]) => `${v} ${k}`).join(', ');
   return [
     h('section', { class: 'card stat', 'aria-label': 'hosts' },
       h('h3', {}, 'Hosts'), h('p', { class: 'big', id: 'hosts-total' }, c.hosts.total),
-      h('p', {}, `${c.hosts.usable} usable; ${byState(c.hosts.byState)}`)),
+      h('p', {}, [`${c.hosts.usable} usable`, byState(c.hosts.byState)].filter(Boolean).join('; '))),
     h('section', { class: 'card stat', 'aria-label': 'VMs' },
       h('h3', {}, 'VMs'), h('p', { class: 'big', id: 'vms-total' }, c.vms.total),
-      h('p', {}, `${c.vms.running} running; ${byState(c.vms.byState)}`)),
+      h('p', {}, [`${c.vms.running} running`, byState(c.vms.byState, 'running')].filter(Boolean).join('; '))),
     h('section', { class: 'card stat', 'aria-label': 'protected VMs' },
       h('h3', {}, 'Protected'), h('p', { class: 'big', id: 'vms-protected' }, c.vms.protectedVms),
       h('p', {}, `HA VMs meant to run (${c.vms.protectedRunning} running)`)),
@@ -52,7 +52,7 @@ function summaryCards(c) {
         h('span', { class: 'unit' }, ` host failure${c.failuresTolerated === 1 ? '' : 's'} now`)),
       h('p', { id: 'failures-promised' }, `Policy (${a.admissionControl}) ${promise}.`,
         short ? h('strong', {}, ' Below the promise.') : ''),
-      h('p', { class: 'hint' }, c.failuresToleratedDetail)),
+      h('p', { class: 'hint small' }, c.failuresToleratedDetail)),
     h('section', { class: 'card stat', 'aria-label': 'memory' },
       h('h3', {}, 'Memory'), h('p', { class: 'big' }, mib(c.memory.totalMiB)),
       h('p', {}, `${mib(c.memory.usedMiB)} used by VMs, ${mib(c.memory.reserveMiB)} reserved `
@@ -61,7 +61,6 @@ function summaryCards(c) {
 }
 
 function hostRow(m, message) {
-  const parts = memoryParts(m);
   const actions = [];
   if (api.can('operator') && (m.connected || m.maintenance)) {
     const button = h('button', {
@@ -85,6 +84,5 @@ function hostRow(m, message) {
       h('span', { class: 'muted' }, `${m.vms} VM${m.vms === 1 ? '' : 's'}, ${mib(m.haMiB)} HA`), h('span', { class: 'spacer' }),
       actions),
     memoryBar(m),
-    h('p', { class: 'numbers' }, MEMORY_PARTS.map((p) => h('span', {}, `${p.label} ${mib(parts[p.key])}`)),
-      h('span', {}, `total ${mib(m.totalMiB)}`)));
+    h('p', { class: 'numbers' }, memoryNumbers(m).map((t) => h('span', {}, t))));
 }
