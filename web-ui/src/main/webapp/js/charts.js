@@ -66,8 +66,8 @@ export function stepChart(failover) {
   const steps = failover.steps || [];
   const row = 22;
   const labelW = 130;
-  const width = 560;
-  const barW = width - labelW - 70;
+  const width = 600;
+  const barW = width - labelW - 160; // room for "12345 ms (+12345 ms)"
   const max = Math.max(1, ...steps.map((st) => st.elapsedMillis));
   const rows = steps.map((st, i) => {
     const y = i * row;

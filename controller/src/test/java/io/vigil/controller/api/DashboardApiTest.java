@@ -255,6 +255,31 @@ class DashboardApiTest {
         assertEquals(1, ((Map<String, Object>) c.get("hosts")).get("usable"));
     }
 
+    /** The stream of any member carries what any other member appends: the listener is on the cluster's map. */
+    @Test
+    void streamOnOneMemberCarriesEventsAppendedOnAnother() throws Exception {
+        java.nio.file.Path shared = java.nio.file.Files.createTempDirectory("vigil-dash-shared-");
+        int firstPort = TestController.freePort();
+        try (TestController first = new TestController("dash-c1", shared, firstPort, List.of("127.0.0.1:" + firstPort));
+                TestController second = new TestController("dash-c2", shared, TestController.freePort(),
+                        List.of("127.0.0.1:" + firstPort))) {
+            Await.until("a cluster of two", WAIT,
+                    () -> second.controller.store().hazelcast().getCluster().getMembers().size() == 2);
+            try (SseClient onSecond = new SseClient(second, "/api/v1/events/stream", second.adminToken(), null)) {
+                assertEquals(200, onSecond.status);
+                first.controller.store().appendEvent(new io.vigil.controller.ha.ClusterEvent(0, System.currentTimeMillis(),
+                        "dash-test", null, null, "a test", "appended on dash-c1", Map.of()));
+                SseEvent e = onSecond.until(new ArrayList<>(), x -> "dash-test".equals(x.json().get("type")), WAIT);
+                assertNotNull(e, "dash-c2's stream carries dash-c1's event");
+                assertEquals("appended on dash-c1", e.json().get("message"));
+            }
+        } finally {
+            try (Stream<java.nio.file.Path> files = java.nio.file.Files.walk(shared)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
     // ---- a small SSE client over java.net.http --------------------------------------------------------------------
 
     record SseEvent(String id, String name, String data) {
@@ -271,7 +296,11 @@ class DashboardApiTest {
         private final Thread reader;
 
         SseClient(String path, String token, String lastEventId) throws Exception {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ctl.port() + path))
+            this(ctl, path, token, lastEventId);
+        }
+
+        SseClient(TestController to, String path, String token, String lastEventId) throws Exception {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + to.port() + path))
                     .header("Accept", "text/event-stream");
             if (token != null) b.header("Authorization", "Bearer " + token);
             if (lastEventId != null) b.header("Last-Event-ID", lastEventId);
