@@ -271,6 +271,7 @@ class DashboardBrowserTest {
         replace(driver.findElement(By.id("vm-settings-cacheWeight")), "4");
         driver.findElement(By.id("vm-settings-submit")).click();
         await("VM saved", WAIT, ExpectedConditions.textToBePresentInElementLocated(By.id("vm-settings-saved"), "Saved"));
+        screenshot("vm");
         assertEquals(4, ctl.get("/api/v1/vms/ui-web").json().get("cacheWeight"));
 
         // The policy editor shows the API's validation message, then saves the corrected value.
@@ -311,6 +312,7 @@ class DashboardBrowserTest {
         go("events");
         visible("#timeline li[data-type=failover-completed][data-host=ui-h1]");
         visible("#timeline li[data-type=vm-started][data-vm=ui-db]");
+        screenshot("timeline");
 
         assertEquals("same page", js("return window.__vigilMarker"), "the page was never reloaded");
         Map<String, Object> overview = ctl.get("/api/v1/cluster").json();
