@@ -16,6 +16,8 @@ VIGIL_JVM_OPENS="--add-modules java.se --add-exports java.base/jdk.internal.ref=
 # time; without an RDMA device the tcp transport is used).
 VIGIL_PACKAGES=(libvirt0 libvirt-clients libvirt-daemon-driver-qemu libvirt-daemon qemu-system-x86 qemu-utils procps libnbd-bin fio
   iproute2 gcc libibverbs-dev librdmacm-dev)
+# Only the tests need these: the dashboard's browser test drives Debian's headless Chromium with its chromedriver.
+VIGIL_TEST_PACKAGES=(chromium chromium-driver)
 
 vigil_log() { printf 'vigil: %s\n' "$*" >&2; }
 

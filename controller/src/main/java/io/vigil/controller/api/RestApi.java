@@ -54,6 +54,8 @@ public final class RestApi {
     static final String MERGE_PATCH = "application/merge-patch+json";
     /** An event sequence (a flake id) is about 10^18; an epoch time in milliseconds is about 10^12. */
     static final long SEQUENCE_THRESHOLD = 1_000_000_000_000_000L;
+    /** How often the event stream sends a comment line to an idle client. */
+    static final long EVENT_STREAM_KEEP_ALIVE_MILLIS = 15_000;
 
     private static final com.fasterxml.jackson.databind.ObjectMapper YAML =
             new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
@@ -77,6 +79,9 @@ public final class RestApi {
     private final AuditResource audit;
 
     private final AgentCertificateResource agentCertificates;
+    private final ClusterOverview overview;
+    private final FailoverHistory failovers;
+    private final EventStream stream;
 
     private RestApi(Vertx vertx, ClusterStore store, DomainXmlValidator validator, AgentGateway gateway,
             MoveRequests moves, ApiTokens tokens, Users users, AuditLog auditLog, String controllerName,
@@ -97,6 +102,9 @@ public final class RestApi {
         this.sessions = new SessionResource(users, tokens, new LoginThrottle(store.hazelcast(), LoginThrottle.Rules.DEFAULT));
         this.audit = new AuditResource(auditLog);
         this.agentCertificates = agentCertificates;
+        this.overview = new ClusterOverview(store, controllerName);
+        this.failovers = new FailoverHistory(store);
+        this.stream = new EventStream(vertx, store, EVENT_STREAM_KEEP_ALIVE_MILLIS);
     }
 
     public static Future<Router> router(Vertx vertx, ClusterStore store, DomainXmlValidator validator,
@@ -244,8 +252,14 @@ public final class RestApi {
             agentCertificates.revoke(ctx.pathParam("serial"), Authentication.principal(ctx).name());
             return null;
         }, 204));
+    }
+
+        route(builder, "streamEvents", stream::handle);
+        route(builder, "getCluster", ctx -> blocking(ctx, overview::get, 200));
+        route(builder, "listFailovers", ctx -> blocking(ctx, () -> failovers.list(intParam(ctx, "limit", 20)), 200));
 
         Router router = builder.createRouter();
+        io.vigil.controller.ui.Dashboard.mount(router);
         router.errorHandler(404, ctx -> problem(ctx, new ApiException(404, "Not Found",
                 "no resource at " + ctx.request().path() + "; the API is described at /api/v1/openapi.yaml")));
         router.errorHandler(405, ctx -> problem(ctx, new ApiException(405, "Method Not Allowed",
@@ -319,6 +333,12 @@ public final class RestApi {
 
     private static String remoteAddress(RoutingContext ctx) {
         return ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress();
+    }
+
+    /** A query parameter the validator has checked to be an integer, or {@code otherwise} when absent. */
+    private static int intParam(RoutingContext ctx, String name, int otherwise) {
+        String value = ctx.queryParams().get(name);
+        return value == null ? otherwise : Integer.parseInt(value);
     }
 
     private static boolean override(RoutingContext ctx) {

@@ -62,6 +62,11 @@ public final class ClusterView {
         return out;
     }
 
+    /** Every host's load as admission control counts it (memory used, HA memory, usable), for the cluster overview. */
+    public List<FailoverReserve.HostLoad> hostLoads() {
+        return loads(null);
+    }
+
     /**
      * Whether {@code spec} may be (or stay) requested started under admission control. Only HA VMs are checked; a VM
      * already running is checked where it runs.

@@ -360,6 +360,20 @@ public final class ClusterStore implements AutoCloseable {
         return stamped;
     }
 
+    /**
+     * {@code listener} sees every event appended from now on, by any member (a Hazelcast entry listener on the events
+     * map; it runs on a Hazelcast event thread, so it must not block). Trimming old events is not reported. Returns
+     * what removes the listener again.
+     */
+    public Runnable onEventAppended(Consumer<ClusterEvent> listener) {
+        java.util.UUID id = events.addEntryListener(
+                (EntryAddedListener<Long, HazelcastJsonValue>) e -> listener.accept(read(e.getValue(), ClusterEvent.class)),
+                true);
+        return () -> {
+            if (hz.getLifecycleService().isRunning()) events.removeEntryListener(id);
+        };
+    }
+
     /** Drops the oldest events beyond the bound, so the log cannot grow without end. */
     public void trimEvents() {
         int size = events.size();

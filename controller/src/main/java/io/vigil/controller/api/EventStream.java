@@ -1,0 +1,156 @@
+package io.vigil.controller.api;
+
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import io.vigil.controller.ha.ClusterEvent;
+import io.vigil.controller.store.ClusterStore;
+import io.vigil.protocol.Json;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code GET /api/v1/events/stream}: the event log as Server-Sent Events. Each new event, appended on any controller
+ * member, is one {@code event: cluster-event} with {@code id: <sequence>} and the JSON of an {@code /events} item. A
+ * client resumes after the id in its {@code Last-Event-ID} header (or {@code ?since=}, a sequence or an epoch time in
+ * milliseconds as for {@code /events}): the missed events come first (at most {@value #BACKLOG}), then live ones,
+ * none twice. A comment line every 15 s keeps proxies and the client's read loop awake.
+ *
+ * <p>One entry listener on the store per controller fans out to the connected clients; a client that disconnects is
+ * dropped from the fan-out and its keep-alive timer cancelled. A client that does not read (its write queue is full)
+ * is disconnected rather than buffered without bound; it resumes from its last id.
+ */
+final class EventStream implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(EventStream.class);
+    static final int BACKLOG = 1000;
+    static final String EVENT_NAME = "cluster-event";
+
+    private final Vertx vertx;
+    private final ClusterStore store;
+    private final long keepAliveMillis;
+    private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+    private final Runnable unlisten;
+
+    EventStream(Vertx vertx, ClusterStore store, long keepAliveMillis) {
+        this.vertx = vertx;
+        this.store = store;
+        this.keepAliveMillis = keepAliveMillis;
+        this.unlisten = store.onEventAppended(e -> {
+            for (Subscriber s : subscribers) s.offer(e);
+        });
+    }
+
+    /** Clients connected to this member's stream. */
+    int subscribers() {
+        return subscribers.size();
+    }
+
+    void handle(RoutingContext ctx) {
+        Long since;
+        try {
+            since = since(ctx.request().getHeader("Last-Event-ID"), ctx.queryParams().get("since"));
+        } catch (NumberFormatException e) {
+            ctx.fail(ApiException.badRequest("Bad Request", "Last-Event-ID and since must be event sequences (integers)"));
+            return;
+        }
+        HttpServerResponse res = ctx.response();
+        res.setChunked(true)
+                .putHeader("Content-Type", "text/event-stream; charset=utf-8")
+                .putHeader("Cache-Control", "no-cache, no-store")
+                .putHeader("X-Accel-Buffering", "no");
+        res.write(": vigil event stream\nretry: 2000\n\n");
+        Subscriber sub = new Subscriber(vertx.getOrCreateContext(), res);
+        subscribers.add(sub);
+        long timer = vertx.setPeriodic(keepAliveMillis, id -> sub.comment("keep-alive"));
+        res.closeHandler(v -> {
+            subscribers.remove(sub);
+            vertx.cancelTimer(timer);
+            sub.closed = true;
+        });
+        if (since == null) {
+            sub.backlog(List.of());
+            return;
+        }
+        boolean isSequence = since >= RestApi.SEQUENCE_THRESHOLD;
+        var query = new ClusterStore.EventQuery(isSequence ? since : null, isSequence ? null : since, null, null, null,
+                BACKLOG);
+        vertx.executeBlocking(() -> store.events(query)).onComplete(ar -> {
+            if (ar.failed()) {
+                log.warn("event stream backlog since {} failed: {}", since, ar.cause().toString());
+                res.reset();
+                return;
+            }
+            sub.backlog(ar.result());
+        });
+    }
+
+    /** Last-Event-ID wins over ?since=; blank or absent: null (live events only). */
+    static Long since(String lastEventId, String sinceParam) {
+        if (lastEventId != null && !lastEventId.isBlank()) return Long.parseLong(lastEventId.trim());
+        if (sinceParam != null && !sinceParam.isBlank()) return Long.parseLong(sinceParam.trim());
+        return null;
+    }
+
+    /** One event as an SSE frame. */
+    static String frame(ClusterEvent e) {
+        return "id: " + e.sequence() + "\nevent: " + EVENT_NAME + "\ndata: " + Json.write(Views.event(e)) + "\n\n";
+    }
+
+    @Override
+    public void close() {
+        unlisten.run();
+        subscribers.clear();
+    }
+
+    /** One client. Everything but {@link #offer} runs on the client's event-loop context. */
+    private final class Subscriber {
+        private final Context context;
+        private final HttpServerResponse res;
+        /** Live events that arrived while the backlog was being read; null once it was sent. */
+        private List<ClusterEvent> waiting = new ArrayList<>();
+        volatile boolean closed;
+
+        Subscriber(Context context, HttpServerResponse res) {
+            this.context = context;
+            this.res = res;
+        }
+
+        void offer(ClusterEvent e) {
+            if (!closed) context.runOnContext(v -> {
+                if (waiting != null) waiting.add(e);
+                else send(e);
+            });
+        }
+
+        void backlog(List<ClusterEvent> events) {
+            Set<Long> sent = new HashSet<>();
+            for (ClusterEvent e : events) {
+                send(e);
+                sent.add(e.sequence());
+            }
+            for (ClusterEvent e : waiting) if (!sent.contains(e.sequence())) send(e);
+            waiting = null;
+        }
+
+        void comment(String text) {
+            if (!closed) res.write(": " + text + "\n\n");
+        }
+
+        private void send(ClusterEvent e) {
+            if (closed) return;
+            if (res.writeQueueFull()) {
+                log.info("event stream client is not reading; disconnecting it (it resumes from its last event id)");
+                closed = true;
+                res.reset();
+                return;
+            }
+            res.write(frame(e));
+        }
+    }
+}
