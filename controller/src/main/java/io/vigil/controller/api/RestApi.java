@@ -252,8 +252,6 @@ public final class RestApi {
             agentCertificates.revoke(ctx.pathParam("serial"), Authentication.principal(ctx).name());
             return null;
         }, 204));
-    }
-
         route(builder, "streamEvents", stream::handle);
         route(builder, "getCluster", ctx -> blocking(ctx, overview::get, 200));
         route(builder, "listFailovers", ctx -> blocking(ctx, () -> failovers.list(intParam(ctx, "limit", 20)), 200));
