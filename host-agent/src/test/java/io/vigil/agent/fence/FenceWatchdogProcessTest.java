@@ -42,12 +42,21 @@ class FenceWatchdogProcessTest {
         assertTrue(argv.contains(FenceWatchdogMain.class.getName()) && argv.contains("-Xmx24m"), argv.toString());
         assertNotEquals(session(ProcessHandle.current().pid()), session(watchdogPid), "setsid: a session of its own");
 
-        long deadline = System.nanoTime() + 1_000_000_000L;
+        long deadline = System.nanoTime() + 2_000_000_000L;
         FenceDeadlineFile.write(dir, new FenceDeadline("h1", LocalStateStore.currentBootId(), deadline,
                 List.of(new FenceDeadline.GuardedVm("vmP", qemu.pid())), ProcessHandle.current().pid()));
-        Thread.sleep(500);
-        assertTrue(qemu.isAlive(), "alive before its deadline");
-        assertTrue(qemu.waitFor(5, TimeUnit.SECONDS), "killed after its deadline");
+        // Watch the guest: the last time it was seen alive must be close to the deadline (not killed early), and it
+        // must be gone soon after. Polling, not one sleep, so that a loaded machine cannot make the check itself late.
+        long lastSeenAlive = -1;
+        while (System.nanoTime() - deadline < 5_000_000_000L) {
+            long before = System.nanoTime();
+            if (!qemu.isAlive()) break;
+            lastSeenAlive = before;
+            Thread.sleep(10);
+        }
+        assertTrue(qemu.waitFor(1, TimeUnit.SECONDS), "killed after its deadline");
+        long earlyMillis = (deadline - lastSeenAlive) / 1_000_000;
+        assertTrue(earlyMillis < 500, "alive until its deadline: last seen alive " + earlyMillis + " ms before it");
         long lateMillis = (System.nanoTime() - deadline) / 1_000_000;
         assertTrue(lateMillis < 1000, "killed " + lateMillis + " ms after the deadline");
         // the watchdog logs right after its SIGKILL, so the line may land a moment after the guest is gone
