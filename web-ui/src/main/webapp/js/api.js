@@ -74,7 +74,9 @@ export async function call(method, path, body, { token = session.token, quiet401
   if (!res.ok) {
     const p = data && typeof data === 'object' ? data : {};
     const err = new ApiError(res.status, p.title || res.statusText, p.detail || String(text || res.statusText), p);
-    if (res.status === 401 && !quiet401) unauthorizedListeners.forEach((l) => l(err));
+    // Only a 401 to the current session's token ends the session: an answer to a request of an earlier session (a
+    // view's reload racing a sign-out) must not sign out the next one, or re-render the login form being typed in.
+    if (res.status === 401 && !quiet401 && token && token === session.token) unauthorizedListeners.forEach((l) => l(err));
     throw err;
   }
   return data;
@@ -128,7 +130,9 @@ export function streamEvents({ since, onEvent, onState }) {
     if (stopped) return;
     onState('connecting');
     controller = new AbortController();
-    const headers = { Accept: 'text/event-stream', Authorization: `Bearer ${session.token}` };
+    const token = session.token;
+    if (!token) return;
+    const headers = { Accept: 'text/event-stream', Authorization: `Bearer ${token}` };
     if (lastId) headers['Last-Event-ID'] = String(lastId);
     try {
       const query = lastId ? '' : `?since=${since}`;
@@ -136,7 +140,9 @@ export function streamEvents({ since, onEvent, onState }) {
         headers, signal: controller.signal, cache: 'no-store', credentials: 'omit',
       });
       if (res.status === 401) {
-        unauthorizedListeners.forEach((l) => l(new ApiError(401, 'Unauthorized', 'the session ended')));
+        if (!stopped && token === session.token) {
+          unauthorizedListeners.forEach((l) => l(new ApiError(401, 'Unauthorized', 'the session ended')));
+        }
         return;
       }
       if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);

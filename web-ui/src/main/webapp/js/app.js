@@ -125,7 +125,14 @@ function signedOut(message) {
 
 api.onUnauthorized(() => signedOut('Your session ended or the token is no longer valid; sign in again.'));
 logoutButton.addEventListener('click', async () => {
-  await api.logout();
+  // The stream first: once the session is revoked, its reconnect would be a 401 ("your session ended").
+  stopFeed();
+  logoutButton.disabled = true;
+  try {
+    await api.logout();
+  } finally {
+    logoutButton.disabled = false;
+  }
   signedOut('Signed out.');
 });
 window.addEventListener('hashchange', () => { if (api.session.token) route(); });

@@ -74,11 +74,16 @@ export function note(el, kind, text) {
   el.hidden = !text;
 }
 
-/** Runs {@code fn} at most once per {@code wait} ms, at the end of a burst. */
+/**
+ * Runs {@code fn} at most once per {@code wait} ms, at the end of a burst. {@code cancel()} drops a pending run (a
+ * view's dispose calls it, so a view left, e.g. by signing out, makes no more requests).
+ */
 export function debounce(fn, wait) {
   let t = null;
-  return (...args) => {
+  const run = (...args) => {
     clearTimeout(t);
     t = setTimeout(() => fn(...args), wait);
   };
+  run.cancel = () => clearTimeout(t);
+  return run;
 }

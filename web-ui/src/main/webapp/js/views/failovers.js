@@ -35,5 +35,5 @@ export function renderFailovers(main, { feed }) {
     if ((e.details && e.details.failover) || e.type === 'host-recovered') reload();
   });
   load();
-  return { dispose: unsubscribe };
+  return { dispose: () => { unsubscribe(); reload.cancel(); } };
 }

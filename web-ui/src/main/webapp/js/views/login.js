@@ -15,6 +15,7 @@ export function renderLogin(main, { message, onSignedIn }) {
     h('label', { for: 'login-password' }, 'Password'), password,
     h('button', { id: 'login-submit', type: 'submit', class: 'primary' }, 'Sign in'),
     userError);
+  const submit = userForm.querySelector('#login-submit');
   userForm.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     note(userError, 'error', '');
@@ -22,15 +23,19 @@ export function renderLogin(main, { message, onSignedIn }) {
       note(userError, 'error', 'Enter a user name and a password.');
       return;
     }
+    submit.disabled = true;
     try {
       await api.login(user.value, password.value);
       onSignedIn();
     } catch (e) {
-      const text = e.status === 401 ? 'Wrong user name or password.'
-        : e.status === 404 ? 'This controller has no user sign-in; paste an API token instead.'
-          : e.message;
+      // 401 (Login Failed: unknown user or wrong password) and 429 (Too Many Login Attempts: ... try again in N s):
+      // the API's own words, title and detail.
+      const text = (e.status === 401 || e.status === 429) && e.title && e.detail ? `${e.title}: ${e.detail}` : e.message;
       note(userError, 'error', text);
       password.value = '';
+      password.focus();
+    } finally {
+      submit.disabled = false;
     }
   });
 

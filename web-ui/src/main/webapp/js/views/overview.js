@@ -25,7 +25,7 @@ export function renderOverview(main, { feed }) {
     if (/^(host|vm|cache|failover|policy|admission)/.test(e.type)) reload();
   });
   load();
-  return { dispose: unsubscribe };
+  return { dispose: () => { unsubscribe(); reload.cancel(); } };
 }
 
 function summaryCards(c) {

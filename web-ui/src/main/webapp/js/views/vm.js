@@ -111,7 +111,7 @@ export function renderVm(main, { params, feed }) {
   const unsubscribe = feed.subscribe((e) => { if (e.vm === name) reload(); });
   load(true);
   loadEvents();
-  return { dispose: unsubscribe, form };
+  return { dispose: () => { unsubscribe(); reload.cancel(); }, form };
 }
 
 /** One event as a timeline item (shared with the events view). */

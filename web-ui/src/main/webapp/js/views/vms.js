@@ -98,5 +98,5 @@ export function renderVms(main, { feed }) {
   const unsubscribe = feed.subscribe((e) => { if (e.vm || /^host-/.test(e.type)) reload(); });
   draw();
   load();
-  return { dispose: unsubscribe };
+  return { dispose: () => { unsubscribe(); reload.cancel(); } };
 }

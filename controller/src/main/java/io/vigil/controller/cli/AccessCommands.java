@@ -26,6 +26,24 @@ final class AccessCommands {
             Column.of("CREATED-BY", "createdBy"),
             Column.of("EXPIRES", "expiresAtMillis"));
 
+    static final List<Column> USER_COLUMNS = List.of(
+            Column.of("NAME", "name"),
+            Column.of("ROLE", "role"),
+            Column.of("CREATED", "createdAtMillis"),
+            Column.of("CREATED-BY", "createdBy"),
+            Column.of("UPDATED", "updatedAtMillis"));
+    /** The audit log's columns; the JSON ({@code --output json}) has every field (sequence, token id, kind, ...). */
+    static final List<Column> AUDIT_COLUMNS = List.of(
+            Column.of("TIME", "timeMillis"),
+            Column.of("PRINCIPAL", "principal"),
+            Column.of("ROLE", "role"),
+            Column.of("FROM", "remoteAddress"),
+            Column.of("METHOD", "method"),
+            Column.of("PATH", "path"),
+            Column.of("STATUS", "status"),
+            Column.of("OUTCOME", "outcome"),
+            Column.of("SUMMARY", "summary"));
+
     static Family whoami() {
         return new Family("whoami", "the caller, as the token says", List.of(
                 Command.of("whoami", "whoami", "the name the token was issued to, its role, id, kind and expiry", (args, s) -> {
@@ -70,7 +88,7 @@ final class AccessCommands {
         return new Family("users", "dashboard users (they log in with a password)", List.of(
                 Command.of("list", "users [list]", "every user", (args, s) -> {
                     args.atMost(0);
-                    s.out().list(s.api().get(path("users")));
+                    s.out().list(s.api().get(path("users")), USER_COLUMNS);
                 }),
                 Command.of("create", "users create NAME --role viewer|operator|admin",
                         "create a user; the password is asked for at the terminal, or read from the first line of stdin",
@@ -92,14 +110,17 @@ final class AccessCommands {
 
     static Family audit() {
         return new Family("audit", "the audit log: who changed what", List.of(
-                Command.of("audit", "audit [--since N] [--limit N]", "audit records, oldest first; --since an epoch time"
-                        + " in ms", (args, s) -> {
+                Command.of("audit", "audit [--since N] [--principal NAME] [--status CODE] [--limit N]",
+                        "the newest LIMIT (100) audit records of changing requests (refused ones included), oldest first;"
+                        + " --since an epoch time in ms or an entry's sequence (see --output json)", (args, s) -> {
                     args.atMost(0);
                     Map<String, Object> parameters = new LinkedHashMap<>();
                     parameters.put("since", args.number("--since"));
+                    parameters.put("principal", args.value("--principal"));
+                    parameters.put("status", args.number("--status"));
                     parameters.put("limit", args.number("--limit"));
-                    s.out().list(s.api().get(query(path("audit"), parameters)));
-                }).options("--since", "--limit")));
+                    s.out().list(s.api().get(query(path("audit"), parameters)), AUDIT_COLUMNS);
+                }).options("--since", "--principal", "--status", "--limit")));
     }
 
     private static String role(Args args) throws CliException {

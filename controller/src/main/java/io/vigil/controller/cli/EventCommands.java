@@ -34,7 +34,7 @@ final class EventCommands {
                 Command.of("events", "events [--since N] [--host H] [--vm V] [--type T] [--limit N] [--follow]",
                         "the newest LIMIT (100) matching events, oldest first; --since an epoch time in ms or an event"
                         + " sequence; --follow: then every new event as it happens (one line each, or one JSON object"
-                        + " per line with --output json) until Ctrl-C", EventCommands::events)
+                        + " per line with --output json) until Ctrl-C or stdout is closed", EventCommands::events)
                         .options("--since", "--host", "--vm", "--type", "--limit").flags("--follow")));
     }
 
@@ -53,25 +53,30 @@ final class EventCommands {
             return;
         }
         String lastId = null;
-        if (args.value("--since") != null) {
+        Long since = args.number("--since");
+        if (since != null) {
             for (JsonNode e : s.api().get(query(path("events"), parameters))) {
                 print(e, s);
                 lastId = e.path("sequence").asText(null);
             }
         }
-        follow(s, filters, lastId);
+        // The stream goes on after the last event printed; with none printed, from --since itself (?since=), so that
+        // an event recorded between the backlog's answer and the stream's start is not lost.
+        follow(s, filters, lastId, lastId == null ? since : null);
     }
 
-    private static void follow(Session s, Map<String, Object> filters, String lastId) throws CliException {
+    private static void follow(Session s, Map<String, Object> filters, String lastId, Long since) throws CliException {
         long retryMillis = 1000;
         boolean connected = false;
         while (true) {
             Stream<String> lines;
             try {
-                lines = s.api().openEventStream(path("events", "stream"), lastId);
+                lines = s.api().openEventStream(lastId == null && since != null
+                        ? query(path("events", "stream"), Map.of("since", since)) : path("events", "stream"), lastId);
             } catch (CliException e) {
+                if (Thread.currentThread().isInterrupted()) return; // stopped
                 if (!connected || e.exitCode != ExitCode.UNREACHABLE) throw e; // the first connection must work
-                sleep(retryMillis);
+                if (!sleep(retryMillis)) return;
                 continue;
             }
             if (lines == null) return; // 204: the server says the stream is over
@@ -79,18 +84,25 @@ final class EventCommands {
             ServerSentEvent.Reader reader = new ServerSentEvent.Reader();
             try (lines) {
                 for (Iterator<String> it = lines.iterator(); it.hasNext(); ) {
+                    // Stdout closed (vigil events --follow | head -3) or the thread interrupted: stop. Checked at every
+                    // line, keep-alive comments (15 s apart) included. (On Java 17 an interrupt does not end a blocked
+                    // read of the response; the next line ends it here.)
+                    if (Thread.currentThread().isInterrupted()) return;
                     ServerSentEvent event = reader.line(it.next());
                     if (reader.retryMillis() != null) retryMillis = reader.retryMillis();
                     if (reader.lastEventId() != null) lastId = reader.lastEventId();
-                    if (event == null || !(event.name() == null || event.name().equals(STREAM_EVENT))) continue;
-                    JsonNode e = parse(event.data(), s);
-                    if (e != null && matches(e, filters)) print(e, s);
+                    if (event != null && (event.name() == null || event.name().equals(STREAM_EVENT))) {
+                        JsonNode e = parse(event.data(), s);
+                        if (e != null && matches(e, filters)) print(e, s);
+                    }
+                    if (s.out().out.checkError()) return;
                 }
             } catch (UncheckedIOException e) {
-                // dropped: reconnect below
+                // dropped (or the thread interrupted while reading): reconnect below
             }
+            if (Thread.currentThread().isInterrupted()) return; // stopped
             s.note("event stream closed; reconnecting" + (lastId == null ? "" : " after event " + lastId));
-            sleep(retryMillis);
+            if (!sleep(retryMillis)) return;
         }
     }
 
@@ -121,12 +133,14 @@ final class EventCommands {
         s.out().out.flush();
     }
 
-    private static void sleep(long millis) throws CliException {
+    /** Sleeps; false when the thread was interrupted (following stops, status 0, as at Ctrl-C). */
+    private static boolean sleep(long millis) {
         try {
             Thread.sleep(millis);
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new CliException(ExitCode.FAILURE, "interrupted");
+            return false;
         }
     }
 }

@@ -124,6 +124,14 @@ final class Output {
         if (value.isIntegralNumber() && isEpochMillis(field)) {
             return Instant.ofEpochMilli(value.asLong()).truncatedTo(ChronoUnit.SECONDS).toString();
         }
+        if (value.isTextual() && isIsoTime(field)) {
+            // The API writes times as Instant.toString() (milliseconds when there are any); shown like the millis ones.
+            try {
+                return Instant.parse(value.asText()).truncatedTo(ChronoUnit.SECONDS).toString();
+            } catch (java.time.format.DateTimeParseException e) {
+                return value.asText();
+            }
+        }
         if (value.isArray()) {
             boolean plain = true;
             for (JsonNode e : value) plain &= e.isValueNode();
@@ -136,6 +144,12 @@ final class Output {
         }
         if (value.isObject()) return value.toString();
         return value.asText();
+    }
+
+    /** A field the API writes as an ISO 8601 instant: {@code time}, {@code ...At}, {@code notBefore}, {@code notAfter}. */
+    private static boolean isIsoTime(String field) {
+        return field != null && (field.equals("time") || field.endsWith("At") || field.equals("notBefore")
+                || field.equals("notAfter"));
     }
 
     private static boolean isEpochMillis(String field) {

@@ -43,17 +43,21 @@ class AuthorizationMatrixTest {
     private static final Set<String> OPERATOR = Set.of("startVm", "stopVm", "migrateVm", "relocateVm", "setHostMaintenance");
     private static final Set<String> ADMIN = Set.of("createVm", "patchVm", "deleteVm", "putPolicy", "patchPolicy",
             "createRule", "replaceRule", "patchRule", "deleteRule", "createToken", "listTokens", "getToken", "revokeToken",
-            "createUser", "listUsers", "getUser", "patchUser", "deleteUser", "listAudit");
+            "createUser", "listUsers", "getUser", "patchUser", "deleteUser", "listAudit", "createJoinToken", "listJoinTokens",
+            "deleteJoinToken", "listAgentCertificates", "revokeAgentCertificate");
     private static final Set<String> VIEWER = Set.of("whoami", "listHosts", "getHost", "listVms", "getVm", "getPolicy",
-            "listRules", "getRule", "listEvents", "logout");
+            "listRules", "getRule", "listEvents", "logout", "streamEvents", "getCluster", "listFailovers");
 
     private TestController ctl;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Map<String, String> callers = new LinkedHashMap<>();
     private List<Op> operations;
 
-    /** One operation of the document: its method, path template, id and x-vigil-role (null when it has none). */
-    record Op(String method, String path, String id, String role) {
+    /**
+     * One operation of the document: its method, path template, id, x-vigil-role (null when it has none) and the
+     * operation's own node.
+     */
+    record Op(String method, String path, String id, String role, JsonNode node) {
         /** The path with every parameter filled by a name nothing has. */
         String concretePath() {
             return path.replace("{id}", "aaaaaaaaaaaa").replaceAll("\\{[^}]+}", "matrix-nothing");
@@ -86,7 +90,8 @@ class AuthorizationMatrixTest {
                 Map.Entry<String, JsonNode> m = methods.next();
                 if (!m.getValue().has("operationId")) continue; // path-level parameters
                 operations.add(new Op(m.getKey().toUpperCase(), path.getKey(), m.getValue().get("operationId").asText(),
-                        m.getValue().hasNonNull("x-vigil-role") ? m.getValue().get("x-vigil-role").asText() : null));
+                        m.getValue().hasNonNull("x-vigil-role") ? m.getValue().get("x-vigil-role").asText() : null,
+                        m.getValue()));
             }
         }
         assertTrue(operations.size() >= 30, "the document's operations: " + operations);
@@ -113,6 +118,37 @@ class AuthorizationMatrixTest {
         }
         for (String id : Stream.of(PUBLIC, OPERATOR, ADMIN, VIEWER).flatMap(Set::stream).toList())
             assertTrue(operations.stream().anyMatch(o -> o.id().equals(id)), "the document has " + id);
+    }
+
+    /**
+     * The document tells clients what the authentication answers: every operation that needs a token documents 401,
+     * and every operation a smaller role may be refused documents 403 (a viewer operation cannot be: every token has
+     * at least the viewer role). Public operations need no token ({@code security: []}), the others keep the
+     * document's bearer requirement.
+     */
+    @Test
+    void everyOperationNeedingATokenDocuments401AndEveryRoleAboveViewer403() {
+        List<String> missing = new ArrayList<>();
+        for (Op op : operations) {
+            JsonNode responses = op.node().path("responses");
+            boolean isPublic = "public".equals(op.role());
+            JsonNode security = op.node().get("security");
+            if (isPublic) {
+                assertTrue(security != null && security.isArray() && security.isEmpty(), op.id() + " is public: security: []");
+                assertFalse(responses.has("403"), op.id() + " is public and cannot be forbidden");
+                continue;
+            }
+            assertTrue(security == null, op.id() + " needs a token and must not override the document's security");
+            if (!responses.has("401")) missing.add(op.id() + " 401");
+            if (!"viewer".equals(op.role()) && !responses.has("403")) missing.add(op.id() + " 403");
+            for (String code : List.of("401", "403")) {
+                if (responses.has(code)) {
+                    assertEquals("#/components/responses/" + (code.equals("401") ? "Unauthorized" : "Forbidden"),
+                            responses.get(code).path("$ref").asText(), op.id() + " " + code);
+                }
+            }
+        }
+        assertEquals(List.of(), missing, "operations whose authentication answers are not documented");
     }
 
     @TestFactory

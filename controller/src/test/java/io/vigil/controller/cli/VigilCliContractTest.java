@@ -92,8 +92,10 @@ class VigilCliContractTest {
         assertEquals(2, cli.stdin("").run("users", "create", "bo", "--role", "viewer").exit(), "no password, no request");
         assertEquals(2, cli.run("users", "create", "bo", "--role", "viewer", "--password", "x").exit());
 
-        stub.on("GET /api/v1/users", 200, "[{\"name\":\"ana\",\"role\":\"operator\",\"createdAtMillis\":1767225600000}]");
-        assertEquals(List.of("NAME  ROLE      CREATED-AT", "ana   operator  2026-01-01T00:00:00Z"), ok(cli.run("users")).lines());
+        stub.on("GET /api/v1/users", 200, "[{\"name\":\"ana\",\"role\":\"operator\",\"createdAtMillis\":1767225600000,"
+                + "\"createdBy\":\"bootstrap-admin\",\"updatedAtMillis\":1767229200000}]");
+        assertEquals(List.of("NAME  ROLE      CREATED               CREATED-BY       UPDATED",
+                "ana   operator  2026-01-01T00:00:00Z  bootstrap-admin  2026-01-01T01:00:00Z"), ok(cli.run("users")).lines());
         request("GET", "/api/v1/users");
 
         stub.on("DELETE /api/v1/users/ana", exchange -> StubController.send(exchange, 204, null, null));
@@ -104,11 +106,16 @@ class VigilCliContractTest {
 
     @Test
     void theAuditLogIsQueried() throws Exception {
-        String records = "[{\"timeMillis\":1767225600000,\"actor\":\"admin\",\"action\":\"patchPolicy\",\"status\":200}]";
+        String records = "[{\"sequence\":7000000000000000001,\"time\":\"2026-01-01T00:00:00.123Z\",\"timeMillis\":1767225600123,"
+                + "\"principal\":\"admin\",\"tokenId\":\"aaaaaaaaaaaa\",\"kind\":\"api\",\"role\":\"admin\","
+                + "\"remoteAddress\":\"10.0.0.5\",\"method\":\"PATCH\",\"path\":\"/api/v1/policy\",\"operationId\":\"patchPolicy\","
+                + "\"target\":null,\"status\":200,\"outcome\":\"ok\",\"summary\":\"reservePercent=30\"}]";
         stub.on("GET /api/v1/audit", 200, records);
-        List<String> lines = ok(cli.run("audit", "--since", "1767225600000", "--limit", "5")).lines();
-        request("GET", "/api/v1/audit?since=1767225600000&limit=5");
-        assertEquals(List.of("TIME                  ACTOR  ACTION       STATUS", "2026-01-01T00:00:00Z  admin  patchPolicy  200"), lines);
+        List<String> lines = ok(cli.run("audit", "--since", "1767225600000", "--principal", "admin", "--status", "200",
+                "--limit", "5")).lines();
+        request("GET", "/api/v1/audit?since=1767225600000&principal=admin&status=200&limit=5");
+        assertEquals(List.of("TIME                  PRINCIPAL  ROLE   FROM      METHOD  PATH            STATUS  OUTCOME  SUMMARY",
+                "2026-01-01T00:00:00Z  admin      admin  10.0.0.5  PATCH   /api/v1/policy  200     ok       reservePercent=30"), lines);
         assertJson(records, ok(cli.run("audit", "-o", "json")).out());
         request("GET", "/api/v1/audit");
     }
@@ -128,13 +135,15 @@ class VigilCliContractTest {
 
     @Test
     void agentCertificatesAreListedAndRevoked() throws Exception {
-        stub.on("GET /api/v1/agent-certificates", 200, "[{\"serial\":\"0a1b\",\"host\":\"h1\",\"notAfter\":\"2027-01-01T00:00:00Z\","
-                + "\"revoked\":false},{\"serial\":\"0c2d\",\"host\":\"h2\",\"notAfter\":\"2027-01-01T00:00:00Z\",\"revoked\":false}]");
+        stub.on("GET /api/v1/agent-certificates", 200, "[{\"serial\":\"0a1b\",\"host\":\"h1\",\"issuedAt\":\"2026-01-01T00:00:00.250Z\","
+                + "\"notAfter\":\"2027-01-01T00:00:00Z\",\"revoked\":true,\"revokedAt\":\"2026-02-01T00:00:00.001Z\",\"revokedBy\":\"admin\"}]");
+        stub.on("GET /api/v1/agent-certificates", 200, "[{\"serial\":\"0a1b\"},{\"serial\":\"0c2d\"}]");
         List<String> h1 = ok(cli.run("agent-certificates", "--host", "h1")).lines();
-        request("GET", "/api/v1/agent-certificates");
-        assertEquals(List.of("SERIAL  HOST  NOT-AFTER             REVOKED", "0a1b    h1    2027-01-01T00:00:00Z  false"), h1);
+        request("GET", "/api/v1/agent-certificates?host=h1");
+        assertEquals(List.of("SERIAL  HOST  ISSUED                NOT-AFTER             REVOKED               REVOKED-BY",
+                "0a1b    h1    2026-01-01T00:00:00Z  2027-01-01T00:00:00Z  2026-02-01T00:00:00Z  admin"), h1);
         assertEquals(2, ok(cli.run("agent-certificates", "list", "-o", "json")).json().size());
-        stub.next();
+        request("GET", "/api/v1/agent-certificates");
 
         stub.on("DELETE /api/v1/agent-certificates/0a1b", exchange -> StubController.send(exchange, 204, null, null));
         assertEquals("agent certificate 0a1b revoked\n", ok(cli.run("agent-certificates", "revoke", "0a1b")).out());

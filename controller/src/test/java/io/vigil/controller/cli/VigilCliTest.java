@@ -259,6 +259,229 @@ class VigilCliTest {
         ok(new CliRun(url).env("VIGIL_TOKEN_FILE", "/nonexistent").run("whoami", "--token", ctl.adminToken()));
     }
 
+    private static final String ISO = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ";
+
+    @Test
+    void tokensAreCreatedListedAndRevoked() {
+        Result created = ok(admin.run("tokens", "create", "--name", "cli-ci", "--role", "operator", "--ttl", "3600"));
+        String token = created.out().trim();
+        assertTrue(token.matches("vgl_[a-z2-7]{12}_[A-Za-z0-9_-]{43}"), "the token alone on stdout: " + created);
+        String id = token.substring(4, 16);
+        assertTrue(created.err().matches("(?s).*token " + id + " for cli-ci \\(role operator, expires " + ISO
+                + "\\); it is shown only this once.*"), created.err());
+
+        CliRun ci = new CliRun(url).env("VIGIL_TOKEN", token);
+        JsonNode me = ok(ci.run("whoami", "-o", "json")).json();
+        assertEquals("cli-ci", me.get("name").asText());
+        assertEquals("operator", me.get("role").asText());
+        assertEquals(id, me.get("tokenId").asText());
+        assertEquals("api", me.get("kind").asText());
+        assertTrue(ok(ci.run("whoami")).out().matches("(?s).*expiresAtMillis +" + ISO + "\n.*"), "an ISO time in the table");
+        fails(5, ci.run("tokens"), "Forbidden", "admin");
+
+        List<String> table = ok(admin.run("tokens", "list")).lines();
+        assertTrue(table.get(0).matches("ID +NAME +ROLE +KIND +CREATED +CREATED-BY +EXPIRES"), table.toString());
+        assertTrue(table.stream().anyMatch(l -> l.matches(id + " +cli-ci +operator +api +" + ISO + " +bootstrap-admin +" + ISO)),
+                table.toString());
+        JsonNode listed = ok(admin.run("tokens", "-o", "json")).json();
+        JsonNode mine = null;
+        for (JsonNode t : listed) if (t.get("id").asText().equals(id)) mine = t;
+        assertTrue(mine != null && !mine.has("token"), "listed, never with its text: " + listed);
+
+        assertEquals("token " + id + " revoked\n", ok(admin.run("tokens", "revoke", id)).out());
+        fails(4, ci.run("whoami"), "vigil: Unauthorized: ", "unknown, expired or revoked");
+        fails(6, admin.run("tokens", "revoke", id), id);
+        assertTrue(ok(admin.run("tokens")).lines().stream().noneMatch(l -> l.startsWith(id)));
+    }
+
+    @Test
+    void usersAreCreatedWithAPasswordOnStdinListedAndDeleted() {
+        Result created = ok(admin.stdin("correct horse battery\n").run("users", "create", "cli-ana", "--role", "operator"));
+        assertEquals("user cli-ana created (role operator)\n", created.out());
+        fails(7, admin.stdin("another long password\n").run("users", "create", "cli-ana", "--role", "viewer"), "cli-ana");
+        fails(8, admin.stdin("short\n").run("users", "create", "cli-bo", "--role", "viewer"), "password");
+
+        List<String> table = ok(admin.run("users")).lines();
+        assertEquals(List.of("NAME", "ROLE", "CREATED", "CREATED-BY", "UPDATED"), List.of(table.get(0).split(" +")), table.toString());
+        assertTrue(table.stream().anyMatch(l -> l.matches("cli-ana +operator +" + ISO + " +bootstrap-admin +(" + ISO + "|-)")),
+                table.toString());
+        JsonNode users = ok(admin.run("users", "list", "-o", "json")).json();
+        assertEquals(CliRun.parse(ctl.get("/api/v1/users").body()), users, "the API's JSON");
+        for (JsonNode u : users) assertFalse(u.has("password") || u.has("hash"), u.toString());
+
+        // The password read from stdin is the user's: a login through the API with it works.
+        var login = ctl.as(null).post("/api/v1/login", "{\"user\":\"cli-ana\",\"password\":\"correct horse battery\"}");
+        assertEquals(200, login.status(), login.body());
+        assertEquals("session", login.json().get("kind"));
+        assertEquals("operator", login.json().get("role"));
+        CliRun ana = new CliRun(url).env("VIGIL_TOKEN", (String) login.json().get("token"));
+        JsonNode me = ok(ana.run("whoami", "-o", "json")).json();
+        assertEquals("cli-ana", me.get("name").asText());
+        assertEquals("session", me.get("kind").asText());
+
+        assertEquals("user cli-ana deleted\n", ok(admin.run("users", "delete", "cli-ana")).out());
+        fails(4, ana.run("whoami"), "unknown, expired or revoked"); // deleting a user ends their sessions
+        assertEquals(401, ctl.as(null).post("/api/v1/login", "{\"user\":\"cli-ana\",\"password\":\"correct horse battery\"}")
+                .status());
+        fails(6, admin.run("users", "delete", "cli-ana"), "cli-ana");
+        assertTrue(ok(admin.run("users")).lines().stream().noneMatch(l -> l.startsWith("cli-ana ")));
+    }
+
+    @Test
+    void theAuditLogShowsTheRequestsJustMade() {
+        long since = System.currentTimeMillis();
+        ok(admin.run("policy", "set", "rejoinGraceSeconds=7"));
+        fails(6, admin.run("rules", "delete", "cli-audit-nothing"));
+        String viewer = ctl.tokenFor("cli-audit-viewer", Role.VIEWER);
+        fails(5, new CliRun(url).env("VIGIL_TOKEN", viewer).run("policy", "set", "rejoinGraceSeconds=8"));
+        ok(admin.run("policy", "set", "rejoinGraceSeconds=null"));
+
+        // Recorded once each response has ended.
+        Await.until("four audit entries", WAIT, () -> ok(admin.run("audit", "--since", Long.toString(since), "-o", "json"))
+                .json().size() >= 4);
+        JsonNode entries = ok(admin.run("audit", "--since", Long.toString(since), "-o", "json")).json();
+        JsonNode patch = entries.get(0);
+        assertEquals("PATCH", patch.get("method").asText());
+        assertEquals("/api/v1/policy", patch.get("path").asText());
+        assertEquals(200, patch.get("status").asInt());
+        assertEquals("bootstrap-admin", patch.get("principal").asText());
+        assertEquals("rejoinGraceSeconds=7", patch.get("summary").asText());
+
+        List<String> table = ok(admin.run("audit", "--since", Long.toString(since))).lines();
+        assertTrue(table.get(0).matches("TIME +PRINCIPAL +ROLE +FROM +METHOD +PATH +STATUS +OUTCOME +SUMMARY"), table.toString());
+        assertTrue(table.get(1).matches(ISO + " +bootstrap-admin +admin +127\\.0\\.0\\.1 +PATCH +/api/v1/policy +200 +ok"
+                + " +rejoinGraceSeconds=7"), table.toString());
+        assertTrue(table.get(2).matches(ISO + " +bootstrap-admin +admin +127\\.0\\.0\\.1 +DELETE +/api/v1/rules/cli-audit-nothing"
+                + " +404 +Not Found: .*"), table.toString());
+        assertTrue(table.get(3).matches(ISO + " +cli-audit-viewer +viewer +127\\.0\\.0\\.1 +PATCH +/api/v1/policy +403"
+                + " +Forbidden: .* +rejoinGraceSeconds=8"), table.toString());
+
+        JsonNode refused = ok(admin.run("audit", "--since", Long.toString(since), "--principal", "cli-audit-viewer", "-o", "json"))
+                .json();
+        assertEquals(1, refused.size(), refused.toString());
+        assertEquals(403, refused.get(0).get("status").asInt());
+        JsonNode notFound = ok(admin.run("audit", "--since", Long.toString(since), "--status", "404", "-o", "json")).json();
+        assertEquals(1, notFound.size(), notFound.toString());
+        // --since also takes an entry's sequence: the entries after it
+        JsonNode after = ok(admin.run("audit", "--since", patch.get("sequence").asText(), "--limit", "1", "-o", "json")).json();
+        assertTrue(after.size() == 1 && after.get(0).get("sequence").asLong() > patch.get("sequence").asLong(), after.toString());
+        fails(5, new CliRun(url).env("VIGIL_TOKEN", viewer).run("audit"), "admin");
+    }
+
+    @Test
+    void joinTokensAreCreatedListedAndDeleted() {
+        Result created = ok(admin.run("join-token", "create", "--host", "h9", "--ttl", "600"));
+        String token = created.out().trim();
+        assertTrue(token.matches("vj1\\.[0-9a-f]{8}\\.[0-9a-f]{32}\\.[0-9a-f]{64}"), created.toString());
+        String id = token.split("\\.")[1];
+        assertTrue(created.err().matches("(?s).*join token " + id + " for host h9, expires " + ISO + "; it is shown only"
+                + " this once.*"), created.err());
+        assertTrue(token.endsWith("." + ctl.controller.certificates().authority().fingerprint()), "the CA's fingerprint");
+
+        List<Object> listed = ctl.get("/api/v1/join-tokens").jsonList();
+        assertTrue(listed.stream().anyMatch(t -> id.equals(((Map<?, ?>) t).get("id")) && "h9".equals(((Map<?, ?>) t).get("host"))),
+                listed.toString());
+        assertFalse(ctl.get("/api/v1/join-tokens").body().contains(token.split("\\.")[2]), "never the secret");
+        List<String> table = ok(admin.run("join-token", "list")).lines();
+        assertTrue(table.get(0).matches("ID +HOST +CREATED +EXPIRES"), table.toString());
+        assertTrue(table.stream().anyMatch(l -> l.matches(id + " +h9 +" + ISO + " +" + ISO)), table.toString());
+
+        JsonNode any = ok(admin.run("join-token", "create", "-o", "json")).json();
+        assertTrue(any.get("host").isNull(), any.toString());
+        assertTrue(any.get("token").asText().startsWith("vj1." + any.get("id").asText() + "."));
+        fails(8, admin.run("join-token", "create", "--ttl", "5"), "ttlSeconds");
+
+        assertEquals("join token " + id + " deleted\n", ok(admin.run("join-token", "delete", id)).out());
+        assertTrue(ctl.get("/api/v1/join-tokens").jsonList().stream().noneMatch(t -> id.equals(((Map<?, ?>) t).get("id"))));
+        fails(6, admin.run("join-token", "delete", id), id);
+        ok(admin.run("join-token", "delete", any.get("id").asText()));
+    }
+
+    @Test
+    void agentCertificatesAreListedAndARevokedAgentIsCutOff() throws Exception {
+        // A controller of its own: the revoked host goes suspect, which the other tests' hosts must not see.
+        try (TestController own = new TestController()) {
+            CliRun cli = new CliRun("http://127.0.0.1:" + own.port()).env("VIGIL_TOKEN", own.adminToken());
+            FakeAgent h9 = own.connectedHost("cli-h9", 2048);
+            FakeAgent h8 = own.connectedHost("cli-h8", 2048);
+            try {
+                String serial = h9.credentials().serial();
+                List<String> table = ok(cli.run("agent-certificates", "--host", "cli-h9")).lines();
+                assertEquals(2, table.size(), table.toString());
+                assertTrue(table.get(0).matches("SERIAL +HOST +ISSUED +NOT-AFTER +REVOKED +REVOKED-BY"), table.toString());
+                assertTrue(table.get(1).matches(serial + " +cli-h9 +" + ISO + " +" + ISO + " +- +-"), table.toString());
+                JsonNode all = ok(cli.run("agent-certificates", "list", "-o", "json")).json();
+                assertEquals(CliRun.parse(own.get("/api/v1/agent-certificates").body()), all);
+                assertEquals(2, all.size(), all.toString());
+
+                assertEquals("agent certificate " + serial + " revoked\n", ok(cli.run("agent-certificates", "revoke", serial)).out());
+                Await.until("cli-h9's agent disconnected", WAIT, h9::isClosed);
+                assertFalse(h8.isClosed(), "the other agent stays");
+                JsonNode revoked = ok(cli.run("agent-certificates", "--host", "cli-h9", "-o", "json")).json().get(0);
+                assertTrue(revoked.get("revoked").asBoolean());
+                assertEquals("bootstrap-admin", revoked.get("revokedBy").asText());
+                assertTrue(ok(cli.run("agent-certificates", "--host", "cli-h9")).lines().get(1)
+                        .matches(serial + " +cli-h9 +" + ISO + " +" + ISO + " +" + ISO + " +bootstrap-admin"));
+                ok(cli.run("agent-certificates", "revoke", serial)); // again: nothing changes
+                fails(6, cli.run("agent-certificates", "revoke", "ffff0000"), "ffff0000");
+                fails(8, cli.run("agent-certificates", "revoke", "not-hex"), "serial");
+                JsonNode events = ok(cli.run("events", "--type", "agent-certificate-revoked", "-o", "json")).json();
+                assertEquals(1, events.size(), events.toString());
+                assertEquals("cli-h9", events.get(0).get("host").asText());
+            } finally {
+                h9.close();
+                h8.close();
+            }
+        }
+    }
+
+    /** Each run changes the policy (a policy-changed event), to wake a follower blocked reading the stream. */
+    private Runnable policyChanges() {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger(20);
+        return () -> ok(admin.run("policy", "set", "rejoinGraceSeconds=" + n.incrementAndGet()));
+    }
+
+    @Test
+    void eventsAreFollowedFromTheRealStreamUntilStopped() throws Exception {
+        long since = System.currentTimeMillis();
+        try (CliRun.Running follow = admin.start("events", "--follow", "--since", Long.toString(since), "--type", "policy-changed")) {
+            // --since: the stream starts there even though nothing matched yet, so no change is missed
+            ok(admin.run("policy", "set", "rejoinGraceSeconds=11"));
+            Await.until("the policy change printed", WAIT, () -> follow.out().contains("policy-changed"));
+            // The stream is connected now: a change made from here on arrives live; other events are left out.
+            ok(admin.run("maintenance", "cli-h2", "off")); // a host event, not printed
+            ok(admin.run("policy", "set", "rejoinGraceSeconds=null"));
+            Await.until("the second policy change printed", WAIT, () -> follow.out().lines().count() == 2);
+            List<String> lines = follow.out().lines().toList();
+            for (String line : lines) assertTrue(line.matches(ISO + "  policy-changed  -  -  .+"), lines.toString());
+            assertTrue(follow.isRunning(), "following goes on");
+            String printed = follow.out();
+            assertEquals(0, follow.stop(policyChanges()), follow.err());
+            assertEquals(printed, follow.out(), "nothing printed once stopped");
+            assertFalse(follow.err().contains("reconnecting"), follow.err());
+        }
+
+        // Without --since only new events, as JSON, one per line.
+        try (CliRun.Running json = admin.start("events", "--follow", "--type", "policy-changed", "-o", "json")) {
+            JsonNode first = null;
+            for (int i = 0; i < 20 && first == null; i++) { // once the stream is open
+                ok(admin.run("policy", "set", "rejoinGraceSeconds=" + (i % 2 == 0 ? 12 : 13)));
+                try {
+                    Await.until("a policy change printed", Duration.ofSeconds(1), () -> !json.out().isEmpty());
+                    first = CliRun.parse(json.out().lines().findFirst().orElseThrow());
+                } catch (AssertionError notYet) {
+                    // the stream was not open yet
+                }
+            }
+            assertTrue(first != null, "an event printed: " + json.err());
+            assertEquals("policy-changed", first.get("type").asText());
+            assertTrue(first.get("sequence").asLong() > 0, first.toString());
+            assertEquals(0, json.stop(policyChanges()));
+        } finally {
+            ok(admin.run("policy", "set", "rejoinGraceSeconds=null"));
+        }
+    }
+
     @Test
     void anUnreachableControllerIsExit3() throws Exception {
         int closed = TestController.freePort();

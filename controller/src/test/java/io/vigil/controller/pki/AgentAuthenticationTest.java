@@ -198,7 +198,7 @@ class AgentAuthenticationTest {
             List<Object> certs = ctl.get("/api/v1/agent-certificates?host=au-cut").jsonList();
             Map<?, ?> c = (Map<?, ?>) certs.get(0);
             assertEquals(true, c.get("revoked"));
-            assertEquals("bootstrap-admin", c.get("revokedBy"), "the caller who revoked it");
+            assertEquals("bootstrap-admin", c.get("revokedBy"), "the authenticated caller (the test's admin token)");
             assertNotNull(c.get("revokedAt"));
             assertEquals(1, ctl.get("/api/v1/events?type=agent-certificate-revoked&host=au-cut").jsonList().size());
             // Revoking again changes nothing.

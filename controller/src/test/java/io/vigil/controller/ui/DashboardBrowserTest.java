@@ -40,7 +40,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The dashboard in a real browser: Debian's headless Chromium driven by chromedriver, against a real controller with
- * two fake hosts. A viewer sees everything read-only; an admin signs in with a pasted token, sees the hosts and VMs,
+ * two fake hosts. A viewer sees everything read-only; a user signs in with a password (a wrong one first, and a
+ * throttled name), is shown with their role and signs out, which revokes the session; an admin signs in with a pasted
+ * token, sees the hosts and VMs,
  * sorts and filters the VMs, gets the API's validation message from the policy editor, fixes the value and sees it
  * saved; then a host fails and its failover appears in the live timeline and in the failover history, pushed by the
  * controller, without the page being reloaded.
@@ -221,6 +223,78 @@ class DashboardBrowserTest {
 
     @Test
     @Order(3)
+    void aUserSignsInWithAPasswordAndOut() throws Exception {
+        var created = ctl.post("/api/v1/users", "{\"name\":\"ui-ana\",\"role\":\"operator\",\"password\":"
+                + "\"correct horse battery\"}");
+        assertEquals(201, created.status(), created.body());
+
+        driver.get(url(""));
+        js("sessionStorage.clear()");
+        driver.navigate().refresh();
+        assertFalse(driver.findElement(By.tagName("body")).getText().contains("paste an API token instead"));
+        assertFalse(driver.findElement(By.id("nav")).isDisplayed(), "no navigation before sign-in");
+        assertFalse(driver.findElement(By.id("live")).isDisplayed(), "no live indicator before sign-in");
+
+        // A wrong password: the API's 401 (the same for an unknown user), and no token kept.
+        visible("#login-user").sendKeys("ui-ana");
+        driver.findElement(By.id("login-password")).sendKeys("not the password");
+        driver.findElement(By.id("login-submit")).click();
+        visible("#login-error");
+        await("the API's message", WAIT, ExpectedConditions.textToBe(By.id("login-error"),
+                "Login Failed: unknown user or wrong password"));
+        assertEquals("", driver.findElement(By.id("login-password")).getAttribute("value"), "the password field is cleared");
+        assertEquals(null, js("return sessionStorage.getItem('vigil.token')"));
+        screenshot("login-failed");
+
+        // The right one: a session with the user's name and role.
+        driver.findElement(By.id("login-password")).sendKeys("correct horse battery");
+        driver.findElement(By.id("login-submit")).click();
+        await("user name shown", WAIT, ExpectedConditions.textToBe(By.cssSelector("#who .who-name"), "ui-ana"));
+        await("operator role shown", WAIT, ExpectedConditions.textToBe(By.cssSelector("#who .role"), "operator"));
+        assertFalse(present("#login-form"), "the login form is gone");
+        visible("button[data-action=maintenance][data-host=ui-h1]");
+        await("live", WAIT, ExpectedConditions.attributeToBe(By.id("live"), "data-state", "live"));
+        String session = (String) js("return sessionStorage.getItem('vigil.token')");
+        Map<String, Object> who = ctl.as(session).get("/api/v1/whoami").json();
+        assertEquals("ui-ana", who.get("name"));
+        assertEquals("session", who.get("kind"));
+        assertEquals("operator", who.get("role"));
+        screenshot("login-session");
+
+        // A reload keeps the session (the tab's sessionStorage).
+        driver.navigate().refresh();
+        await("still signed in after a reload", WAIT, ExpectedConditions.textToBe(By.cssSelector("#who .who-name"), "ui-ana"));
+
+        // Logout revokes the session on the controller, not only in the tab.
+        driver.findElement(By.id("logout")).click();
+        visible("#login-user");
+        await("signed out", WAIT, ExpectedConditions.textToBe(By.id("login-message"), "Signed out."));
+        assertEquals(null, js("return sessionStorage.getItem('vigil.token')"));
+        assertFalse(driver.findElement(By.id("nav")).isDisplayed(), "no navigation after sign-out");
+        assertFalse(driver.findElement(By.id("live")).isDisplayed(), "no live indicator after sign-out");
+        assertFalse(driver.findElement(By.id("who")).isDisplayed(), "no user after sign-out");
+        assertEquals(401, ctl.as(session).get("/api/v1/whoami").status(), "the session token is revoked");
+        assertTrue(ctl.get("/api/v1/tokens?kind=session").jsonList().stream()
+                .noneMatch(t -> ((Map<?, ?>) t).get("name").equals("ui-ana")), "no session of ui-ana left");
+
+        // Too many failed logins for one name: the API's 429 with its wait, even before the right password is tried.
+        for (int i = 0; i < 5; i++)
+            assertEquals(401, ctl.as(null).post("/api/v1/login", "{\"user\":\"ui-guesser\",\"password\":\"guess " + i
+                    + "\"}").status());
+        replace(driver.findElement(By.id("login-user")), "ui-guesser");
+        driver.findElement(By.id("login-password")).sendKeys("guess 5");
+        driver.findElement(By.id("login-submit")).click();
+        await("throttled", WAIT, ExpectedConditions.textToBePresentInElementLocated(By.id("login-error"),
+                "Too Many Login Attempts: too many failed logins for this user or from this address; try again in "));
+        screenshot("login-throttled");
+        // Nothing the signed-out session had under way (a view's reload, the event stream) came back as a 401 that
+        // re-rendered the login ("your session ended") or showed the navigation again.
+        assertEquals("Signed out.", driver.findElement(By.id("login-message")).getText());
+        assertFalse(driver.findElement(By.id("nav")).isDisplayed(), "no navigation after sign-out");
+    }
+
+    @Test
+    @Order(4)
     void adminEditsThePolicyAndWatchesAFailoverLive() throws Exception {
         // A wrong token is refused on the login form.
         driver.get(url(""));
