@@ -29,8 +29,8 @@ public final class VigilCli {
     private static final int WIDTH = 110;
 
     static final List<Family> FAMILIES = List.of(
-            HostCommands.health(), HostCommands.hosts(), HostCommands.maintenance(), VmCommands.vms(), PolicyCommands.policy(),
-            RuleCommands.rules(), EventCommands.events(), AccessCommands.whoami(), AccessCommands.tokens(),
+            HostCommands.health(), ClusterCommands.cluster(), HostCommands.hosts(), HostCommands.maintenance(), VmCommands.vms(),
+            PolicyCommands.policy(), RuleCommands.rules(), EventCommands.events(), ClusterCommands.failovers(), AccessCommands.whoami(), AccessCommands.tokens(),
             AccessCommands.users(), AccessCommands.audit(), EnrollmentCommands.joinToken(),
             EnrollmentCommands.agentCertificates());
 

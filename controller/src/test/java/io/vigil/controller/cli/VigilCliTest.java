@@ -94,6 +94,22 @@ class VigilCliTest {
     }
 
     @Test
+    void theClusterOverviewAndTheFailoverHistoryAreTheApis() {
+        List<String> lines = ok(admin.run("cluster")).lines();
+        assertEquals("hosts: 2 (2 usable)", lines.get(0), lines.toString());
+        Object tolerated = ctl.get("/api/v1/cluster").json().get("failuresTolerated");
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("failures tolerated now: " + tolerated + " (")), lines.toString());
+        JsonNode overview = ok(admin.run("cluster", "--output", "json")).json();
+        assertEquals(2, overview.get("hosts").get("total").asInt());
+        assertEquals(String.valueOf(tolerated), overview.get("failuresTolerated").asText());
+
+        assertTrue(ok(admin.run("failovers", "--limit", "5")).lines().get(0).startsWith("ID"), "a header, no failover yet");
+        assertEquals(CliRun.parse(ctl.get("/api/v1/failovers").body()), ok(admin.run("failovers", "-o", "json")).json());
+        fails(2, admin.run("failovers", "--limit", "many"), "whole number");
+        fails(4, new CliRun(url).run("cluster"), "Unauthorized");
+    }
+
+    @Test
     void vmsAreCreatedChangedStartedStoppedAndDeleted() throws Exception {
         Result created = ok(admin.run("vms", "create", "--xml", domainFile("cli-web"), "--set", "priority=high",
                 "--set", "cacheWeight=3"));
