@@ -2,14 +2,10 @@ package io.vigil.controller.audit;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastJsonValue;
-import com.hazelcast.flakeidgen.FlakeIdGenerator;
-import com.hazelcast.map.IMap;
 import com.hazelcast.query.Predicate;
 import com.hazelcast.query.Predicates;
-import io.vigil.protocol.Json;
+import io.vigil.controller.store.SequencedLog;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -23,31 +19,23 @@ public final class AuditLog {
     public static final int DEFAULT_MAX_ENTRIES = 10_000;
     static final int TRIM_EVERY = 50;
 
-    private final IMap<Long, HazelcastJsonValue> entries;
-    private final FlakeIdGenerator ids;
-    private final int maxEntries;
+    private final SequencedLog<AuditEntry> entries;
     private final AtomicLong appended = new AtomicLong();
 
     public AuditLog(HazelcastInstance hz, int maxEntries) {
-        this.entries = hz.getMap(MAP);
-        this.ids = hz.getFlakeIdGenerator("vigil.audit-ids");
-        this.maxEntries = maxEntries;
+        this.entries = new SequencedLog<>(hz, MAP, "vigil.audit-ids", AuditEntry.class, AuditEntry::sequence, maxEntries);
     }
 
     /** Stores {@code entry} under a new sequence and returns it stamped. */
     public AuditEntry append(AuditEntry entry) {
-        AuditEntry stamped = entry.withSequence(ids.newId());
-        entries.set(stamped.sequence(), new HazelcastJsonValue(Json.write(stamped)));
+        AuditEntry stamped = entries.append(entry::withSequence);
         if (appended.incrementAndGet() % TRIM_EVERY == 0) trim();
         return stamped;
     }
 
     /** Drops the oldest entries beyond the bound. */
     public void trim() {
-        if (entries.size() <= maxEntries) return;
-        List<Long> keys = new ArrayList<>(entries.keySet());
-        keys.sort(Comparator.naturalOrder());
-        for (Long k : keys.subList(0, Math.max(0, keys.size() - maxEntries))) entries.delete(k);
+        entries.trim();
     }
 
     /** Filters for {@link #entries}; null fields match everything. */
@@ -60,10 +48,6 @@ public final class AuditLog {
         if (q.sinceMillis() != null) ps.add(Predicates.greaterEqual("timeMillis", q.sinceMillis()));
         if (q.principal() != null) ps.add(Predicates.equal("principal", q.principal()));
         if (q.status() != null) ps.add(Predicates.equal("status", q.status()));
-        Collection<HazelcastJsonValue> found = ps.isEmpty() ? entries.values()
-                : entries.values(ps.size() == 1 ? ps.get(0) : Predicates.and(ps.toArray(Predicate[]::new)));
-        List<AuditEntry> sorted = new ArrayList<>(found.stream().map(v -> Json.read(v.getValue(), AuditEntry.class)).toList());
-        sorted.sort(Comparator.comparingLong(AuditEntry::sequence));
-        return sorted.size() <= q.limit() ? sorted : sorted.subList(sorted.size() - q.limit(), sorted.size());
+        return entries.newest(ps, q.limit());
     }
 }

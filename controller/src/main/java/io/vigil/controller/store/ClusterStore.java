@@ -7,7 +7,6 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastJsonValue;
 import com.hazelcast.cluster.Member;
-import com.hazelcast.flakeidgen.FlakeIdGenerator;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryRemovedListener;
@@ -23,7 +22,6 @@ import io.vigil.controller.ha.VmSpec;
 import io.vigil.controller.ha.VmStatus;
 import io.vigil.protocol.Json;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -59,9 +57,7 @@ public final class ClusterStore implements AutoCloseable {
     private final IMap<String, HazelcastJsonValue> policy;
     private final IMap<String, HazelcastJsonValue> rules;
     private final IMap<String, HazelcastJsonValue> maintenance;
-    private final IMap<Long, HazelcastJsonValue> events;
-    private final FlakeIdGenerator eventIds;
-    private final int maxEvents;
+    private final SequencedLog<ClusterEvent> events;
 
     public ClusterStore(HazelcastInstance hz, int maxEvents) {
         this.hz = hz;
@@ -71,9 +67,8 @@ public final class ClusterStore implements AutoCloseable {
         this.policy = hz.getMap("vigil.policy");
         this.rules = hz.getMap("vigil.rules");
         this.maintenance = hz.getMap("vigil.maintenance");
-        this.events = hz.getMap("vigil.events");
-        this.eventIds = hz.getFlakeIdGenerator("vigil.event-ids");
-        this.maxEvents = maxEvents;
+        this.events = new SequencedLog<>(hz, "vigil.events", "vigil.event-ids", ClusterEvent.class, ClusterEvent::sequence,
+                maxEvents);
     }
 
     /**
@@ -354,10 +349,7 @@ public final class ClusterStore implements AutoCloseable {
      * sort in the order they happened.
      */
     public ClusterEvent appendEvent(ClusterEvent event) {
-        long sequence = eventIds.newId();
-        ClusterEvent stamped = event.withSequence(sequence);
-        events.set(sequence, json(stamped));
-        return stamped;
+        return events.append(event::withSequence);
     }
 
     /**
@@ -366,22 +358,18 @@ public final class ClusterStore implements AutoCloseable {
      * what removes the listener again.
      */
     public Runnable onEventAppended(Consumer<ClusterEvent> listener) {
-        java.util.UUID id = events.addEntryListener(
+        java.util.UUID id = events.map().addEntryListener(
                 (EntryAddedListener<Long, HazelcastJsonValue>) e -> listener.accept(read(e.getValue(), ClusterEvent.class)),
                 true);
         return () -> {
-            if (hz.getLifecycleService().isRunning()) events.removeEntryListener(id);
+            if (hz.getLifecycleService().isRunning()) events.map().removeEntryListener(id);
         };
     }
 
     /** Drops the oldest events beyond the bound, so the log cannot grow without end. */
     public void trimEvents() {
-        int size = events.size();
-        if (size <= maxEvents) return;
-        List<Long> keys = new ArrayList<>(events.keySet());
-        keys.sort(Comparator.naturalOrder());
-        for (Long k : keys.subList(0, keys.size() - maxEvents)) events.delete(k);
-        log.debug("trimmed {} old events", keys.size() - maxEvents);
+        int trimmed = events.trim();
+        if (trimmed > 0) log.debug("trimmed {} old events", trimmed);
     }
 
     /** Filters for {@link #events}; null fields match everything. */
@@ -395,11 +383,7 @@ public final class ClusterStore implements AutoCloseable {
         if (q.host() != null) ps.add(Predicates.equal("host", q.host()));
         if (q.vm() != null) ps.add(Predicates.equal("vm", q.vm()));
         if (q.type() != null) ps.add(Predicates.equal("type", q.type()));
-        Collection<HazelcastJsonValue> found = ps.isEmpty() ? events.values()
-                : events.values(ps.size() == 1 ? ps.get(0) : Predicates.and(ps.toArray(Predicate[]::new)));
-        List<ClusterEvent> sorted = new ArrayList<>(found.stream().map(v -> read(v, ClusterEvent.class)).toList());
-        sorted.sort(Comparator.comparingLong(ClusterEvent::sequence));
-        return sorted.size() <= q.limit() ? sorted : sorted.subList(sorted.size() - q.limit(), sorted.size());
+        return events.newest(ps, q.limit());
     }
 
     @Override
