@@ -122,7 +122,7 @@ class HostAgentTest {
         assertEquals(300, agent.policy().heartbeatIntervalMillis(), "the Welcome's policy applies");
 
         var start = new AgentCommand.StartVm("cmd-1", "agt-vm1", testDomain("agt-vm1"), 1, true);
-        send(new ControllerMessage.Command(start));
+        send(new ControllerMessage.Command(start, 1));
         AgentMessage.CommandResult started = await(AgentMessage.CommandResult.class, r -> r.commandId().equals("cmd-1"));
         assertTrue(started.ok(), started.error());
         assertEquals(1, started.leaseGeneration());
@@ -137,13 +137,13 @@ class HostAgentTest {
         assertEquals(first.inventory().memoryFreeMiB() - 64, withVm.inventory().memoryFreeMiB(), "running VMs use memory");
 
         // a new command on the running VM at the same generation is fine; the same command id is not run again
-        send(new ControllerMessage.Command(new AgentCommand.StartVm("cmd-1b", "agt-vm1", testDomain("agt-vm1"), 1, true)));
+        send(new ControllerMessage.Command(new AgentCommand.StartVm("cmd-1b", "agt-vm1", testDomain("agt-vm1"), 1, true), 1));
         assertTrue(await(AgentMessage.CommandResult.class, r -> r.commandId().equals("cmd-1b")).ok());
-        send(new ControllerMessage.Command(new AgentCommand.DestroyVm("cmd-2", "agt-vm1")));
+        send(new ControllerMessage.Command(new AgentCommand.DestroyVm("cmd-2", "agt-vm1"), 1));
         assertTrue(await(AgentMessage.CommandResult.class, r -> r.commandId().equals("cmd-2")).ok());
         await(AgentMessage.VmLifecycle.class, e -> e.vm().equals("agt-vm1") && e.event().equals("stopped"));
         assertTrue(Files.exists(storage.vmLeaseDir("agt-vm1").resolve("gen-1.released")), "destroy releases the lease");
-        send(new ControllerMessage.Command(start));
+        send(new ControllerMessage.Command(start, 1));
         AgentMessage.CommandResult again = await(AgentMessage.CommandResult.class, r -> r.commandId().equals("cmd-1"));
         assertEquals(started, again, "same id, same result");
         long seen = fromAgent.stream().filter(m -> m instanceof AgentMessage.Heartbeat)
@@ -155,26 +155,26 @@ class HostAgentTest {
 
         // bad input: libvirt's reason, and nothing changes
         send(new ControllerMessage.Command(new AgentCommand.StartVm("cmd-3", "agt-bad",
-                testDomain("agt-bad").replace("<memory unit='MiB'>64</memory>", "<memory unit='lots'>64</memory>"), 1, true)));
+                testDomain("agt-bad").replace("<memory unit='MiB'>64</memory>", "<memory unit='lots'>64</memory>"), 1, true), 1));
         AgentMessage.CommandResult invalid = await(AgentMessage.CommandResult.class, r -> r.commandId().equals("cmd-3"));
         assertFalse(invalid.ok());
         assertNotNull(invalid.error());
         assertTrue(invalid.error().contains("lots"), invalid.error());
         assertFalse(Files.exists(storage.vmLeaseDir("agt-bad")), "no lease taken for an invalid definition");
-        send(new ControllerMessage.Command(new AgentCommand.StartVm("cmd-4", "agt-x", testDomain("agt-y"), 1, true)));
+        send(new ControllerMessage.Command(new AgentCommand.StartVm("cmd-4", "agt-x", testDomain("agt-y"), 1, true), 1));
         AgentMessage.CommandResult mismatch = await(AgentMessage.CommandResult.class, r -> r.commandId().equals("cmd-4"));
         assertFalse(mismatch.ok());
         assertTrue(mismatch.error().contains("agt-y"), mismatch.error());
 
         // LostVms: the controller restarted it elsewhere; this host destroys it and forgets the lease
-        send(new ControllerMessage.Command(new AgentCommand.StartVm("cmd-5", "agt-vm2", testDomain("agt-vm2"), 1, true)));
+        send(new ControllerMessage.Command(new AgentCommand.StartVm("cmd-5", "agt-vm2", testDomain("agt-vm2"), 1, true), 1));
         assertTrue(await(AgentMessage.CommandResult.class, r -> r.commandId().equals("cmd-5")).ok());
         send(new ControllerMessage.LostVms(List.of("agt-vm2")));
         await(AgentMessage.VmLifecycle.class, e -> e.vm().equals("agt-vm2") && e.event().equals("stopped"));
         assertTrue(agent.vmLeases().held("agt-vm2").isEmpty());
-        send(new ControllerMessage.Command(new AgentCommand.UndefineVm("cmd-6", "agt-vm1")));
+        send(new ControllerMessage.Command(new AgentCommand.UndefineVm("cmd-6", "agt-vm1"), 1));
         assertTrue(await(AgentMessage.CommandResult.class, r -> r.commandId().equals("cmd-6")).ok());
-        send(new ControllerMessage.Command(new AgentCommand.UndefineVm("cmd-7", "agt-vm2")));
+        send(new ControllerMessage.Command(new AgentCommand.UndefineVm("cmd-7", "agt-vm2"), 1));
         assertTrue(await(AgentMessage.CommandResult.class, r -> r.commandId().equals("cmd-7")).ok());
     }
 
@@ -206,7 +206,7 @@ class HostAgentTest {
     }
 
     private AgentMessage.CommandResult command(AgentCommand c) throws InterruptedException {
-        send(new ControllerMessage.Command(c));
+        send(new ControllerMessage.Command(c, 1));
         return await(AgentMessage.CommandResult.class, r -> r.commandId().equals(c.id()));
     }
 

@@ -27,7 +27,13 @@ public sealed interface ControllerMessage {
     /** The controller will not take this agent (wrong protocol version, duplicate host); the connection closes. */
     record Refused(String reason) implements ControllerMessage {}
 
-    record Command(AgentCommand command) implements ControllerMessage {}
+    /**
+     * A command from the leader controller, stamped with the epoch of the leader lease it held when it sent it. An
+     * agent remembers the highest epoch it has seen (from commands and from the leader lease on shared storage) and
+     * refuses a command with a lower one: it comes from a leader that has since been replaced (frozen and resumed, or
+     * on the wrong side of a partition). Epoch 0 means "no leader lease" and is refused once any epoch is known.
+     */
+    record Command(AgentCommand command, long epoch) implements ControllerMessage {}
 
     record PolicyUpdate(AgentPolicy policy) implements ControllerMessage {}
 

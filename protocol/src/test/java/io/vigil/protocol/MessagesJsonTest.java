@@ -20,7 +20,7 @@ class MessagesJsonTest {
 
     @Test
     void commandsRoundTripInsideControllerMessages() {
-        ControllerMessage m = new ControllerMessage.Command(new AgentCommand.StartVm("c-1", "vm1", "<domain/>", 2, true));
+        ControllerMessage m = new ControllerMessage.Command(new AgentCommand.StartVm("c-1", "vm1", "<domain/>", 2, true), 7);
         String json = Json.write(m);
         assertTrue(json.contains("\"kind\":\"start-vm\""), json);
         assertEquals(m, Json.read(json, ControllerMessage.class));

@@ -85,6 +85,7 @@ public record ClusterPolicy(int heartbeatIntervalSeconds, int failureTimeoutSeco
     }
 
     public AgentPolicy agentPolicy() {
-        return new AgentPolicy(heartbeatIntervalSeconds * 1000L, leaseTimeoutSeconds * 1000L, isolationResponse);
+        return new AgentPolicy(heartbeatIntervalSeconds * 1000L, leaseTimeoutSeconds * 1000L, isolationResponse,
+                failureTimeoutSeconds * 1000L);
     }
 }

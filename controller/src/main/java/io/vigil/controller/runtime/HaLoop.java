@@ -221,7 +221,7 @@ public final class HaLoop implements AutoCloseable {
 
     private void execute(HaCommand command) {
         if (command instanceof HaCommand.SendToAgent s) {
-            if (!agents.send(s.host(), new ControllerMessage.Command(s.command())))
+            if (!agents.send(s.host(), new ControllerMessage.Command(s.command(), 0)))
                 log.info("host {} is connected to no controller; {} not delivered (the core retries)", s.host(),
                         s.command().id());
         } else if (command instanceof HaCommand.TellLostVms t) {

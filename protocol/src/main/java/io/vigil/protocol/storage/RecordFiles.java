@@ -91,6 +91,45 @@ public final class RecordFiles {
         }
     }
 
+    /**
+     * Creates {@code file} holding {@code record} only if it does not exist yet, and never visible half-written: the
+     * record is written to a temporary file in the same directory and fsynced, then hard-linked to its name
+     * ({@code link(2)} fails with EEXIST when the name is taken; atomic on local file systems and on NFS), then the
+     * directory is fsynced. Returns false when someone else created it first. A crash at any point leaves either no
+     * file or the whole record, plus at most a stray temporary file (named {@code .<name>.<random>.tmp}).
+     */
+    public static boolean createWhole(Path file, Object record) throws IOException {
+        Path dir = file.getParent();
+        Path tmp = dir.resolve("." + file.getFileName() + "." + java.util.UUID.randomUUID() + ".tmp");
+        writeDurably(tmp, encode(record), StandardOpenOption.CREATE_NEW);
+        try {
+            Files.createLink(file, tmp);
+            syncDirectory(dir);
+            return true;
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            return false;
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Makes the directory's entries (creations, renames, removals) durable. */
+    public static void syncDirectory(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    /** Decodes a record read from {@code origin}; a bad checksum or unparsable JSON is an IOException naming it. */
+    public static <T> T decodeRecord(String text, Class<T> type, Path origin) throws IOException {
+        return decode(text, type, origin);
+    }
+
+    /** One record as it is written: {@code <crc32c hex> <json>} and a newline. */
+    public static String encodeRecord(Object record) {
+        return encode(record);
+    }
+
     public static <T> Optional<T> read(Path file, Class<T> type) throws IOException {
         if (!Files.exists(file)) return Optional.empty();
         String text;

@@ -9,6 +9,9 @@ import java.nio.file.Path;
  *   leases/&lt;vm&gt;/gen-&lt;N&gt;          a VM's disk lease at generation N, created exclusively by its new owner
  *   images/                       VM disk images
  *   saves/&lt;vm&gt;.g&lt;N&gt;.save         a VM's memory state saved on its way to another host, restored there at N
+ *   control-plane/leader/         the controllers' leader lease (see {@link LeaderLeaseFiles})
+ *   control-plane/state/          the controllers' durable cluster state (documented in the controller's STORE.md)
+ *   control-plane/logs/           the controllers' audit log and event log segments
  * </pre>
  */
 public record SharedStorage(Path root) {
@@ -30,6 +33,14 @@ public record SharedStorage(Path root) {
 
     public Path imagesDir() {
         return root.resolve("images");
+    }
+
+    public Path controlPlaneDir() {
+        return root.resolve("control-plane");
+    }
+
+    public Path leaderDir() {
+        return controlPlaneDir().resolve("leader");
     }
 
     public Path savesDir() {
