@@ -11,6 +11,9 @@ import io.vigil.memory.RemoteMemory;
 import io.vigil.agent.fence.FenceDeadlines;
 import io.vigil.agent.fence.FenceWatchdogProcess;
 import io.vigil.agent.isolation.IsolationMonitor;
+import io.vigil.agent.leader.CommandFence;
+import io.vigil.agent.leader.LeaderEpochs;
+import io.vigil.agent.leader.LeaderLeaseWatch;
 import io.vigil.agent.lease.HostLease;
 import io.vigil.agent.lease.HostLiveness;
 import io.vigil.agent.lease.LeaseRecovery;
@@ -32,11 +35,13 @@ import io.vigil.agent.vm.VmCommands;
 import io.vigil.protocol.AgentCommand;
 import io.vigil.protocol.AgentMessage;
 import io.vigil.protocol.AgentPolicy;
+import io.vigil.protocol.ControllerMessage;
 import io.vigil.protocol.HostInventory;
 import io.vigil.protocol.IsolationResponse;
 import io.vigil.protocol.ProtocolVersion;
 import io.vigil.protocol.VmPowerState;
 import io.vigil.protocol.storage.HostHeartbeat;
+import io.vigil.protocol.storage.LeaderLeaseFiles;
 import io.vigil.protocol.storage.RecordFiles;
 import io.vigil.protocol.storage.SharedStorage;
 import java.io.IOException;
@@ -83,6 +88,8 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
     private volatile DiskService disks;
     private Vertx vertx;
     private ControllerLink link;
+    private LeaderLeaseWatch leaderLease;
+    private CommandFence commandFence;
     private IsolationMonitor isolation;
     private volatile AgentPolicy policy;
     private final CleanHostShutdown hostShutdown = new CleanHostShutdown();
@@ -208,23 +215,14 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
             if (!tls.present()) log.error("controllers are wss:// but {} holds no certificate: the controllers will refuse "
                     + "this agent until it enrolls (start it with a joinToken)", tls.dir());
         }
+        LeaderEpochs epochs = LeaderEpochs.open(config.stateDir());
+        leaderLease = new LeaderLeaseWatch(new LeaderLeaseFiles(storage), epochs, System::nanoTime, config.leaseTimeoutMillis());
+        leaderLease.read(); // the epoch on storage is known before the first command can arrive
+        leaderLease.start();
+        commandFence = new CommandFence(host, epochs, commandWorkers, c -> vmCommands.execute(c));
         link = new ControllerLink(vertx, config.controllers(), this, config.failureTimeoutMillis(), tls != null && tls.present() ? tls : null);
-        isolation = new IsolationMonitor(new IsolationMonitor.Link() {
-            @Override
-            public boolean isConnected() {
-                return link.isConnected();
-            }
-
-            @Override
-            public boolean everConnected() {
-                return link.everConnected();
-            }
-
-            @Override
-            public long downSinceNanos() {
-                return link.downSinceNanos();
-            }
-        }, hostLease, timeout -> vmCommands.stopHaVms(timeout), config.failureTimeoutMillis(),
+        isolation = new IsolationMonitor(link, hostLease::isLive, leaderLease::controlPlaneAlive,
+                timeout -> vmCommands.stopHaVms(timeout), config.failureTimeoutMillis(),
                 config.isolationShutdownTimeoutMillis(), System::nanoTime);
         link.start(config.heartbeatIntervalMillis());
         isolation.start();
@@ -424,6 +422,11 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
     }
 
     @Override
+    public CompletableFuture<AgentMessage.CommandResult> execute(ControllerMessage.Command command) {
+        return commandFence.execute(command);
+    }
+
+    /** Executes {@code command} without a leader epoch to check: for callers inside this process (tests), not controllers. */
     public CompletableFuture<AgentMessage.CommandResult> execute(AgentCommand command) {
         return vmCommands.execute(command);
     }
@@ -436,16 +439,32 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
             log.error("ignoring policy {}: the self-fence deadline (0.75 x lease timeout - 500 ms) must exceed the heartbeat interval", next);
             return;
         }
-        log.info("policy: heartbeat {} ms, lease timeout {} ms, isolation response {}", next.heartbeatIntervalMillis(),
-                next.leaseTimeoutMillis(), next.isolationResponse().wireName());
+        long failureTimeout = failureTimeout(next);
+        log.info("policy: heartbeat {} ms, lease timeout {} ms, failure timeout {} ms, isolation response {}",
+                next.heartbeatIntervalMillis(), next.leaseTimeoutMillis(), failureTimeout, next.isolationResponse().wireName());
         hostLease.setLeaseTimeoutMillis(next.leaseTimeoutMillis());
         publishFenceDeadline(); // a shorter timeout moves the deadline earlier at once
         if (next.heartbeatIntervalMillis() != current.heartbeatIntervalMillis()) {
             watchdog.setInterval(next.heartbeatIntervalMillis());
             link.setHeartbeatInterval(next.heartbeatIntervalMillis());
         }
+        // The controller declares this host isolated after its failure timeout: the host must judge by the same one.
+        link.setFailureTimeoutMillis(failureTimeout);
+        isolation.setFailureTimeoutMillis(failureTimeout);
         isolation.setResponse(next.isolationResponse());
         policy = next;
+    }
+
+    /** The policy's failure timeout; the configured one when it names none (an older controller) or an unusable one. */
+    private long failureTimeout(AgentPolicy next) {
+        long millis = next.failureTimeoutMillis();
+        if (millis == 0) return config.failureTimeoutMillis();
+        if (millis < next.heartbeatIntervalMillis()) {
+            log.error("ignoring the policy's failure timeout of {} ms: it must be at least the heartbeat interval ({} ms); "
+                    + "keeping {} ms", millis, next.heartbeatIntervalMillis(), config.failureTimeoutMillis());
+            return config.failureTimeoutMillis();
+        }
+        return millis;
     }
 
     @Override
@@ -511,6 +530,14 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         return policy;
     }
 
+    public IsolationMonitor isolation() {
+        return isolation;
+    }
+
+    public CommandFence commandFence() {
+        return commandFence;
+    }
+
     /**
      * Stops the agent; VMs keep running and leases are not released (a restart within the deadline resumes them).
      * The fence deadline file stays: an agent not back within F has its VMs killed by the fence watchdog.
@@ -524,6 +551,7 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         if (stopped.getAndSet(true)) return;
         log.info("{}", why);
         if (isolation != null) isolation.close();
+        if (leaderLease != null) leaderLease.close();
         if (link != null) link.close();
         if (vertx != null) vertx.close();
         poller.shutdownNow();

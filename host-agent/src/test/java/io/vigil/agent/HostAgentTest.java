@@ -18,6 +18,9 @@ import io.vigil.protocol.IsolationResponse;
 import io.vigil.protocol.Json;
 import io.vigil.protocol.VmPowerState;
 import io.vigil.protocol.VmReport;
+import io.vigil.protocol.storage.LeaderEpoch;
+import io.vigil.protocol.storage.LeaderHeartbeat;
+import io.vigil.protocol.storage.LeaderLeaseFiles;
 import io.vigil.protocol.storage.RecordFiles;
 import io.vigil.protocol.storage.SharedStorage;
 import java.nio.file.Files;
@@ -44,6 +47,8 @@ class HostAgentTest {
     int connections;
     HostAgent agent;
     AgentConfig config;
+    /** The policy the fake controller's Welcome carries. */
+    volatile AgentPolicy welcomePolicy = new AgentPolicy(300, 4000, IsolationResponse.NONE);
 
     @BeforeEach
     void controller() throws Exception {
@@ -55,8 +60,7 @@ class HostAgentTest {
                 AgentMessage m = Json.read(text, AgentMessage.class);
                 fromAgent.add(m);
                 if (m instanceof AgentMessage.Hello) {
-                    ws.writeTextMessage(Json.write(new ControllerMessage.Welcome("c-test", List.of(),
-                            new AgentPolicy(300, 4000, IsolationResponse.NONE))));
+                    ws.writeTextMessage(Json.write(new ControllerMessage.Welcome("c-test", List.of(), welcomePolicy)));
                 }
             });
         }).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -267,5 +271,105 @@ class HostAgentTest {
         assertEquals(List.of("agt-n1"), outcome.stoppedHere());
         assertTrue(vmCommands.held("agt-n1").isEmpty());
         assertTrue(Files.exists(new SharedStorage(dir.resolve("shared")).vmLeaseDir("agt-n1").resolve("gen-1.released")));
+    }
+
+    private AgentMessage.CommandResult command(AgentCommand c, long epoch) throws InterruptedException {
+        send(new ControllerMessage.Command(c, epoch));
+        return await(AgentMessage.CommandResult.class, r -> r.commandId().equals(c.id()));
+    }
+
+    private static void awaitTrue(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) throw new AssertionError("not within 15 s: " + what);
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    void aCommandFromAReplacedLeaderIsRefusedAndChangesNothingAcrossRestarts() throws Exception {
+        SharedStorage storage = new SharedStorage(dir.resolve("shared"));
+        agent = HostAgent.start(config);
+        await(AgentMessage.Hello.class, h -> true);
+        assertTrue(command(new AgentCommand.StartVm("e-1", "agt-e1", testDomain("agt-e1"), 1, true), 5).ok());
+
+        // the leader of epoch 3 was replaced by that of epoch 5, then resumed: its start must not happen
+        AgentMessage.CommandResult refused = command(new AgentCommand.StartVm("e-2", "agt-e2", testDomain("agt-e2"), 1, true), 3);
+        assertFalse(refused.ok());
+        assertEquals("refused: command from leader epoch 3, but epoch 5 is current (a replaced leader)", refused.error());
+        assertEquals("agt-e2", refused.vm());
+        assertFalse(command(new AgentCommand.DestroyVm("e-3", "agt-e1"), 0).ok(), "epoch 0 once an epoch is known");
+        assertEquals(2, agent.commandFence().refusals());
+        long seen = lastHeartbeat();
+        AgentMessage.Heartbeat after = await(AgentMessage.Heartbeat.class, h -> h.sequence() > seen + 1);
+        assertTrue(vm(after, "agt-e2").isEmpty(), "agt-e2 was neither defined nor started");
+        assertEquals(VmPowerState.RUNNING, vm(after, "agt-e1").orElseThrow().state(), "agt-e1 was not destroyed");
+        assertFalse(Files.exists(storage.vmLeaseDir("agt-e2")), "no lease taken for a refused start");
+
+        // a newer leader's claim on shared storage raises the floor before it sends anything
+        LeaderLeaseFiles leader = new LeaderLeaseFiles(storage);
+        assertTrue(leader.claim(new LeaderEpoch(9, "c2", "i2", 4000, 0), new LeaderHeartbeat(9, "c2", "i2", 1, false, 4000, 0)));
+        awaitTrue("the agent reads epoch 9", () -> agent.commandFence().epochs().highest() == 9);
+        assertFalse(command(new AgentCommand.DestroyVm("e-4", "agt-e1"), 5).ok());
+
+        // the agent restarts and the claim is gone from storage: the floor was kept in the state directory
+        agent.close();
+        leader.removeOldEpochs(100);
+        fromAgent.clear();
+        agent = HostAgent.start(config);
+        await(AgentMessage.Hello.class, h -> true);
+        AgentMessage.CommandResult afterRestart = command(new AgentCommand.DestroyVm("e-5", "agt-e1"), 8);
+        assertEquals("refused: command from leader epoch 8, but epoch 9 is current (a replaced leader)", afterRestart.error());
+        assertTrue(command(new AgentCommand.DestroyVm("e-6", "agt-e1"), 9).ok(), "the current leader still acts");
+        assertTrue(command(new AgentCommand.UndefineVm("e-7", "agt-e1"), 9).ok());
+    }
+
+    @Test
+    void theFailureTimeoutOfThePolicyDecidesIsolation() throws Exception {
+        welcomePolicy = new AgentPolicy(300, 4000, IsolationResponse.NONE, 7000);
+        agent = HostAgent.start(config);
+        await(AgentMessage.Hello.class, h -> true);
+        awaitTrue("the Welcome's failure timeout applies", () -> agent.isolation().failureTimeoutMillis() == 7000);
+        assertEquals(7000, agent.link().failureTimeoutMillis(), "controller silence is judged by it too");
+
+        send(new ControllerMessage.PolicyUpdate(new AgentPolicy(300, 4000, IsolationResponse.NONE, 0)));
+        awaitTrue("0: the configured one", () -> agent.isolation().failureTimeoutMillis() == 3000);
+        assertEquals(3000, agent.link().failureTimeoutMillis());
+        send(new ControllerMessage.PolicyUpdate(new AgentPolicy(300, 4000, IsolationResponse.POWEROFF, 1000)));
+        awaitTrue("a PolicyUpdate's", () -> agent.isolation().failureTimeoutMillis() == 1000);
+        assertEquals(IsolationResponse.POWEROFF, agent.isolation().response());
+    }
+
+    /**
+     * The controllers all go away: with no leader lease renewed that is a control-plane outage and the host keeps its
+     * VMs. Once a leader renews its lease again and this host still cannot reach a controller, it is isolated, after
+     * the policy's failure timeout (1 s here, 3 s configured) and the link's time to redial.
+     */
+    @Test
+    void isolationAppliesOnlyWhileTheLeaderLeaseIsRenewed() throws Exception {
+        welcomePolicy = new AgentPolicy(300, 4000, IsolationResponse.POWEROFF, 1000);
+        agent = HostAgent.start(config);
+        await(AgentMessage.Hello.class, h -> true);
+        awaitTrue("the policy applies", () -> agent.isolation().failureTimeoutMillis() == 1000);
+        assertTrue(command(new AgentCommand.StartVm("i-1", "agt-i1", testDomain("agt-i1"), 1, true), 1).ok());
+
+        server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        awaitTrue("the link is down", () -> !agent.link().isConnected());
+        Thread.sleep(4000); // well past the failure timeout
+        assertTrue(agent.vmLeases().held("agt-i1").isPresent(), "a control-plane outage is not isolation: the VM is kept");
+
+        SharedStorage storage = new SharedStorage(dir.resolve("shared"));
+        LeaderLeaseFiles leader = new LeaderLeaseFiles(storage);
+        assertTrue(leader.claim(new LeaderEpoch(1, "c2", "i2", 2000, 0), new LeaderHeartbeat(1, "c2", "i2", 1, false, 2000, 0)));
+        long renewed = System.nanoTime();
+        for (long counter = 2; agent.vmLeases().held("agt-i1").isPresent(); counter++) {
+            assertTrue(System.nanoTime() - renewed < TimeUnit.SECONDS.toNanos(20), "not isolated within 20 s");
+            leader.renew(new LeaderHeartbeat(1, "c2", "i2", counter, false, 2000, 0));
+            Thread.sleep(300);
+        }
+        long tookMillis = (System.nanoTime() - renewed) / 1_000_000;
+        assertTrue(tookMillis >= 1000 + io.vigil.agent.link.ControllerLink.MAX_BACKOFF_MILLIS,
+                "the link had time to reach the returning control plane: " + tookMillis + " ms");
+        assertTrue(Files.exists(storage.vmLeaseDir("agt-i1").resolve("gen-1.released")), "powered off, lease released");
     }
 }

@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  * @param cpus                        CPUs to advertise; 0 = what libvirt reports for the node
  * @param heartbeatIntervalMillis     heartbeat period until the controller's policy arrives
  * @param leaseTimeoutMillis          lease timeout until the controller's policy arrives
- * @param failureTimeoutMillis        how long the controller link may be down before the host counts as isolated
+ * @param failureTimeoutMillis        how long the controller link may be down (while the control plane is alive) before
+ *                                    the host counts as isolated, until a controller's policy names its own
  * @param isolationShutdownTimeoutMillis how long an isolation "shutdown" waits for a guest before destroying it
  * @param fenceWatchdog               start and keep alive the fence watchdog process, which kills the HA VMs when the
  *                                    agent dies and misses its fence deadline (false: you run your own, reading
@@ -209,7 +210,8 @@ public record AgentConfig(
                 new String[] {"cpus", "CPUs to advertise (default 0 = from libvirt)"},
                 new String[] {"heartbeatIntervalMillis", "heartbeat period until the controller's policy arrives (default 1000)"},
                 new String[] {"leaseTimeoutMillis", "lease timeout until the controller's policy arrives (default 4000)"},
-                new String[] {"failureTimeoutMillis", "controller link down this long = isolated (default 3000)"},
+                new String[] {"failureTimeoutMillis", "controller link down this long while the control plane is alive "
+                        + "= isolated, until the controller's policy arrives (default 3000)"},
                 new String[] {"isolationShutdownTimeoutMillis", "isolation 'shutdown' waits this long before destroy (default 30000)"},
                 new String[] {"fenceWatchdog", "run the fence watchdog process that kills HA VMs if the agent dies (default true)"},
                 new String[] {"shutdownMode", "auto: SIGTERM is a host shutdown when systemd is stopping or STATEDIR/host-shutdown "

@@ -7,8 +7,8 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vigil.agent.isolation.IsolationMonitor;
 import io.vigil.agent.tls.TlsFiles;
-import io.vigil.protocol.AgentCommand;
 import io.vigil.protocol.AgentMessage;
 import io.vigil.protocol.AgentPolicy;
 import io.vigil.protocol.ControllerMessage;
@@ -37,10 +37,11 @@ import org.slf4j.LoggerFactory;
  * or unknown to the cluster) is logged loudly, at most once a minute, and dialled again like any other: the operator
  * may enroll the host again (delete {@code tlsDir}, restart the agent with a new join token).
  */
-public final class ControllerLink implements AutoCloseable {
+public final class ControllerLink implements IsolationMonitor.Link, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControllerLink.class);
     private static final long MIN_BACKOFF_MILLIS = 200;
-    private static final long MAX_BACKOFF_MILLIS = 5000;
+    /** The longest wait between two dials. */
+    public static final long MAX_BACKOFF_MILLIS = 5000;
     private static final long REJECTION_LOG_INTERVAL_NANOS = 60_000_000_000L;
 
     /** What the link needs from the agent. Calls other than {@link #execute} may block (libvirt). */
@@ -49,7 +50,8 @@ public final class ControllerLink implements AutoCloseable {
 
         AgentMessage.Heartbeat heartbeat(long sequence);
 
-        CompletableFuture<AgentMessage.CommandResult> execute(AgentCommand command);
+        /** Executes a controller's command, unless its leader epoch is stale; completes with its result either way. */
+        CompletableFuture<AgentMessage.CommandResult> execute(ControllerMessage.Command command);
 
         void applyPolicy(AgentPolicy policy);
 
@@ -65,7 +67,8 @@ public final class ControllerLink implements AutoCloseable {
     private final Vertx vertx;
     private final WebSocketClient client;
     private final Agent agent;
-    private final long failureTimeoutMillis;
+    /** The cluster policy's failure timeout once a controller sent one, else the agent's configured value. */
+    private volatile long failureTimeoutMillis;
     private final LinkedHashSet<String> controllers = new LinkedHashSet<>();
     private final TlsFiles tls;
     private long lastRejectionLoggedNanos;
@@ -113,18 +116,36 @@ public final class ControllerLink implements AutoCloseable {
     }
 
     /** Whether a controller has welcomed this agent on the current connection. */
+    @Override
     public boolean isConnected() {
         return welcomed;
     }
 
     /** Whether a controller has ever welcomed this agent since it started. */
+    @Override
     public boolean everConnected() {
         return everWelcomed;
     }
 
     /** {@link System#nanoTime()} since which no controller has been connected (meaningless while connected). */
+    @Override
     public long downSinceNanos() {
         return downSinceNanos;
+    }
+
+    @Override
+    public long longestRedialMillis() {
+        return MAX_BACKOFF_MILLIS;
+    }
+
+    /** Controller silence for this long drops the connection; follows the cluster policy's failure timeout. */
+    public void setFailureTimeoutMillis(long millis) {
+        if (millis <= 0) throw new IllegalArgumentException("failure timeout must be positive");
+        this.failureTimeoutMillis = millis;
+    }
+
+    public long failureTimeoutMillis() {
+        return failureTimeoutMillis;
     }
 
     public synchronized void setHeartbeatInterval(long millis) {
@@ -142,8 +163,9 @@ public final class ControllerLink implements AutoCloseable {
             long now = System.nanoTime();
             long probe = unansweredPingSinceNanos;
             boolean answered = probe == 0 || lastHeardNanos >= probe;
-            if (!answered && now - probe > failureTimeoutMillis * 1_000_000L) {
-                vertx.runOnContext(x -> abandon(ws, "controller silent for more than " + failureTimeoutMillis
+            long timeout = failureTimeoutMillis;
+            if (!answered && now - probe > timeout * 1_000_000L) {
+                vertx.runOnContext(x -> abandon(ws, "controller silent for more than " + timeout
                         + " ms: dropping the connection"));
                 return;
             }
@@ -253,7 +275,7 @@ public final class ControllerLink implements AutoCloseable {
             backoffMillis = MAX_BACKOFF_MILLIS;
             ws.close();
         } else if (message instanceof ControllerMessage.Command c) {
-            agent.execute(c.command()).thenAccept(this::send);
+            agent.execute(c).thenAccept(this::send);
         } else if (message instanceof ControllerMessage.PolicyUpdate p) {
             onWorker(() -> agent.applyPolicy(p.policy()));
         } else if (message instanceof ControllerMessage.LostVms l) {

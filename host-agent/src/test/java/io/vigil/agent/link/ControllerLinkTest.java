@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.ServerWebSocket;
-import io.vigil.protocol.AgentCommand;
 import io.vigil.protocol.AgentMessage;
 import io.vigil.protocol.AgentPolicy;
 import io.vigil.protocol.ControllerMessage;
@@ -58,7 +57,7 @@ class ControllerLinkTest {
         }
 
         @Override
-        public CompletableFuture<AgentMessage.CommandResult> execute(AgentCommand command) {
+        public CompletableFuture<AgentMessage.CommandResult> execute(ControllerMessage.Command command) {
             return new CompletableFuture<>();
         }
 

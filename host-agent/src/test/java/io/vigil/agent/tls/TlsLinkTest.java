@@ -11,9 +11,9 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vigil.agent.link.ControllerLink;
-import io.vigil.protocol.AgentCommand;
 import io.vigil.protocol.AgentMessage;
 import io.vigil.protocol.AgentPolicy;
+import io.vigil.protocol.ControllerMessage;
 import io.vigil.protocol.HostInventory;
 import io.vigil.protocol.Json;
 import io.vigil.protocol.ProtocolVersion;
@@ -129,7 +129,7 @@ class TlsLinkTest {
         }
 
         @Override
-        public CompletableFuture<AgentMessage.CommandResult> execute(AgentCommand command) {
+        public CompletableFuture<AgentMessage.CommandResult> execute(ControllerMessage.Command command) {
             return new CompletableFuture<>();
         }
 
