@@ -28,6 +28,9 @@ import io.vigil.controller.runtime.HaLoop;
 import io.vigil.controller.runtime.MoveRequests;
 import io.vigil.controller.runtime.StorageWatcher;
 import io.vigil.controller.store.ClusterStore;
+import io.vigil.controller.store.DurableLog;
+import io.vigil.controller.leader.LeaderLease;
+import io.vigil.protocol.storage.LeaderLeaseFiles;
 import io.vigil.protocol.storage.SharedStorage;
 import io.vigil.protocol.tls.Pem;
 import java.net.URI;
@@ -65,6 +68,14 @@ public final class Controller implements AutoCloseable {
     private JoinTokens joinTokens;
     private AgentEvents agentEvents;
     private final AtomicReference<ClusterPolicy> policy = new AtomicReference<>();
+    private LeaderLease leaderLease;
+    private DurableLog<io.vigil.controller.audit.AuditEntry> auditLog;
+    private java.util.concurrent.ScheduledExecutorService resync;
+    /**
+     * The leader lease's timeout: a new leader takes over within about this long (plus one renewal interval) of the
+     * old one dying or freezing; a cleanly stopped leader hands over at once.
+     */
+    public static final long LEADER_LEASE_TIMEOUT_MILLIS = 5_000;
 
     private Controller(ControllerConfig config) {
         this.config = config;
@@ -84,10 +95,15 @@ public final class Controller implements AutoCloseable {
 
     private void startAll() throws Exception {
         store = ClusterStore.start(config);
+        SharedStorage shared = new SharedStorage(config.sharedStoragePath());
+        leaderLease = new LeaderLease(new LeaderLeaseFiles(shared), config.name(),
+                store.hazelcast().getCluster().getLocalMember().getUuid().toString(), LEADER_LEASE_TIMEOUT_MILLIS,
+                System::nanoTime, System::currentTimeMillis);
+        store.leadBy(leaderLease::isLeader);
         policy.set(store.initPolicy(config.initialPolicy()));
         authority = CertificateAuthority.adopt(store.hazelcast(), config.stateDirPath());
-        certificates = new AgentCertificates(store.hazelcast(), authority, config.stateDirPath()).start();
-        joinTokens = new JoinTokens(store.hazelcast(), authority, System::currentTimeMillis);
+        certificates = new AgentCertificates(store.maps(), authority, config.stateDirPath()).start();
+        joinTokens = new JoinTokens(store.maps(), authority, System::currentTimeMillis);
         agentEvents = new AgentEvents(store::appendEvent, System::currentTimeMillis);
         validator = new DomainXmlValidator();
         vertx = Vertx.vertx();
@@ -98,7 +114,7 @@ public final class Controller implements AutoCloseable {
         certificates.onRevoked(gateway::revoked);
         relay = new AgentRelay(store.hazelcast(), store::isLocalLeader, gateway, (connection, input) ->
                 loop.submitFromAgent(connection, input));
-        loop = new HaLoop(store, relay, config.initialPolicy());
+        loop = new HaLoop(store, relay, config.initialPolicy(), leaderLease::epoch);
         relay.start();
         store.onSpecChanged(spec -> loop.submit(new HaInput.VmSpecChanged(spec)));
         store.onPolicyChanged(p -> {
@@ -111,11 +127,14 @@ public final class Controller implements AutoCloseable {
         store.onMaintenanceRequested(r -> loop.submit(new HaInput.MaintenanceRequested(r.host(), r.enabled())));
         moves = new MoveRequests(store.hazelcast(), loop::submit);
         moves.start();
-        tokens = new ApiTokens(store.hazelcast());
+        tokens = new ApiTokens(store.maps());
         tokens.registerBootstrap(config.adminTokenPath(), System.currentTimeMillis());
         log.info("bootstrap admin token in {}", config.adminTokenPath());
-        users = new Users(store.hazelcast());
-        audit = new AuditLog(store.hazelcast(), AuditLog.DEFAULT_MAX_ENTRIES);
+        users = new Users(store.maps());
+        auditLog = new DurableLog<>(shared.controlPlaneDir().resolve("logs").resolve("audit"), config.name(),
+                io.vigil.controller.audit.AuditEntry.class, io.vigil.controller.audit.AuditEntry::sequence,
+                AuditLog.DEFAULT_MAX_ENTRIES);
+        audit = new AuditLog(store.hazelcast(), auditLog, AuditLog.DEFAULT_MAX_ENTRIES);
         Router router = await(RestApi.router(vertx, store, validator, gateway, moves, tokens, users, audit, config.name(),
                 new io.vigil.controller.api.AgentCertificateResource(certificates, joinTokens, agentEvents)));
         // The REST API (and the dashboard) only: agents connect to the agent port.
@@ -127,10 +146,22 @@ public final class Controller implements AutoCloseable {
                 .webSocketHandler(gateway::accept)
                 .requestHandler(EnrollmentEndpoint.router(vertx, new Enrollment(joinTokens, certificates, agentEvents)))
                 .listen());
-        watcher = new StorageWatcher(new SharedStorage(config.sharedStoragePath()), loop::submit,
-                () -> policy.get().leaseTimeoutSeconds() * 1000L);
+        watcher = new StorageWatcher(shared, loop::submit, () -> policy.get().leaseTimeoutSeconds() * 1000L);
         loop.start();
         watcher.start(HaLoop.TICK_MILLIS);
+        // Leadership changes reach the loop at its next tick (it checks the lease on every input); a new leader's
+        // first step reloads the state from storage. Anti-entropy: the leader compares the caches with storage now
+        // and then, so a cache that missed writes (a split that healed unnoticed) cannot stay wrong.
+        leaderLease.onChange(() -> loop.submit(new HaInput.Tick()));
+        leaderLease.start();
+        resync = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "vigil-resync");
+            t.setDaemon(true);
+            return t;
+        });
+        resync.scheduleWithFixedDelay(() -> {
+            if (leaderLease.isLeader()) store.maps().resyncAll();
+        }, 10, 10, TimeUnit.SECONDS);
         log.info("controller {} listening on {} (agents: {}, leader: {}); cluster CA fingerprint (SHA-256) {}",
                 config.name(), restBaseUrl(), agentUrl(), store.isLocalLeader(), authority.fingerprint());
     }
@@ -202,6 +233,10 @@ public final class Controller implements AutoCloseable {
         return users;
     }
 
+    public LeaderLease leaderLease() {
+        return leaderLease;
+    }
+
     public AuditLog audit() {
         return audit;
     }
@@ -212,6 +247,9 @@ public final class Controller implements AutoCloseable {
 
     @Override
     public void close() {
+        if (resync != null) resync.shutdownNow();
+        // First: another controller may take over at once, instead of after a lease timeout.
+        if (leaderLease != null) leaderLease.close();
         if (watcher != null) watcher.close();
         if (gateway != null) gateway.closeAll();
         if (agentServer != null) quietly(() -> await(agentServer.close()));
@@ -221,6 +259,7 @@ public final class Controller implements AutoCloseable {
         if (loop != null) loop.close();
         if (vertx != null) quietly(() -> await(vertx.close()));
         if (validator != null) validator.close();
+        if (auditLog != null) auditLog.close();
         if (store != null) quietly(store::close);
         log.info("controller {} stopped", config.name());
     }

@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The audit log: every mutating API request, in a Hazelcast map shared by the controller members ({@code vigil.audit},
- * keyed by a flake id like the event log), bounded to the newest {@code maxEntries}. The bound is kept loosely: each
+ * keyed by a flake id like the event log) and, before {@link #append} returns, in a {@link
+ * io.vigil.controller.store.DurableLog} on shared storage; bounded to the newest {@code maxEntries}. The bound is kept loosely: each
  * member trims after every {@link #TRIM_EVERY} of its appends, so the log may briefly hold a few more.
  */
 public final class AuditLog {
@@ -22,8 +23,15 @@ public final class AuditLog {
     private final SequencedLog<AuditEntry> entries;
     private final AtomicLong appended = new AtomicLong();
 
+    /** An audit log in memory only (tests of the bound). */
     public AuditLog(HazelcastInstance hz, int maxEntries) {
-        this.entries = new SequencedLog<>(hz, MAP, "vigil.audit-ids", AuditEntry.class, AuditEntry::sequence, maxEntries);
+        this(hz, null, maxEntries);
+    }
+
+    /** An audit log whose every entry is durable in {@code durable} before {@link #append} returns. */
+    public AuditLog(HazelcastInstance hz, io.vigil.controller.store.DurableLog<AuditEntry> durable, int maxEntries) {
+        this.entries = new SequencedLog<>(hz, MAP, "vigil.audit-ids", AuditEntry.class, AuditEntry::sequence, maxEntries,
+                durable, true);
     }
 
     /** Stores {@code entry} under a new sequence and returns it stamped. */

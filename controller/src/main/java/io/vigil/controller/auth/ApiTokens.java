@@ -1,8 +1,8 @@
 package io.vigil.controller.auth;
 
-import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.core.HazelcastJsonValue;
-import com.hazelcast.map.IMap;
+import io.vigil.controller.store.StateMap;
+import io.vigil.controller.store.StateMaps;
+
 import io.vigil.protocol.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -29,21 +29,19 @@ import java.util.regex.Pattern;
  * removes the record, so the token stops working on every member at once.
  */
 public final class ApiTokens {
-    public static final String MAP = "vigil.api-tokens";
     private static final Pattern FORMAT = Pattern.compile("vgl_([a-z2-7]{12})_([A-Za-z0-9_-]{43})");
     private static final char[] ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567".toCharArray();
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    /** Ids of revoked API tokens, so that a member restarting with a revoked bootstrap token does not bring it back. */
-    public static final String REVOKED_MAP = "vigil.revoked-api-tokens";
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ApiTokens.class);
 
-    private final IMap<String, HazelcastJsonValue> tokens;
-    private final IMap<String, Long> revoked;
+    private final StateMap<ApiToken> tokens;
+    /** Ids of revoked API tokens, so that a member restarting with a revoked bootstrap token does not bring it back. */
+    private final StateMap<Long> revoked;
 
-    public ApiTokens(HazelcastInstance hz) {
-        this.tokens = hz.getMap(MAP);
-        this.revoked = hz.getMap(REVOKED_MAP);
+    public ApiTokens(StateMaps maps) {
+        this.tokens = maps.map(StateMaps.Name.API_TOKENS, ApiToken.class);
+        this.revoked = maps.map(StateMaps.Name.REVOKED_TOKENS, Long.class);
     }
 
     /** A token just issued: its text, shown once, and what is stored of it. */
@@ -55,7 +53,7 @@ public final class ApiTokens {
         String secret = newSecret();
         ApiToken record = new ApiToken(id, name, role, kind, sha256(secret), nowMillis, createdBy,
                 ttlMillis == null ? null : nowMillis + ttlMillis);
-        tokens.set(id, new HazelcastJsonValue(Json.write(record)));
+        tokens.put(id, record);
         return new Issued(text(id, secret), record);
     }
 
@@ -64,9 +62,9 @@ public final class ApiTokens {
         if (token == null) return Optional.empty();
         Matcher m = FORMAT.matcher(token);
         if (!m.matches()) return Optional.empty();
-        HazelcastJsonValue stored = tokens.get(m.group(1));
-        if (stored == null) return Optional.empty();
-        ApiToken record = Json.read(stored.getValue(), ApiToken.class);
+        Optional<ApiToken> stored = tokens.get(m.group(1));
+        if (stored.isEmpty()) return Optional.empty();
+        ApiToken record = stored.get();
         byte[] expected = record.secretSha256().getBytes(StandardCharsets.US_ASCII);
         byte[] presented = sha256(m.group(2)).getBytes(StandardCharsets.US_ASCII);
         if (!MessageDigest.isEqual(expected, presented) || record.expiredAt(nowMillis)) return Optional.empty();
@@ -74,24 +72,23 @@ public final class ApiTokens {
     }
 
     public Optional<ApiToken> get(String id) {
-        HazelcastJsonValue stored = tokens.get(id);
-        return stored == null ? Optional.empty() : Optional.of(Json.read(stored.getValue(), ApiToken.class));
+        return tokens.get(id);
     }
 
     /** Every stored token, oldest first. */
     public List<ApiToken> list() {
-        List<ApiToken> out = new ArrayList<>();
-        for (HazelcastJsonValue v : tokens.values()) out.add(Json.read(v.getValue(), ApiToken.class));
+        List<ApiToken> out = new ArrayList<>(tokens.values());
         out.sort(Comparator.comparingLong(ApiToken::createdAtMillis).thenComparing(ApiToken::id));
         return out;
     }
 
     /** Revokes the token {@code id}; false if there is none. */
     public boolean revoke(String id) {
-        HazelcastJsonValue removed = tokens.remove(id);
-        if (removed == null) return false;
-        if (ApiToken.API.equals(Json.read(removed.getValue(), ApiToken.class).kind())) revoked.set(id, System.currentTimeMillis());
-        return true;
+        Optional<ApiToken> token = tokens.get(id);
+        if (token.isEmpty()) return false;
+        // The revocation is recorded before the token goes, so that no crash between the two can bring it back.
+        if (ApiToken.API.equals(token.get().kind())) revoked.put(id, System.currentTimeMillis());
+        return tokens.remove(id);
     }
 
     /** Revokes every session of the user {@code name} (after a password or role change, or the user's deletion). */
@@ -107,7 +104,7 @@ public final class ApiTokens {
     public int removeExpired(long nowMillis) {
         int removed = 0;
         for (ApiToken t : list()) {
-            if (t.expiredAt(nowMillis) && tokens.remove(t.id()) != null) removed++;
+            if (t.expiredAt(nowMillis) && tokens.remove(t.id())) removed++;
         }
         return removed;
     }
@@ -143,8 +140,8 @@ public final class ApiTokens {
         }
         ApiToken record = new ApiToken(m.group(1), "bootstrap-admin", Role.ADMIN, ApiToken.API, sha256(m.group(2)),
                 nowMillis, "controller", null);
-        HazelcastJsonValue existing = tokens.putIfAbsent(record.id(), new HazelcastJsonValue(Json.write(record)));
-        return Optional.of(existing == null ? record : Json.read(existing.getValue(), ApiToken.class));
+        tokens.create(record.id(), record);
+        return tokens.get(record.id());
     }
 
     private static String text(String id, String secret) {

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * entry processors, so they hold across every controller member and concurrent failures are all counted.
  */
 public final class LoginThrottle {
-    public static final String MAP = "vigil.login-failures";
+    public static final String MAP = io.vigil.controller.store.StateMaps.Name.LOGIN_FAILURES.mapName();
 
     /** The limits; {@link #DEFAULT}: 5 per name, 20 per address, locked for 60 s, counted over 15 min. */
     public record Rules(int userLimit, int addressLimit, Duration lockout, Duration window) {

@@ -1,5 +1,8 @@
 package io.vigil.controller.pki;
 
+import io.vigil.controller.store.StateMap;
+import io.vigil.controller.store.StateMaps;
+
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastJsonValue;
 import com.hazelcast.map.IMap;
@@ -22,18 +25,17 @@ import java.util.function.LongSupplier;
  * does (an expired token is refused before that anyway).
  */
 public final class JoinTokens {
-    public static final String MAP = "vigil.join-tokens";
     public static final long DEFAULT_TTL_SECONDS = 3600;
     public static final long MIN_TTL_SECONDS = 60;
     public static final long MAX_TTL_SECONDS = 7 * 24 * 3600;
 
-    private final IMap<String, HazelcastJsonValue> map;
+    private final StateMap<JoinTokenRecord> map;
     private final CertificateAuthority authority;
     private final LongSupplier clock;
 
     /** @param clock epoch milliseconds */
-    public JoinTokens(HazelcastInstance hz, CertificateAuthority authority, LongSupplier clock) {
-        this.map = hz.getMap(MAP);
+    public JoinTokens(StateMaps maps, CertificateAuthority authority, LongSupplier clock) {
+        this.map = maps.map(StateMaps.Name.JOIN_TOKENS, JoinTokenRecord.class);
         this.authority = authority;
         this.clock = clock;
     }
@@ -51,7 +53,7 @@ public final class JoinTokens {
         while (true) {
             JoinToken token = JoinToken.generate(authority.fingerprint());
             JoinTokenRecord record = new JoinTokenRecord(token.id(), hash(token.secret()), host, now, now + ttl * 1000);
-            if (map.putIfAbsent(token.id(), json(record), ttl + 3600, TimeUnit.SECONDS) == null) {
+            if (map.create(token.id(), record)) {
                 return new Created(token, record);
             }
         }
@@ -60,13 +62,13 @@ public final class JoinTokens {
     /** Unexpired tokens, soonest to expire first. */
     public List<JoinTokenRecord> list() {
         long now = clock.getAsLong();
-        return map.values().stream().map(JoinTokens::read).filter(t -> !t.expired(now))
+        return map.values().stream().filter(t -> !t.expired(now))
                 .sorted(Comparator.comparingLong(JoinTokenRecord::expiresAt).thenComparing(JoinTokenRecord::id)).toList();
     }
 
     /** Deletes a token; false if there was none. */
     public boolean delete(String id) {
-        return map.remove(id) != null;
+        return map.remove(id);
     }
 
     /** Why a token is not accepted; said to the agent as it is. */
@@ -83,8 +85,7 @@ public final class JoinTokens {
     public JoinTokenRecord check(JoinToken token) throws Refused {
         if (!token.caFingerprint().equals(authority.fingerprint()))
             throw new Refused("the join token was made for another controller cluster (its CA fingerprint differs)");
-        HazelcastJsonValue stored = map.get(token.id());
-        JoinTokenRecord record = stored == null ? null : read(stored);
+        JoinTokenRecord record = map.get(token.id()).orElse(null);
         // Same answer for an unknown id and a wrong secret: the caller learns nothing about which ids exist.
         if (record == null || !MessageDigest.isEqual(hash(token.secret()).getBytes(StandardCharsets.US_ASCII),
                 record.secretSha256().getBytes(StandardCharsets.US_ASCII))) {
@@ -97,22 +98,14 @@ public final class JoinTokens {
 
     /** Uses the token up, if nobody else has: true for exactly one of several callers holding the same record. */
     public boolean consume(JoinTokenRecord record) {
-        return map.remove(record.id(), json(record));
+        return map.removeIf(record.id(), record::equals);
     }
 
     public Optional<JoinTokenRecord> get(String id) {
-        return Optional.ofNullable(map.get(id)).map(JoinTokens::read);
+        return map.get(id);
     }
 
     static String hash(String secret) {
         return Fingerprints.sha256Hex(secret.getBytes(StandardCharsets.US_ASCII));
-    }
-
-    private static HazelcastJsonValue json(JoinTokenRecord r) {
-        return new HazelcastJsonValue(Json.write(r));
-    }
-
-    private static JoinTokenRecord read(HazelcastJsonValue v) {
-        return Json.read(v.getValue(), JoinTokenRecord.class);
     }
 }

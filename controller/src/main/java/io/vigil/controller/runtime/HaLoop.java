@@ -45,8 +45,11 @@ public final class HaLoop implements AutoCloseable {
     public static final long TICK_MILLIS = 250;
 
     private final ClusterStore store;
+    private final java.util.function.LongSupplier epoch;
     private final AgentLink agents;
     private final ClusterPolicy fallbackPolicy;
+    /** With a leader lease, no command leaves without its epoch (tests of the loop alone run without one). */
+    private final boolean requiresEpoch;
     private final HaCore core = new HaCore();
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "vigil-ha-loop");
@@ -62,6 +65,21 @@ public final class HaLoop implements AutoCloseable {
     private int stepsSinceTrim;
 
     public HaLoop(ClusterStore store, AgentLink agents, ClusterPolicy fallbackPolicy) {
+        this(store, agents, fallbackPolicy, () -> 0, false);
+    }
+
+    /**
+     * @param epoch the leader lease's epoch while this controller leads (0 otherwise): stamped on every command, so
+     *              that agents refuse the commands of a leader that has since been replaced
+     */
+    public HaLoop(ClusterStore store, AgentLink agents, ClusterPolicy fallbackPolicy, java.util.function.LongSupplier epoch) {
+        this(store, agents, fallbackPolicy, epoch, true);
+    }
+
+    private HaLoop(ClusterStore store, AgentLink agents, ClusterPolicy fallbackPolicy, java.util.function.LongSupplier epoch,
+                   boolean requiresEpoch) {
+        this.epoch = epoch;
+        this.requiresEpoch = requiresEpoch;
         this.store = store;
         this.agents = agents;
         this.fallbackPolicy = fallbackPolicy;
@@ -134,6 +152,7 @@ public final class HaLoop implements AutoCloseable {
                 return;
             }
             if (state == null) {
+                store.maps().resyncAll(); // storage is the truth: a cache that missed writes (a split) catches up first
                 state = restore();
                 log.info("leader controller: HA core restored with {} VMs and {} hosts", state.specs().size(),
                         state.hostStatuses().size());
@@ -143,6 +162,10 @@ public final class HaLoop implements AutoCloseable {
             ClusterState before = state;
             Step step = core.step(before, input, new Now(System.nanoTime(), System.currentTimeMillis()));
             state = step.state();
+            // Write-ahead: the placements and host decisions this step made are durable before any command that
+            // follows from them leaves (see Step). If persisting fails, the step's commands are not sent; the core
+            // re-sends what it still wants after the command timeout, once storage is back.
+            persist(before, state);
             for (HaCommand command : step.commands()) {
                 try {
                     execute(command);
@@ -150,7 +173,6 @@ public final class HaLoop implements AutoCloseable {
                     log.warn("could not carry out {}: {}", command, e.toString());
                 }
             }
-            persist(before, state);
             sendCacheBudgets(input);
             replayMaintenance();
             if (++stepsSinceTrim >= 1000) {
@@ -181,9 +203,15 @@ public final class HaLoop implements AutoCloseable {
         }
     }
 
+    /**
+     * The core's state from what storage kept: the desired state, the last durable placement of each VM and the last
+     * decision about each host. Live figures come back with the agents' next heartbeats; a restored host counts as not
+     * heard from, so it is judged only after a failure timeout of silence from now (the cold start of a whole control
+     * plane therefore moves nothing that its agents still report).
+     */
     private ClusterState restore() {
         ClusterPolicy policy = store.policy().orElse(fallbackPolicy);
-        return ClusterState.restore(policy, store.specs(), store.vmStatuses(), store.hostStatuses(), store.rules());
+        return ClusterState.restore(policy, store.specs(), store.vmPlacements(), store.hostRecords(), store.rules());
     }
 
     private void noteUnappliedMaintenance() {
@@ -221,7 +249,12 @@ public final class HaLoop implements AutoCloseable {
 
     private void execute(HaCommand command) {
         if (command instanceof HaCommand.SendToAgent s) {
-            if (!agents.send(s.host(), new ControllerMessage.Command(s.command(), 0)))
+            long e = epoch.getAsLong();
+            if (e == 0 && requiresEpoch) {
+                log.warn("not the leader any more: {} not sent", s.command().id());
+                return;
+            }
+            if (!agents.send(s.host(), new ControllerMessage.Command(s.command(), e)))
                 log.info("host {} is connected to no controller; {} not delivered (the core retries)", s.host(),
                         s.command().id());
         } else if (command instanceof HaCommand.TellLostVms t) {

@@ -7,6 +7,7 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastJsonValue;
 import com.hazelcast.cluster.Member;
+import com.hazelcast.core.LifecycleEvent;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryRemovedListener;
@@ -21,27 +22,29 @@ import io.vigil.controller.ha.Rule;
 import io.vigil.controller.ha.VmSpec;
 import io.vigil.controller.ha.VmStatus;
 import io.vigil.protocol.Json;
+import io.vigil.protocol.storage.SharedStorage;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cluster state as Hazelcast maps on an embedded member: VM specs (requested state and HA settings, written by
- * the REST API), VM and host statuses (written by the leader's HA loop after every step), the policy, the placement
- * rules, the operator's maintenance requests, and the event log.
+ * The HA state of the cluster: VM specs (requested state and HA settings, written by the REST API), the policy, the
+ * placement rules and the operator's maintenance requests (desired state: durable on shared storage before a change
+ * returns), the core's last placement of each VM and its record of each host (durable, written by the leader before it
+ * sends the commands that follow from them), VM and host statuses with their live figures (Hazelcast memory, rebuilt
+ * from the agents), and the event log (durable within {@link DurableLog#FLUSH_MILLIS}).
  *
- * <p>Values are stored as JSON ({@link HazelcastJsonValue}, mapped with the protocol's one mapper) so that every
- * member reads them without shared classes or custom serializers, and so that the event log can be queried with
- * predicates on its fields. Nothing here uses a Hazelcast lock or CP structure: the community edition has no
- * linearizable primitives, and safety lives at the storage lease anyway. Writes that must not clobber a concurrent
- * writer use the map's own compare-and-set ({@code putIfAbsent}, {@code replace(key, old, new)}).
+ * <p>All of it goes through {@link StateMap}s from the one {@link StateMaps} registry. Nothing here uses a Hazelcast
+ * lock or CP structure: the community edition has no linearizable primitives; compare-and-set happens on storage.
  */
 public final class ClusterStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterStore.class);
@@ -50,39 +53,54 @@ public final class ClusterStore implements AutoCloseable {
     public static final String CONTROLLER_NAME_ATTRIBUTE = "vigil.name";
     private static final String POLICY_KEY = "current";
 
-    private final HazelcastInstance hz;
-    private final IMap<String, HazelcastJsonValue> specs;
-    private final IMap<String, HazelcastJsonValue> vmStatuses;
-    private final IMap<String, HazelcastJsonValue> hostStatuses;
-    private final IMap<String, HazelcastJsonValue> policy;
-    private final IMap<String, HazelcastJsonValue> rules;
-    private final IMap<String, HazelcastJsonValue> maintenance;
+    private final StateMaps maps;
+    private final StateMap<VmSpec> specs;
+    private final StateMap<VmStatus> vmStatuses;
+    private final StateMap<VmStatus> placements;
+    private final StateMap<HostStatus> hostStatuses;
+    private final StateMap<HostStatus> hostRecords;
+    private final StateMap<ClusterPolicy> policy;
+    private final StateMap<Rule> rules;
+    private final StateMap<MaintenanceRequest> maintenance;
+    private final DurableLog<ClusterEvent> eventLog;
     private final SequencedLog<ClusterEvent> events;
+    private volatile BooleanSupplier leadership;
 
-    public ClusterStore(HazelcastInstance hz, int maxEvents) {
-        this.hz = hz;
-        this.specs = hz.getMap("vigil.vm-specs");
-        this.vmStatuses = hz.getMap("vigil.vm-statuses");
-        this.hostStatuses = hz.getMap("vigil.host-statuses");
-        this.policy = hz.getMap("vigil.policy");
-        this.rules = hz.getMap("vigil.rules");
-        this.maintenance = hz.getMap("vigil.maintenance");
-        this.events = new SequencedLog<>(hz, "vigil.events", "vigil.event-ids", ClusterEvent.class, ClusterEvent::sequence,
+    public ClusterStore(StateMaps maps, Path logsDir, String writer, int maxEvents) {
+        this.maps = maps;
+        this.specs = maps.map(StateMaps.Name.VM_SPECS, VmSpec.class);
+        this.vmStatuses = maps.map(StateMaps.Name.VM_STATUSES, VmStatus.class);
+        this.placements = maps.map(StateMaps.Name.VM_PLACEMENTS, VmStatus.class);
+        this.hostStatuses = maps.map(StateMaps.Name.HOST_STATUSES, HostStatus.class);
+        this.hostRecords = maps.map(StateMaps.Name.HOST_RECORDS, HostStatus.class);
+        this.policy = maps.map(StateMaps.Name.POLICY, ClusterPolicy.class);
+        this.rules = maps.map(StateMaps.Name.RULES, Rule.class);
+        this.maintenance = maps.map(StateMaps.Name.MAINTENANCE, MaintenanceRequest.class);
+        this.eventLog = new DurableLog<>(logsDir.resolve("events"), writer, ClusterEvent.class, ClusterEvent::sequence,
                 maxEvents);
+        this.events = new SequencedLog<>(maps.hazelcast(), "vigil.events", "vigil.event-ids", ClusterEvent.class,
+                ClusterEvent::sequence, maxEvents, eventLog, false);
+        this.leadership = this::isOldestMember;
     }
 
     /**
-     * Starts the embedded member. With no {@code hazelcastMembers} it is a standalone cluster of one (no join at
-     * all); otherwise it joins the listed members by TCP-IP. Multicast and auto-detection are always off, so that a
-     * controller never joins a stranger's cluster by accident.
+     * Starts the embedded member and opens the durable state under the shared storage's {@code control-plane}
+     * directory. With no {@code hazelcastMembers} the member is a standalone cluster of one (no join at all);
+     * otherwise it joins the listed members by TCP-IP. Multicast and auto-detection are always off, so that a
+     * controller never joins a stranger's cluster by accident. Member failure detection is tuned down from
+     * Hazelcast's minute to a few seconds; leadership does not depend on it (see the leader lease).
      */
-    public static ClusterStore start(ControllerConfig config) {
+    public static ClusterStore start(ControllerConfig config) throws java.io.IOException {
         Config c = new Config();
         c.setClusterName("vigil");
         c.setInstanceName("vigil-" + config.name() + "-" + config.hazelcastPort());
         c.setProperty("hazelcast.logging.type", "slf4j");
         c.setProperty("hazelcast.phone.home.enabled", "false");
         c.setProperty("hazelcast.shutdownhook.enabled", "false"); // the controller shuts down in its own order
+        c.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+        c.setProperty("hazelcast.max.no.heartbeat.seconds", "6");
+        c.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+        c.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
         // Hazelcast binds where the API does (loopback by default); a wildcard API address leaves Hazelcast's choice.
         if (!config.httpHost().equals("0.0.0.0") && !config.httpHost().equals("::")) {
             c.setProperty("hazelcast.local.localAddress", config.httpHost());
@@ -96,26 +114,59 @@ public final class ClusterStore implements AutoCloseable {
         attributes.setAttribute(AGENT_URL_ATTRIBUTE, config.advertisedAgentUrl());
         attributes.setAttribute(CONTROLLER_NAME_ATTRIBUTE, config.name());
         c.setMemberAttributeConfig(attributes);
-        return new ClusterStore(Hazelcast.newHazelcastInstance(c), 10_000);
+        Path controlPlane = new SharedStorage(config.sharedStoragePath()).controlPlaneDir();
+        StateDirectory disk = StateDirectory.open(controlPlane, config.name(), System::currentTimeMillis);
+        HazelcastInstance hz = Hazelcast.newHazelcastInstance(c);
+        try {
+            ClusterStore store = new ClusterStore(new StateMaps(hz, disk), controlPlane.resolve("logs"), config.name(),
+                    10_000);
+            // After a split heals, Hazelcast keeps one side's cache: storage is the truth, so load it again.
+            hz.getLifecycleService().addLifecycleListener(e -> {
+                if (e.getState() == LifecycleEvent.LifecycleState.MERGED) {
+                    log.info("the controller cluster merged after a split: reloading cluster state from storage");
+                    Thread t = new Thread(store.maps::resyncAll, "vigil-resync");
+                    t.setDaemon(true);
+                    t.start();
+                }
+            });
+            return store;
+        } catch (RuntimeException e) {
+            hz.shutdown();
+            throw e;
+        }
     }
 
     public HazelcastInstance hazelcast() {
-        return hz;
+        return maps.hazelcast();
     }
 
-    /** The HA core runs on the oldest member only; Hazelcast lists members oldest first, identically everywhere. */
+    /** The registry of state maps, for the holders of security state (tokens, users, certificates). */
+    public StateMaps maps() {
+        return maps;
+    }
+
+    /** Who decides whether this member runs the HA core: the leader lease once the controller has one. */
+    public void leadBy(BooleanSupplier leadership) {
+        this.leadership = leadership;
+    }
+
+    /** Whether this member runs the HA core now. */
     public boolean isLocalLeader() {
-        if (!hz.getLifecycleService().isRunning()) return false;
-        var members = hz.getCluster().getMembers();
+        return hazelcast().getLifecycleService().isRunning() && leadership.getAsBoolean();
+    }
+
+    /** Without a leader lease (unit tests of the loop): the oldest member, as Hazelcast lists them everywhere. */
+    private boolean isOldestMember() {
+        var members = hazelcast().getCluster().getMembers();
         return !members.isEmpty() && members.iterator().next().localMember();
     }
 
     /** The agent URLs of every controller in the cluster, this one first. */
     public List<String> controllerAgentUrls() {
         List<String> urls = new ArrayList<>();
-        Member local = hz.getCluster().getLocalMember();
+        Member local = hazelcast().getCluster().getLocalMember();
         urls.add(local.getAttribute(AGENT_URL_ATTRIBUTE));
-        for (Member m : hz.getCluster().getMembers()) {
+        for (Member m : hazelcast().getCluster().getMembers()) {
             String url = m.getAttribute(AGENT_URL_ATTRIBUTE);
             if (!m.localMember() && url != null) urls.add(url);
         }
@@ -125,16 +176,16 @@ public final class ClusterStore implements AutoCloseable {
     // ---- VM specs (desired state) -------------------------------------------------------------------------------
 
     public Optional<VmSpec> spec(String vm) {
-        return Optional.ofNullable(specs.get(vm)).map(v -> read(v, VmSpec.class));
+        return specs.get(vm);
     }
 
     public List<VmSpec> specs() {
-        return specs.values().stream().map(v -> read(v, VmSpec.class)).toList();
+        return specs.values();
     }
 
-    /** Stores a new VM; false if one with this name exists (atomic on the owning partition). */
+    /** Stores a new VM; false if one with this name exists (a compare-and-set on storage). */
     public boolean createSpec(VmSpec spec) {
-        return specs.putIfAbsent(spec.name(), json(spec)) == null;
+        return specs.create(spec.name(), spec);
     }
 
     /**
@@ -142,88 +193,96 @@ public final class ClusterStore implements AutoCloseable {
      * first; a change that changes nothing is not written. Returns the new spec, or empty if the VM does not exist.
      */
     public Optional<VmSpec> updateSpec(String vm, UnaryOperator<VmSpec> change) {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            HazelcastJsonValue old = specs.get(vm);
-            if (old == null) return Optional.empty();
-            VmSpec current = read(old, VmSpec.class);
-            VmSpec updated = change.apply(current);
-            if (updated.equals(current)) return Optional.of(current); // no write, so no change reaches the core
-            if (specs.replace(vm, old, json(updated))) return Optional.of(updated);
-        }
-        throw new IllegalStateException("spec of " + vm + " changed concurrently 100 times in a row");
+        return specs.update(vm, change);
     }
 
     public void removeSpec(String vm) {
-        specs.delete(vm);
+        specs.remove(vm);
     }
 
     /** {@code listener} sees every spec created or changed, by any member. */
     public void onSpecChanged(Consumer<VmSpec> listener) {
-        specs.addEntryListener(new JsonEntryListener<>(VmSpec.class, listener), true);
-    }
-
-    /** Hands every added or updated JSON value of a map to {@code listener} as a {@code type}. */
-    private record JsonEntryListener<T>(Class<T> type, Consumer<T> listener)
-            implements EntryAddedListener<String, HazelcastJsonValue>, EntryUpdatedListener<String, HazelcastJsonValue> {
-        @Override
-        public void entryAdded(com.hazelcast.core.EntryEvent<String, HazelcastJsonValue> e) {
-            listener.accept(read(e.getValue(), type));
-        }
-
-        @Override
-        public void entryUpdated(com.hazelcast.core.EntryEvent<String, HazelcastJsonValue> e) {
-            listener.accept(read(e.getValue(), type));
-        }
+        specs.onChange((key, spec) -> {
+            if (spec != null) listener.accept(spec);
+        });
     }
 
     // ---- statuses (observed state, written by the leader) ------------------------------------------------------
 
     public Optional<VmStatus> vmStatus(String vm) {
-        return Optional.ofNullable(vmStatuses.get(vm)).map(v -> read(v, VmStatus.class));
+        return vmStatuses.get(vm);
     }
 
     public List<VmStatus> vmStatuses() {
-        return vmStatuses.values().stream().map(v -> read(v, VmStatus.class)).toList();
+        return vmStatuses.values();
     }
 
+    /**
+     * Records the core's view of a VM: its placement durably (before the leader sends the commands that follow from
+     * it), its status in memory for readers.
+     */
     public void putVmStatus(VmStatus status) {
-        vmStatuses.set(status.name(), json(status));
+        placements.put(status.name(), status);
+        vmStatuses.put(status.name(), status);
     }
 
     public void removeVmStatus(String vm) {
-        vmStatuses.delete(vm);
+        placements.remove(vm);
+        vmStatuses.remove(vm);
+    }
+
+    /** The core's last durable placement of every VM: what a restarted leader resumes from. */
+    public List<VmStatus> vmPlacements() {
+        return placements.values();
     }
 
     public Optional<HostStatus> hostStatus(String host) {
-        return Optional.ofNullable(hostStatuses.get(host)).map(v -> read(v, HostStatus.class));
+        return hostStatuses.get(host);
     }
 
     public List<HostStatus> hostStatuses() {
-        return hostStatuses.values().stream().map(v -> read(v, HostStatus.class)).toList();
+        return hostStatuses.values();
     }
 
+    /**
+     * Records a host's status in memory, and durably what the core decided about it (state, generation, maintenance,
+     * capacity) whenever that changed: not the figures every heartbeat changes, which storage need not keep.
+     */
     public void putHostStatus(HostStatus status) {
-        hostStatuses.set(status.name(), json(status));
+        hostStatuses.put(status.name(), status);
+        HostStatus record = decided(status);
+        if (!hostRecords.get(status.name()).equals(Optional.of(record))) hostRecords.put(status.name(), record);
+    }
+
+    private static HostStatus decided(HostStatus h) {
+        return new HostStatus(h.name(), h.state(), h.generation(), h.cpus(), h.memoryTotalMiB(), 0, false, h.storageOk(),
+                List.of(), 0, h.stateSinceMillis(), h.maintenance(), h.reserveMiB(), null);
     }
 
     public void removeHostStatus(String host) {
-        hostStatuses.delete(host);
+        hostStatuses.remove(host);
+        hostRecords.remove(host);
+    }
+
+    /** What the core last decided about every host: what a restarted leader resumes from. */
+    public List<HostStatus> hostRecords() {
+        return hostRecords.values();
     }
 
     // ---- policy --------------------------------------------------------------------------------------------------
 
     /** Stores {@code initial} unless a policy is stored already (a restarted or joining controller keeps the cluster's). */
     public ClusterPolicy initPolicy(ClusterPolicy initial) {
-        HazelcastJsonValue existing = policy.putIfAbsent(POLICY_KEY, json(initial));
-        return existing == null ? initial : read(existing, ClusterPolicy.class);
+        policy.create(POLICY_KEY, initial);
+        return policy.get(POLICY_KEY).orElse(initial);
     }
 
     public Optional<ClusterPolicy> policy() {
-        return Optional.ofNullable(policy.get(POLICY_KEY)).map(v -> read(v, ClusterPolicy.class));
+        return policy.get(POLICY_KEY);
     }
 
     public void setPolicy(ClusterPolicy p) {
-        policy.set(POLICY_KEY, json(p));
+        policy.put(POLICY_KEY, p);
     }
 
     /**
@@ -232,41 +291,35 @@ public final class ClusterStore implements AutoCloseable {
      * new policy.
      */
     public ClusterPolicy updatePolicy(UnaryOperator<ClusterPolicy> change) {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            HazelcastJsonValue old = policy.get(POLICY_KEY);
-            ClusterPolicy current = old == null ? null : read(old, ClusterPolicy.class);
-            ClusterPolicy updated = change.apply(current == null ? ClusterPolicy.DEFAULT : current);
-            if (updated.equals(current)) return current;
-            boolean stored = old == null ? policy.putIfAbsent(POLICY_KEY, json(updated)) == null
-                    : policy.replace(POLICY_KEY, old, json(updated));
-            if (stored) return updated;
-        }
-        throw new IllegalStateException("the policy changed concurrently 100 times in a row");
+        policy.create(POLICY_KEY, ClusterPolicy.DEFAULT);
+        return policy.update(POLICY_KEY, change).orElseThrow();
     }
 
     public void onPolicyChanged(Consumer<ClusterPolicy> listener) {
-        policy.addEntryListener(new JsonEntryListener<>(ClusterPolicy.class, listener), true);
+        policy.onChange((key, p) -> {
+            if (p != null) listener.accept(p);
+        });
     }
 
     // ---- placement rules -----------------------------------------------------------------------------------------
 
     public Optional<Rule> rule(String name) {
-        return Optional.ofNullable(rules.get(name)).map(v -> read(v, Rule.class));
+        return rules.get(name);
     }
 
     /** Every rule, sorted by name. */
     public List<Rule> rules() {
-        return rules.values().stream().map(v -> read(v, Rule.class)).sorted(Comparator.comparing(Rule::name)).toList();
+        return rules.values().stream().sorted(Comparator.comparing(Rule::name)).toList();
     }
 
     /** Stores a new rule; false if one with this name exists. */
     public boolean createRule(Rule rule) {
-        return rules.putIfAbsent(rule.name(), json(rule)) == null;
+        return rules.create(rule.name(), rule);
     }
 
     /** Replaces the stored rule of this name; false if there is none. */
     public boolean replaceRule(Rule rule) {
-        return rules.replace(rule.name(), json(rule)) != null;
+        return rules.update(rule.name(), r -> rule).isPresent();
     }
 
     /**
@@ -275,43 +328,17 @@ public final class ClusterStore implements AutoCloseable {
      * name.
      */
     public Optional<Rule> updateRule(String name, UnaryOperator<Rule> change) {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            HazelcastJsonValue old = rules.get(name);
-            if (old == null) return Optional.empty();
-            Rule current = read(old, Rule.class);
-            Rule updated = change.apply(current);
-            if (updated.equals(current)) return Optional.of(current);
-            if (rules.replace(name, old, json(updated))) return Optional.of(updated);
-        }
-        throw new IllegalStateException("rule " + name + " changed concurrently 100 times in a row");
+        return rules.update(name, change);
     }
 
     /** Removes the rule; false if there was none. */
     public boolean removeRule(String name) {
-        return rules.remove(name) != null;
+        return rules.remove(name);
     }
 
     /** {@code listener} runs after every rule change (added, replaced, removed) by any member. */
     public void onRulesChanged(Runnable listener) {
-        rules.addEntryListener(new ChangeListener(listener), false);
-    }
-
-    private record ChangeListener(Runnable listener) implements EntryAddedListener<String, HazelcastJsonValue>,
-            EntryUpdatedListener<String, HazelcastJsonValue>, EntryRemovedListener<String, HazelcastJsonValue> {
-        @Override
-        public void entryAdded(com.hazelcast.core.EntryEvent<String, HazelcastJsonValue> e) {
-            listener.run();
-        }
-
-        @Override
-        public void entryUpdated(com.hazelcast.core.EntryEvent<String, HazelcastJsonValue> e) {
-            listener.run();
-        }
-
-        @Override
-        public void entryRemoved(com.hazelcast.core.EntryEvent<String, HazelcastJsonValue> e) {
-            listener.run();
-        }
+        rules.onChange((key, r) -> listener.run());
     }
 
     // ---- maintenance requests ------------------------------------------------------------------------------------
@@ -323,22 +350,21 @@ public final class ClusterStore implements AutoCloseable {
     public record MaintenanceRequest(String host, boolean enabled, long requestedAtMillis) {}
 
     public void requestMaintenance(MaintenanceRequest request) {
-        maintenance.set(request.host(), json(request));
+        maintenance.put(request.host(), request);
     }
 
     /** Every host's latest maintenance request, by host. */
     public Map<String, MaintenanceRequest> maintenanceRequests() {
         Map<String, MaintenanceRequest> out = new TreeMap<>();
-        for (HazelcastJsonValue v : maintenance.values()) {
-            MaintenanceRequest r = read(v, MaintenanceRequest.class);
-            out.put(r.host(), r);
-        }
+        for (MaintenanceRequest r : maintenance.values()) out.put(r.host(), r);
         return out;
     }
 
     /** {@code listener} sees every maintenance request, made on any member. */
     public void onMaintenanceRequested(Consumer<MaintenanceRequest> listener) {
-        maintenance.addEntryListener(new JsonEntryListener<>(MaintenanceRequest.class, listener), true);
+        maintenance.onChange((key, r) -> {
+            if (r != null) listener.accept(r);
+        });
     }
 
     // ---- events --------------------------------------------------------------------------------------------------
@@ -362,7 +388,7 @@ public final class ClusterStore implements AutoCloseable {
                 (EntryAddedListener<Long, HazelcastJsonValue>) e -> listener.accept(read(e.getValue(), ClusterEvent.class)),
                 true);
         return () -> {
-            if (hz.getLifecycleService().isRunning()) events.map().removeEntryListener(id);
+            if (hazelcast().getLifecycleService().isRunning()) events.map().removeEntryListener(id);
         };
     }
 
@@ -386,13 +412,15 @@ public final class ClusterStore implements AutoCloseable {
         return events.newest(ps, q.limit());
     }
 
-    @Override
-    public void close() {
-        hz.shutdown();
+    /** Writes the events appended so far to storage now (they are otherwise durable within the flush interval). */
+    public void flushEvents() {
+        eventLog.flush();
     }
 
-    static HazelcastJsonValue json(Object value) {
-        return new HazelcastJsonValue(Json.write(value));
+    @Override
+    public void close() {
+        eventLog.close();
+        hazelcast().shutdown();
     }
 
     static <T> T read(HazelcastJsonValue value, Class<T> type) {

@@ -10,6 +10,8 @@ import io.vigil.protocol.Json;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.function.LongFunction;
 import java.util.function.ToLongFunction;
@@ -19,6 +21,11 @@ import java.util.function.ToLongFunction;
  * from a flake id generator: unique cluster-wide without coordination, and increasing on one member, so one member's
  * records sort in the order they were appended. The event log and the audit log are two of these.
  *
+ * <p>With a {@link DurableLog} every record also goes to shared storage: before {@link #append} returns when the log
+ * is synchronous (the audit log: an entry is durable with the change it records), within the durable log's flush
+ * interval otherwise (the event log). A member that starts a cluster with an empty map loads the newest records
+ * back from storage, so a restart of every controller loses no acknowledged entry.
+ *
  * @param <T> the record; {@code sequenceOf} reads its sequence, and {@link #append} stamps it with a new one
  */
 public final class SequencedLog<T> {
@@ -27,19 +34,37 @@ public final class SequencedLog<T> {
     private final Class<T> type;
     private final ToLongFunction<T> sequenceOf;
     private final int maxRecords;
+    private final DurableLog<T> durable; // null: memory only
+    private final boolean synchronous;
 
     public SequencedLog(HazelcastInstance hz, String map, String idGenerator, Class<T> type, ToLongFunction<T> sequenceOf,
             int maxRecords) {
+        this(hz, map, idGenerator, type, sequenceOf, maxRecords, null, false);
+    }
+
+    public SequencedLog(HazelcastInstance hz, String map, String idGenerator, Class<T> type, ToLongFunction<T> sequenceOf,
+            int maxRecords, DurableLog<T> durable, boolean synchronous) {
+        this.durable = durable;
+        this.synchronous = synchronous;
         this.records = hz.getMap(map);
         this.ids = hz.getFlakeIdGenerator(idGenerator);
         this.type = type;
         this.sequenceOf = sequenceOf;
         this.maxRecords = maxRecords;
+        if (durable != null && records.isEmpty()) {
+            Map<Long, HazelcastJsonValue> loaded = new HashMap<>();
+            for (T r : durable.newest(maxRecords)) loaded.put(sequenceOf.applyAsLong(r), new HazelcastJsonValue(Json.write(r)));
+            records.putAll(loaded);
+        }
     }
 
     /** Stores the record {@code stamp} makes of a new sequence, and returns it. */
     public T append(LongFunction<T> stamp) {
         T stamped = stamp.apply(ids.newId());
+        if (durable != null) {
+            if (synchronous) durable.append(stamped);
+            else durable.appendSoon(stamped);
+        }
         records.set(sequenceOf.applyAsLong(stamped), new HazelcastJsonValue(Json.write(stamped)));
         return stamped;
     }

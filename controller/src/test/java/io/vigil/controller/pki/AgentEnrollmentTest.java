@@ -146,7 +146,7 @@ class AgentEnrollmentTest {
     @Test
     void anExpiredTokenIsRefused() throws Exception {
         // A token made two hours ago, valid for one minute: the controller's clock finds it expired.
-        JoinTokens past = new JoinTokens(ctl.controller.store().hazelcast(), ctl.controller.certificates().authority(),
+        JoinTokens past = new JoinTokens(ctl.controller.store().maps(), ctl.controller.certificates().authority(),
                 () -> System.currentTimeMillis() - 7_200_000);
         JoinTokens.Created old = past.create(null, 60L);
         assertProblem(enroll(old.token().text(), csr("en-late", KeyPairs.generateP256())), 401, "expired");

@@ -46,7 +46,9 @@ class HaLoopTest {
         c.getNetworkConfig().setPort(TestController.freePort()).setPortAutoIncrement(false);
         c.getNetworkConfig().getJoin().getMulticastConfig().setEnabled(false);
         c.getNetworkConfig().getJoin().getAutoDetectionConfig().setEnabled(false);
-        store = new ClusterStore(Hazelcast.newHazelcastInstance(c), 100);
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("vigil-store-test-");
+        store = new ClusterStore(new io.vigil.controller.store.StateMaps(Hazelcast.newHazelcastInstance(c),
+                io.vigil.controller.store.StateDirectory.open(dir, "test", System::currentTimeMillis)), dir.resolve("logs"), "test", 100);
         store.setPolicy(ClusterPolicy.DEFAULT);
         loop = new HaLoop(store, new AgentLink() {
             @Override
@@ -80,6 +82,9 @@ class HaLoopTest {
         loop.submitFromAgent("m/1", new HaInput.AgentConnected("lh1", 1, INVENTORY, true));
         loop.submitFromAgent("m/2", new HaInput.AgentConnected("lh2", 1, INVENTORY, true));
         Await.until("lh1 in maintenance", WAIT, () -> store.hostStatus("lh1").orElseThrow().maintenance());
+        // The status is written ahead of the step's commands, its event among them: wait for the event too.
+        Await.until("lh1's maintenance event", WAIT, () -> !store.events(
+                new ClusterStore.EventQuery(null, null, "lh1", null, "host-maintenance", 10)).isEmpty());
         assertEquals(1, store.events(new ClusterStore.EventQuery(null, null, "lh1", null, "host-maintenance", 10)).size());
         assertEquals(0, store.events(new ClusterStore.EventQuery(null, null, "lh2", null, "host-maintenance", 10)).size(),
                 "a request the stored status already shows is not repeated");

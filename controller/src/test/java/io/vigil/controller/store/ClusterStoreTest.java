@@ -32,7 +32,9 @@ class ClusterStoreTest {
         c.getNetworkConfig().setPort(TestController.freePort()).setPortAutoIncrement(false);
         c.getNetworkConfig().getJoin().getMulticastConfig().setEnabled(false);
         c.getNetworkConfig().getJoin().getAutoDetectionConfig().setEnabled(false);
-        store = new ClusterStore(Hazelcast.newHazelcastInstance(c), 10);
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("vigil-store-test-");
+        store = new ClusterStore(new io.vigil.controller.store.StateMaps(Hazelcast.newHazelcastInstance(c),
+                io.vigil.controller.store.StateDirectory.open(dir, "test", System::currentTimeMillis)), dir.resolve("logs"), "test", 10);
     }
 
     @AfterAll
