@@ -17,7 +17,7 @@ import io.vigil.agent.leader.LeaderLeaseWatch;
 import io.vigil.agent.lease.HostLease;
 import io.vigil.agent.lease.HostLiveness;
 import io.vigil.agent.lease.LeaseRecovery;
-import io.vigil.agent.lease.LeaseTiming;
+import io.vigil.protocol.storage.LeaseTiming;
 import io.vigil.agent.lease.LocalState;
 import io.vigil.agent.lease.LocalStateStore;
 import io.vigil.agent.lease.SelfFenceWatchdog;

@@ -1,5 +1,7 @@
 package io.vigil.agent.config;
 
+import io.vigil.protocol.storage.LeaseTiming;
+
 import io.vigil.protocol.config.ConfigFiles;
 import io.vigil.protocol.tls.JoinToken;
 import java.net.URI;
@@ -112,7 +114,7 @@ public record AgentConfig(
         if (leaseTimeoutMillis == null) leaseTimeoutMillis = 4000L;
         if (leaseTimeoutMillis < 3 * heartbeatIntervalMillis)
             throw new IllegalArgumentException("leaseTimeoutMillis must be at least three heartbeatIntervalMillis");
-        if (io.vigil.agent.lease.LeaseTiming.fenceDeadlineMillis(leaseTimeoutMillis) <= heartbeatIntervalMillis)
+        if (LeaseTiming.fenceDeadlineMillis(leaseTimeoutMillis) <= heartbeatIntervalMillis)
             throw new IllegalArgumentException("leaseTimeoutMillis too short: the self-fence deadline (0.75 x timeout - 500 ms) "
                     + "must exceed heartbeatIntervalMillis");
         if (failureTimeoutMillis == null) failureTimeoutMillis = 3000L;

@@ -1,5 +1,7 @@
 package io.vigil.agent.lease;
 
+import io.vigil.protocol.storage.LeaseTiming;
+
 import io.vigil.protocol.storage.HostHeartbeat;
 import io.vigil.protocol.storage.RecordFiles;
 import io.vigil.protocol.storage.SharedStorage;

@@ -1,5 +1,7 @@
 package io.vigil.agent.lease;
 
+import io.vigil.protocol.storage.LeaseTiming;
+
 import static io.vigil.agent.lease.LeaseTestHosts.T;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
