@@ -76,6 +76,8 @@ public final class Controller implements AutoCloseable {
      * old one dying or freezing; a cleanly stopped leader hands over at once.
      */
     public static final long LEADER_LEASE_TIMEOUT_MILLIS = 5_000;
+    /** How often every member makes its caches equal to storage again: the bound on a split's stale reads. */
+    public static final long RESYNC_SECONDS = 10;
 
     private Controller(ControllerConfig config) {
         this.config = config;
@@ -150,8 +152,9 @@ public final class Controller implements AutoCloseable {
         loop.start();
         watcher.start(HaLoop.TICK_MILLIS);
         // Leadership changes reach the loop at its next tick (it checks the lease on every input); a new leader's
-        // first step reloads the state from storage. Anti-entropy: the leader compares the caches with storage now
-        // and then, so a cache that missed writes (a split that healed unnoticed) cannot stay wrong.
+        // first step reloads the state from storage. Anti-entropy: every member compares the caches with storage
+        // every RESYNC_SECONDS, so a cache that missed writes (the other side of a split wrote them) is right again
+        // within that bound, and a split that heals unnoticed cannot leave it wrong.
         leaderLease.onChange(() -> loop.submit(new HaInput.Tick()));
         leaderLease.start();
         resync = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -159,9 +162,7 @@ public final class Controller implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        resync.scheduleWithFixedDelay(() -> {
-            if (leaderLease.isLeader()) store.maps().resyncAll();
-        }, 10, 10, TimeUnit.SECONDS);
+        resync.scheduleWithFixedDelay(() -> store.maps().resyncAll(), RESYNC_SECONDS, RESYNC_SECONDS, TimeUnit.SECONDS);
         log.info("controller {} listening on {} (agents: {}, leader: {}); cluster CA fingerprint (SHA-256) {}",
                 config.name(), restBaseUrl(), agentUrl(), store.isLocalLeader(), authority.fingerprint());
     }

@@ -36,6 +36,7 @@ class HaLoopTest {
     private ClusterStore store;
     private HaLoop loop;
     private final List<String> sent = new CopyOnWriteArrayList<>();
+    private volatile java.util.function.Consumer<ControllerMessage> onSend = m -> {};
 
     @BeforeEach
     void start() throws Exception {
@@ -53,6 +54,7 @@ class HaLoopTest {
         loop = new HaLoop(store, new AgentLink() {
             @Override
             public boolean send(String host, ControllerMessage message) {
+                onSend.accept(message);
                 sent.add(host + " " + message.getClass().getSimpleName());
                 return true;
             }
@@ -88,6 +90,25 @@ class HaLoopTest {
         assertEquals(1, store.events(new ClusterStore.EventQuery(null, null, "lh1", null, "host-maintenance", 10)).size());
         assertEquals(0, store.events(new ClusterStore.EventQuery(null, null, "lh2", null, "host-maintenance", 10)).size(),
                 "a request the stored status already shows is not repeated");
+    }
+
+    @Test
+    void aStartLeavesOnlyAfterItsPlacementIsDurableOnStorage() {
+        List<String> seenOnStorage = new CopyOnWriteArrayList<>();
+        onSend = m -> {
+            if (m instanceof ControllerMessage.Command c && c.command() instanceof io.vigil.protocol.AgentCommand.StartVm start) {
+                // Read storage itself, not the cache: what a cold-started leader would find at this instant.
+                var placement = store.maps().directory().read("vm-placements", start.vm()).orElseThrow();
+                seenOnStorage.add(placement.value().get("host").asText() + " " + placement.value().get("state").asText());
+            }
+        };
+        loop.submitFromAgent("m/1", new HaInput.AgentConnected("lh1", 1, INVENTORY, true));
+        Await.until("lh1 connected", WAIT, () -> store.hostStatus("lh1").isPresent());
+        VmSpec spec = new VmSpec("wv1", "<domain/>", 64, 1, true, Priority.MEDIUM, RequestedState.STARTED, 0);
+        store.createSpec(spec);
+        loop.submit(new HaInput.VmSpecChanged(spec));
+        Await.until("a StartVm sent", WAIT, () -> !seenOnStorage.isEmpty());
+        assertEquals("lh1 starting", seenOnStorage.get(0));
     }
 
     @Test

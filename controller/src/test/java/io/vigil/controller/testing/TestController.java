@@ -32,6 +32,7 @@ public final class TestController implements AutoCloseable {
     public final Controller controller;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private volatile Caller admin;
+    private boolean closed;
 
     /** {@code location}: the Location header, or null. */
     public record Reply(int status, String contentType, String body, String location) {
@@ -257,6 +258,8 @@ public final class TestController implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        if (closed) return; // a test may stop a controller before its try-with-resources does
+        closed = true;
         BY_PORT.remove(controller.httpPort(), this);
         BY_PORT.remove(controller.agentPort(), this);
         controller.close();
