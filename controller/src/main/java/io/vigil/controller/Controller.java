@@ -124,11 +124,12 @@ public final class Controller implements AutoCloseable {
             loop.submit(new HaInput.PolicyChanged(p));
         });
         // Operator requests reach the leader's loop from the REST API of any member: rules and maintenance as stored
-        // intents (a new leader reads them), moves as one-off orders over a topic.
+        // intents (a new leader reads them), moves as durable requests the leader takes off once acted on.
         store.onRulesChanged(loop::submitRulesChanged);
         store.onMaintenanceRequested(r -> loop.submit(new HaInput.MaintenanceRequested(r.host(), r.enabled())));
-        moves = new MoveRequests(store.hazelcast(), loop::submit);
-        moves.start();
+        moves = new MoveRequests(store.maps());
+        loop.takeMovesFrom(moves);
+        moves.start(loop::submit);
         tokens = new ApiTokens(store.maps());
         tokens.registerBootstrap(config.adminTokenPath(), System.currentTimeMillis());
         log.info("bootstrap admin token in {}", config.adminTokenPath());
@@ -256,7 +257,6 @@ public final class Controller implements AutoCloseable {
         if (agentServer != null) quietly(() -> await(agentServer.close()));
         if (server != null) quietly(() -> await(server.close()));
         if (relay != null) relay.close();
-        if (moves != null) moves.close();
         if (loop != null) loop.close();
         if (vertx != null) quietly(() -> await(vertx.close()));
         if (validator != null) validator.close();

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * member trims after every {@link #TRIM_EVERY} of its appends, so the log may briefly hold a few more.
  */
 public final class AuditLog {
-    public static final String MAP = "vigil.audit";
+    public static final String MAP = io.vigil.controller.store.StateMaps.Name.AUDIT.mapName();
     public static final int DEFAULT_MAX_ENTRIES = 10_000;
     static final int TRIM_EVERY = 50;
 

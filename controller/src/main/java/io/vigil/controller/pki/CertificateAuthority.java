@@ -57,7 +57,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class CertificateAuthority {
     private static final Logger log = LoggerFactory.getLogger(CertificateAuthority.class);
-    public static final String MAP = "vigil.ca";
+    public static final String MAP = io.vigil.controller.store.StateMaps.Name.CA.mapName();
     static final String KEY = "current";
     static final Duration CA_VALIDITY = Duration.ofDays(3653);
     static final Duration AGENT_VALIDITY = Duration.ofDays(365);

@@ -45,6 +45,7 @@ public final class HaLoop implements AutoCloseable {
     public static final long TICK_MILLIS = 250;
 
     private final ClusterStore store;
+    private volatile MoveRequests moves; // set once before start
     private final java.util.function.LongSupplier epoch;
     private final AgentLink agents;
     private final ClusterPolicy fallbackPolicy;
@@ -84,6 +85,11 @@ public final class HaLoop implements AutoCloseable {
         this.agents = agents;
         this.fallbackPolicy = fallbackPolicy;
         this.cacheBudgets = new CacheBudgetSender(agents);
+    }
+
+    /** The durable move requests, taken off once the core has acted on them and replayed by a new leader. */
+    public void takeMovesFrom(MoveRequests moves) {
+        this.moves = moves;
     }
 
     public void start() {
@@ -157,6 +163,7 @@ public final class HaLoop implements AutoCloseable {
                 log.info("leader controller: HA core restored with {} VMs and {} hosts", state.specs().size(),
                         state.hostStatuses().size());
                 noteUnappliedMaintenance();
+                replayMoves();
             }
             if (input instanceof HaInput.MaintenanceRequested m) unappliedMaintenance.remove(m.host());
             ClusterState before = state;
@@ -166,6 +173,7 @@ public final class HaLoop implements AutoCloseable {
             // follows from them leaves (see Step). If persisting fails, the step's commands are not sent; the core
             // re-sends what it still wants after the command timeout, once storage is back.
             persist(before, state);
+            if (input instanceof HaInput.MoveRequested m && moves != null) moves.taken(m); // its decision is durable now
             for (HaCommand command : step.commands()) {
                 try {
                     execute(command);
@@ -212,6 +220,15 @@ public final class HaLoop implements AutoCloseable {
     private ClusterState restore() {
         ClusterPolicy policy = store.policy().orElse(fallbackPolicy);
         return ClusterState.restore(policy, store.specs(), store.vmPlacements(), store.hostRecords(), store.rules());
+    }
+
+    /** The move requests a previous leader never took: queued again, behind the restore. */
+    private void replayMoves() {
+        if (moves == null) return;
+        for (MoveRequests.Request r : moves.pending()) {
+            log.info("carrying out the stored move request for {} ({}, target {})", r.vm(), r.kind(), r.target());
+            submit(r.input());
+        }
     }
 
     private void noteUnappliedMaintenance() {

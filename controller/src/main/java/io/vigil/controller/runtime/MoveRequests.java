@@ -1,62 +1,65 @@
 package io.vigil.controller.runtime;
 
-import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.topic.ITopic;
-import com.hazelcast.topic.Message;
 import io.vigil.controller.ha.HaInput;
 import io.vigil.controller.ha.MoveKind;
-import io.vigil.protocol.Json;
-import java.util.UUID;
+import io.vigil.controller.store.StateMap;
+import io.vigil.controller.store.StateMaps;
+import java.util.List;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The operator's migrate and relocate requests, from the REST API of any member to the leader's HA loop: published on
- * the topic {@value #TOPIC} (JSON), which every member hands to its own loop, and only the leader's loop acts on (the
- * others drop inputs). A move is a one-off order, not a state to converge to, so it is not stored: one lost while the
- * leader changes is simply not carried out, and the VM stays where it runs (the operator asks again).
+ * The operator's migrate and relocate requests, from the REST API of any member to the leader's HA loop. A request is
+ * durable before the API acknowledges it (the state map {@code move-requests}, one per VM: a newer request replaces an
+ * older one), reaches every member's loop through the map's change feed (only the leader's acts), and is removed by
+ * the leader once the core has taken it, after that step's decisions are durable. A leader that takes over carries
+ * out the requests its predecessor had not yet taken, so an acknowledged move is never silently dropped.
  */
-public final class MoveRequests implements AutoCloseable {
+public final class MoveRequests {
     private static final Logger log = LoggerFactory.getLogger(MoveRequests.class);
-    public static final String TOPIC = "vigil.move-requests";
 
-    /** On the topic: {@code kind} is migrate or relocate. */
-    record Request(String vm, String target, String kind) {}
+    /** {@code kind} is migrate or relocate; {@code target} null lets placement choose. */
+    public record Request(String vm, String target, String kind, long requestedAtMillis) {
+        HaInput.MoveRequested input() {
+            return new HaInput.MoveRequested(vm, target, MoveKind.valueOf(kind.toUpperCase(java.util.Locale.ROOT)));
+        }
 
-    private final HazelcastInstance hz;
-    private final ITopic<String> topic;
-    private final Consumer<HaInput> loop;
-    private UUID listener;
-
-    /** @param loop this member's HA loop */
-    public MoveRequests(HazelcastInstance hz, Consumer<HaInput> loop) {
-        this.hz = hz;
-        this.topic = hz.getTopic(TOPIC);
-        this.loop = loop;
-    }
-
-    public void start() {
-        listener = topic.addMessageListener(this::onRequest);
-    }
-
-    /** Hands the request to the leader, wherever it runs. */
-    public void request(String vm, String target, MoveKind kind) {
-        topic.publish(Json.write(new Request(vm, target, kind.wireName())));
-    }
-
-    private void onRequest(Message<String> m) {
-        try {
-            Request r = Json.read(m.getMessageObject(), Request.class);
-            MoveKind kind = MoveKind.valueOf(r.kind().toUpperCase(java.util.Locale.ROOT));
-            loop.accept(new HaInput.MoveRequested(r.vm(), r.target(), kind));
-        } catch (RuntimeException e) {
-            log.warn("ignored a move request from {}: {}", m.getPublishingMember(), e.toString());
+        boolean sameAs(HaInput.MoveRequested m) {
+            return vm.equals(m.vm()) && java.util.Objects.equals(target, m.target()) && kind.equals(m.kind().wireName());
         }
     }
 
-    @Override
-    public void close() {
-        if (listener != null && hz.getLifecycleService().isRunning()) topic.removeMessageListener(listener);
+    private final StateMap<Request> requests;
+
+    public MoveRequests(StateMaps maps) {
+        this.requests = maps.map(StateMaps.Name.MOVE_REQUESTS, Request.class);
+    }
+
+    /** Hands every request, made on any member from now on, to {@code loop}. */
+    public void start(Consumer<HaInput> loop) {
+        requests.onChange((vm, r) -> {
+            if (r == null) return;
+            try {
+                loop.accept(r.input());
+            } catch (RuntimeException e) {
+                log.warn("ignored the move request of {}: {}", vm, e.toString());
+            }
+        });
+    }
+
+    /** Stores the request; durable when this returns. */
+    public void request(String vm, String target, MoveKind kind) {
+        requests.put(vm, new Request(vm, target, kind.wireName(), System.currentTimeMillis()));
+    }
+
+    /** The requests not yet taken by a leader. */
+    public List<Request> pending() {
+        return requests.values();
+    }
+
+    /** The core took {@code m}: forget it (unless a newer request for the VM replaced it meanwhile). */
+    public void taken(HaInput.MoveRequested m) {
+        requests.removeIf(m.vm(), r -> r.sameAs(m));
     }
 }

@@ -78,7 +78,7 @@ public final class ClusterStore implements AutoCloseable {
         this.maintenance = maps.map(StateMaps.Name.MAINTENANCE, MaintenanceRequest.class);
         this.eventLog = new DurableLog<>(logsDir.resolve("events"), writer, ClusterEvent.class, ClusterEvent::sequence,
                 maxEvents);
-        this.events = new SequencedLog<>(maps.hazelcast(), "vigil.events", "vigil.event-ids", ClusterEvent.class,
+        this.events = new SequencedLog<>(maps.hazelcast(), StateMaps.Name.EVENTS.mapName(), "vigil.event-ids", ClusterEvent.class,
                 ClusterEvent::sequence, maxEvents, eventLog, false);
         this.leadership = this::isOldestMember;
     }

@@ -19,7 +19,11 @@ public final class StateMaps {
         /** Written to shared storage before a change returns; the storage copy is the truth. */
         DURABLE,
         /** Hazelcast memory only: rebuilt from the agents, or of no consequence when lost. */
-        MEMORY
+        MEMORY,
+        /** An append-only log: queried in Hazelcast, kept in segments on storage by a {@link DurableLog}. */
+        LOG,
+        /** Kept in each controller's own state directory and adopted through Hazelcast, never on shared storage. */
+        LOCAL
     }
 
     /** Every map of cluster state. The collection name is also its directory under {@code control-plane/state/}. */
@@ -30,6 +34,8 @@ public final class StateMaps {
         POLICY("policy", Durability.DURABLE),
         RULES("rules", Durability.DURABLE),
         MAINTENANCE("maintenance", Durability.DURABLE),
+        /** The operator's migrate and relocate requests not yet taken by the leader. */
+        MOVE_REQUESTS("move-requests", Durability.DURABLE),
         /** Hosts as the core last decided them (state, generation, maintenance), without per-heartbeat figures. */
         HOST_RECORDS("host-records", Durability.DURABLE),
         API_TOKENS("api-tokens", Durability.DURABLE),
@@ -39,7 +45,14 @@ public final class StateMaps {
         AGENT_CERTIFICATES("agent-certificates", Durability.DURABLE),
         VM_STATUSES("vm-statuses", Durability.MEMORY),
         HOST_STATUSES("host-statuses", Durability.MEMORY),
-        LOGIN_FAILURES("login-failures", Durability.MEMORY);
+        LOGIN_FAILURES("login-failures", Durability.MEMORY),
+        EVENTS("events", Durability.LOG),
+        AUDIT("audit", Durability.LOG),
+        /**
+         * The cluster CA: its key must not be readable by the hosts, which mount the shared storage, so it lives in
+         * each controller's state directory (see CertificateAuthority).
+         */
+        CA("ca", Durability.LOCAL);
 
         private final String collection;
         private final Durability durability;
@@ -71,9 +84,11 @@ public final class StateMaps {
         this.disk = disk;
     }
 
-    /** The map {@code name}, holding {@code type}s; one instance per name. */
+    /** The map {@code name}, holding {@code type}s; one instance per name. Only for DURABLE and MEMORY maps. */
     @SuppressWarnings("unchecked")
     public synchronized <T> StateMap<T> map(Name name, Class<T> type) {
+        if (name.durability() != Durability.DURABLE && name.durability() != Durability.MEMORY)
+            throw new IllegalArgumentException(name + " is not a state map");
         return (StateMap<T>) open.computeIfAbsent(name, n -> {
             StateMap<T> m = new StateMap<>(n, type, hz, disk);
             // The first member of a cold cluster loads storage into memory; a joining member finds it loaded already

@@ -112,6 +112,19 @@ class HaLoopTest {
     }
 
     @Test
+    void aMoveRequestNoLeaderTookYetIsTakenByTheNextLeader() {
+        MoveRequests moves = new MoveRequests(store.maps());
+        moves.request("mv1", "lh2", io.vigil.controller.ha.MoveKind.MIGRATE); // acknowledged while no leader listened
+        assertEquals(1, moves.pending().size());
+        loop.takeMovesFrom(moves);
+        loop.submitFromAgent("m/1", new HaInput.AgentConnected("lh1", 1, INVENTORY, true)); // the first step restores
+        Await.until("the stored request taken by the core", WAIT, () -> moves.pending().isEmpty());
+        // The core answered it (an unknown VM cannot move): it was carried out, not dropped.
+        Await.until("the core's answer", WAIT, () -> !store.events(
+                new ClusterStore.EventQuery(null, null, null, "mv1", null, 10)).isEmpty());
+    }
+
+    @Test
     void storedRulesAreRestoredAndChangesReachTheCore() {
         for (String vm : List.of("lv1", "lv2"))
             store.createSpec(new VmSpec(vm, "<domain/>", 64, 1, true, Priority.MEDIUM, RequestedState.STOPPED, 0));
