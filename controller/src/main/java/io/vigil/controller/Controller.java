@@ -71,6 +71,7 @@ public final class Controller implements AutoCloseable {
     private LeaderLease leaderLease;
     private DurableLog<io.vigil.controller.audit.AuditEntry> auditLog;
     private java.util.concurrent.ScheduledExecutorService resync;
+    private final java.util.Set<java.nio.file.Path> reportedCorrupt = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /**
      * The leader lease's timeout: a new leader takes over within about this long (plus one renewal interval) of the
      * old one dying or freezing; a cleanly stopped leader hands over at once.
@@ -163,9 +164,27 @@ public final class Controller implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        resync.scheduleWithFixedDelay(() -> store.maps().resyncAll(), RESYNC_SECONDS, RESYNC_SECONDS, TimeUnit.SECONDS);
+        resync.scheduleWithFixedDelay(this::resyncFromStorage, RESYNC_SECONDS, RESYNC_SECONDS, TimeUnit.SECONDS);
         log.info("controller {} listening on {} (agents: {}, leader: {}); cluster CA fingerprint (SHA-256) {}",
                 config.name(), restBaseUrl(), agentUrl(), store.isLocalLeader(), authority.fingerprint());
+    }
+
+    /**
+     * Makes the caches equal to storage; a corrupt record found there (left out, logged at once by the store) also
+     * becomes an event, once per file and member, so the operator sees it on the dashboard and in {@code GET /events}.
+     */
+    private void resyncFromStorage() {
+        try {
+            for (var corrupt : store.maps().resyncAll()) {
+                if (!reportedCorrupt.add(corrupt.file())) continue;
+                store.appendEvent(new io.vigil.controller.ha.ClusterEvent(0, System.currentTimeMillis(), "store-record-corrupt",
+                        null, null, "storage", "corrupt record " + corrupt.file() + " (" + corrupt.reason() + ") is left out; "
+                        + "every other record is served. Restore the file from a backup, or remove it to fall back to the "
+                        + "previous revision", java.util.Map.of("file", corrupt.file().toString())));
+            }
+        } catch (RuntimeException e) {
+            log.warn("could not compare the caches with storage: {}", e.toString());
+        }
     }
 
     /**

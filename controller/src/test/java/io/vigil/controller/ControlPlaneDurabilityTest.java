@@ -28,6 +28,10 @@ class ControlPlaneDurabilityTest {
                 + "<vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os></domain>") + ",\"requestedState\":\"stopped\"}";
     }
 
+    private static String user(String name, String role) {
+        return "{\"name\":\"" + name + "\",\"role\":\"" + role + "\",\"password\":\"a long enough password\"}";
+    }
+
     private static String textOf(TestController.Reply r) {
         return (String) r.json().get("token");
     }
@@ -112,6 +116,23 @@ class ControlPlaneDurabilityTest {
                 assertTrue(b2.controller.joinTokens().get(created.record().id()).isEmpty());
                 assertTrue(a.controller.leaderLease().isLeader() ^ b2.controller.leaderLease().isLeader(), "exactly one leader");
             }
+        }
+    }
+
+    @Test
+    void aCorruptRecordIsLeftOutReportedByNameAndStopsNothingElse() throws Exception {
+        Path shared = Files.createDirectories(dir.resolve("shared"));
+        try (TestController c = new TestController("corrupt-c1", shared, TestController.freePort(), List.of(), dir.resolve("s"))) {
+            assertEquals(201, c.post("/api/v1/users", user("keep", "viewer")).status());
+            assertEquals(201, c.post("/api/v1/users", user("rot", "viewer")).status());
+            Path rotten = shared.resolve("control-plane/state/users/rot/0000000000000001.rec");
+            Files.writeString(rotten, Files.readString(rotten).replace("\"viewer\"", "\"admin\"")); // checksum no longer matches
+            Await.until("a store-record-corrupt event naming the file", Duration.ofSeconds(Controller.RESYNC_SECONDS + 10),
+                    () -> c.get("/api/v1/events?type=store-record-corrupt").jsonList().stream()
+                            .anyMatch(e -> String.valueOf(((Map<?, ?>) e).get("message")).contains(rotten.toString())));
+            assertEquals(200, c.get("/api/v1/users/keep").status());
+            assertEquals(404, c.get("/api/v1/users/rot").status(), "a record that cannot be believed is not served");
+            assertEquals(201, c.post("/api/v1/users", user("new", "operator")).status());
         }
     }
 }
