@@ -16,10 +16,17 @@ public final class RestClient {
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final String base;
+    private final Duration requestTimeout;
     private volatile String bearerToken;
 
     public RestClient(String base) {
+        this(base, Duration.ofSeconds(20));
+    }
+
+    /** {@code requestTimeout}: how long a request may take before it counts as unreachable (a frozen controller). */
+    public RestClient(String base, Duration requestTimeout) {
         this.base = base;
+        this.requestTimeout = requestTimeout;
     }
 
     public String base() {
@@ -59,7 +66,7 @@ public final class RestClient {
         String token = bearerToken;
         if (token != null) request.header("Authorization", "Bearer " + token);
         try {
-            HttpResponse<String> r = http.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = http.send(request.timeout(requestTimeout).build(), HttpResponse.BodyHandlers.ofString());
             JsonNode body = null;
             if (!r.body().isBlank()) {
                 try {

@@ -52,7 +52,15 @@ public final class TcpProxy implements AutoCloseable {
                     continue;
                 }
                 Socket upstream = new Socket();
-                upstream.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 2000);
+                try {
+                    upstream.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 2000);
+                } catch (IOException refused) {
+                    // Nothing listens there (the controller is down): the agent sees its connection fail at once, as
+                    // it would on a network, instead of an open socket that never answers its TLS handshake.
+                    closeQuietly(upstream);
+                    closeQuietly(client);
+                    continue;
+                }
                 open.add(client);
                 open.add(upstream);
                 pump(client, upstream);

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.TestInfo;
 
 /**
  * Starts a real three-host cluster with six HA VMs before each test and tears it down after; watches QEMU processes
- * for a VM running on two hosts for the whole test.
+ * for a VM running on two hosts for the whole test. A subclass may change the number of controllers, the hosts and
+ * the VMs ({@link #controllerCount}, {@link #hosts}, {@link #vmCount}).
  */
 abstract class ClusterTestBase {
     static final List<String> HOSTS = List.of("h1", "h2", "h3");
@@ -32,17 +33,37 @@ abstract class ClusterTestBase {
     void startCluster(TestInfo info) throws Exception {
         assumeTrue(!"false".equals(System.getProperty("vigil.e2e")), "end-to-end tests disabled (-Dvigil.e2e=false)");
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64")), "QEMU is not installed");
-        cluster = new LocalCluster(LocalCluster.repositoryHome(), HOSTS, 1024);
+        cluster = new LocalCluster(LocalCluster.repositoryHome(), hosts(), 1024, controllerCount());
         watch = new DoubleRunWatch(cluster.census(), 100);
         cluster.startController();
         cluster.startAgents();
-        cluster.awaitConnectedHosts(HOSTS.size(), Duration.ofSeconds(120));
-        for (int i = 1; i <= 6; i++) {
-            RestClient.Reply r = cluster.createVm("vm" + i, 64 + 32 * ((i - 1) % 3), PRIORITIES[i - 1]);
+        cluster.awaitConnectedHosts(hosts().size(), Duration.ofSeconds(120));
+        int vms = vmCount();
+        for (int i = 1; i <= vms; i++) {
+            RestClient.Reply r = cluster.createVm("vm" + i, vmMemoryMiB(i), PRIORITIES[(i - 1) % PRIORITIES.length]);
             assertEquals(201, r.status(), () -> "create vm: " + r.body());
         }
-        for (int i = 1; i <= 6; i++) cluster.awaitRunning("vm" + i, Duration.ofSeconds(120));
-        LocalCluster.awaitTrue("six QEMU processes", Duration.ofSeconds(30), () -> cluster.census().hostsByVm().size() == 6);
+        for (int i = 1; i <= vms; i++) cluster.awaitRunning("vm" + i, Duration.ofSeconds(120));
+        LocalCluster.awaitTrue(vms + " QEMU processes", Duration.ofSeconds(30), () -> cluster.census().hostsByVm().size() == vms);
+    }
+
+    /** How many controllers the cluster has (c1..cN). */
+    int controllerCount() {
+        return 1;
+    }
+
+    List<String> hosts() {
+        return HOSTS;
+    }
+
+    /** How many HA VMs (vm1..vmN) run before the test starts. */
+    int vmCount() {
+        return 6;
+    }
+
+    /** The memory of VM {@code i} (1-based). */
+    long vmMemoryMiB(int i) {
+        return 64 + 32 * ((i - 1) % 3);
     }
 
     @AfterEach
@@ -100,6 +121,22 @@ abstract class ClusterTestBase {
             }
             return true;
         });
+    }
+
+    /** Waits until every VM in {@code where} runs (REST says so) on the host {@code where} names for it. */
+    void awaitRunningOn(Map<String, String> where, Duration timeout) {
+        try {
+            LocalCluster.awaitTrue("the VMs running on " + where, timeout, () -> {
+                for (Map.Entry<String, String> e : where.entrySet()) {
+                    if (!"running".equals(restState(e.getKey())) || !e.getValue().equals(restHostOf(e.getKey()))) return false;
+                }
+                return true;
+            });
+        } catch (AssertionError e) {
+            StringBuilder vms = new StringBuilder();
+            for (String vm : where.keySet()) vms.append("\n").append(cluster.vm(vm));
+            throw new AssertionError(e.getMessage() + "; the REST API says:" + vms + "\nhosts: " + cluster.rest().get("/hosts").body(), e);
+        }
     }
 
     long eventCount(String query) {
