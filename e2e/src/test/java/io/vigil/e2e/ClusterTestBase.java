@@ -139,6 +139,27 @@ abstract class ClusterTestBase {
         }
     }
 
+    /**
+     * Waits until every host named in {@code where} is connected and reports (in {@code GET /hosts}, from its agent's
+     * heartbeats) the VMs {@code where} puts on it.
+     */
+    void awaitHostsReport(Map<String, String> where, Duration timeout) {
+        try {
+            LocalCluster.awaitTrue("the hosts reporting " + where, timeout, () -> {
+                for (Map.Entry<String, String> e : where.entrySet()) {
+                    JsonNode h = host(e.getValue());
+                    if (h == null || !"connected".equals(h.path("state").asText())) return false;
+                    boolean listed = false;
+                    for (JsonNode vm : h.path("vms")) listed |= vm.asText().equals(e.getKey());
+                    if (!listed) return false;
+                }
+                return true;
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; hosts: " + cluster.rest().get("/hosts").body(), e);
+        }
+    }
+
     long eventCount(String query) {
         return cluster.events(query).size();
     }

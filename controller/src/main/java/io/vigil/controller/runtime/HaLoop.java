@@ -12,6 +12,8 @@ import io.vigil.controller.ha.Step;
 import io.vigil.controller.ha.VmStatus;
 import io.vigil.controller.store.ClusterStore;
 import io.vigil.protocol.ControllerMessage;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -54,6 +56,12 @@ public final class HaLoop implements AutoCloseable {
     private final HaCore core = new HaCore();
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "vigil-ha-loop");
+        t.setDaemon(true);
+        return t;
+    });
+    /** Writes a step's decisions to storage side by side (they are independent keys). */
+    private final java.util.concurrent.ExecutorService persisters = Executors.newFixedThreadPool(8, r -> {
+        Thread t = new Thread(r, "vigil-ha-persist");
         t.setDaemon(true);
         return t;
     });
@@ -168,11 +176,12 @@ public final class HaLoop implements AutoCloseable {
             if (input instanceof HaInput.MaintenanceRequested m) unappliedMaintenance.remove(m.host());
             ClusterState before = state;
             Step step = core.step(before, input, new Now(System.nanoTime(), System.currentTimeMillis()));
-            state = step.state();
             // Write-ahead: the placements and host decisions this step made are durable before any command that
-            // follows from them leaves (see Step). If persisting fails, the step's commands are not sent; the core
-            // re-sends what it still wants after the command timeout, once storage is back.
-            persist(before, state);
+            // follows from them leaves (see Step). If persisting fails, the step is dropped whole (state and commands):
+            // the core stays where storage is, and the next inputs (agents repeat their state every heartbeat) make
+            // the decision again once storage is back.
+            persist(before, step.state());
+            state = step.state();
             if (input instanceof HaInput.MoveRequested m && moves != null) moves.taken(m); // its decision is durable now
             for (HaCommand command : step.commands()) {
                 try {
@@ -292,31 +301,50 @@ public final class HaLoop implements AutoCloseable {
 
     /** Writes what this step changed, so that REST readers on any member and a future leader see it. */
     private void persist(ClusterState before, ClusterState after) {
+        List<Runnable> writes = new ArrayList<>();
         Map<String, VmStatus> oldVms = before.vmStatuses();
         Map<String, VmStatus> newVms = after.vmStatuses();
         if (oldVms != newVms) {
             newVms.forEach((name, s) -> {
-                if (!Objects.equals(oldVms.get(name), s)) store.putVmStatus(s);
+                if (!Objects.equals(oldVms.get(name), s)) writes.add(() -> store.putVmStatus(s));
             });
             oldVms.keySet().forEach(name -> {
-                if (!newVms.containsKey(name)) store.removeVmStatus(name);
+                if (!newVms.containsKey(name)) writes.add(() -> store.removeVmStatus(name));
             });
         }
         Map<String, HostStatus> oldHosts = before.hostStatuses();
         Map<String, HostStatus> newHosts = after.hostStatuses();
         if (oldHosts != newHosts) {
             newHosts.forEach((name, h) -> {
-                if (!Objects.equals(oldHosts.get(name), h)) store.putHostStatus(h);
+                if (!Objects.equals(oldHosts.get(name), h)) writes.add(() -> store.putHostStatus(h));
             });
             oldHosts.keySet().forEach(name -> {
-                if (!newHosts.containsKey(name)) store.removeHostStatus(name);
+                if (!newHosts.containsKey(name)) writes.add(() -> store.removeHostStatus(name));
             });
+        }
+        if (writes.size() == 1) {
+            writes.get(0).run();
+        } else if (!writes.isEmpty()) {
+            // Each is a different key: independent fsyncs, done side by side, all finished before any command leaves.
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+            for (Runnable w : writes) done.add(persisters.submit(w));
+            for (var f : done) {
+                try {
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while persisting a step", e);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+                }
+            }
         }
     }
 
     @Override
     public void close() {
         thread.shutdown();
+        persisters.shutdown();
         try {
             thread.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
