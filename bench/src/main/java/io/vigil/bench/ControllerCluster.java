@@ -356,6 +356,12 @@ final class ControllerCluster implements AutoCloseable {
         return out;
     }
 
+    HttpResponse<String> get(HttpClient client, Member m, String path) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(uri(m, path)).timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + token).GET().build();
+        return client.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
     HttpResponse<String> post(HttpClient client, Member m, String path, String json) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(uri(m, path)).timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
