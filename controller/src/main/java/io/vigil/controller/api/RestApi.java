@@ -364,7 +364,8 @@ public final class RestApi {
             problem(ctx, new DecodeException(e.getMessage()));
             return;
         }
-        vertx.executeBlocking(() -> work.apply(body)).onComplete(ar -> {
+        // Unordered: requests need not wait for each other's storage writes (each is a compare-and-set of its own).
+        vertx.executeBlocking(() -> work.apply(body), false).onComplete(ar -> {
             String where = ar.succeeded() && location != null ? location.apply(ar.result()) : null;
             if (where != null) ctx.response().putHeader("Location", where);
             respond(ctx, ar.succeeded() ? ar.result() : null, ar.cause(), status);
@@ -372,7 +373,7 @@ public final class RestApi {
     }
 
     private <T> void blocking(RoutingContext ctx, Callable<T> work, int status) {
-        vertx.executeBlocking(work).onComplete(ar -> respond(ctx, ar.succeeded() ? ar.result() : null, ar.cause(), status));
+        vertx.executeBlocking(work, false).onComplete(ar -> respond(ctx, ar.succeeded() ? ar.result() : null, ar.cause(), status));
     }
 
     private void respond(RoutingContext ctx, Object value, Throwable failure, int status) {

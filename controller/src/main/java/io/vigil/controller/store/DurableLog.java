@@ -61,10 +61,15 @@ public final class DurableLog<T> implements AutoCloseable {
         flusher.scheduleWithFixedDelay(this::flushQuietly, FLUSH_MILLIS, FLUSH_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    /** Appends {@code record}, durable when this returns (with everything queued before it). */
-    public synchronized void append(T record) {
+    /**
+     * Appends {@code record}, durable when this returns (with everything queued before it). Concurrent appends share
+     * one write and fsync: whoever holds the lock writes every record queued so far (group commit).
+     */
+    public void append(T record) {
         pending.add(record);
-        flush();
+        synchronized (this) {
+            if (pending.contains(record)) flush(); // else a concurrent append's flush already wrote it
+        }
     }
 
     /** Queues {@code record}; it is durable within {@link #FLUSH_MILLIS}, in order with every other append. */
