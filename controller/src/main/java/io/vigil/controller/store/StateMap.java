@@ -164,7 +164,18 @@ public final class StateMap<T> {
         StateDirectory.Snapshot snapshot = disk.readAll(name.collection());
         snapshot.records().forEach(this::cacheIfNewer);
         for (String key : new ArrayList<>(cache.keySet())) {
-            if (!snapshot.records().containsKey(key)) cache.delete(key);
+            if (snapshot.records().containsKey(key)) continue;
+            // Not in the snapshot: gone from storage, or written after the snapshot was read. Ask storage again, and
+            // remove only the very value seen before asking (a writer that updates the cache meanwhile wins).
+            HazelcastJsonValue seen = cache.get(key);
+            if (seen == null) continue;
+            try {
+                var now = disk.read(name.collection(), key);
+                if (now.isPresent()) cacheIfNewer(key, now.get());
+                else cache.remove(key, seen);
+            } catch (StateDirectory.CorruptRecordException e) {
+                cache.remove(key, seen); // reported by the store; a record that cannot be believed is not served
+            }
         }
         return snapshot.corrupt();
     }
