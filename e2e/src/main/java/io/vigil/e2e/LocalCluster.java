@@ -26,11 +26,10 @@ import org.slf4j.LoggerFactory;
  * be cut) and reaches shared storage through its own symlink (so its storage can be cut). Everything lives under one
  * short /tmp directory, removed on {@link #close()}, with every process this object started.
  *
- * <p>Controllers are separate processes with their own ports and local state directory, joined over Hazelcast TCP and
- * sharing the storage folder (where the durable control-plane state and the leader lease live). A controller keeps
- * its ports and state across {@link #killController kills}, {@link #stopController clean stops} and restarts
- * ({@link #startController(String)}), and can be frozen ({@link #freezeController}, SIGSTOP) and thawed. Every agent is
- * configured with all controllers, the first one rotated per host so that agents spread over the members.
+ * <p>The controllers ({@link #controllers()}, {@link LocalControllers}) are separate processes with their own ports and
+ * local state, joined over Hazelcast TCP and sharing the storage folder (where the durable control-plane state and the
+ * leader lease live); each can be killed, stopped, restarted, frozen and thawed by name. Every agent is configured with
+ * all controllers, the first one rotated per host so that agents spread over the members.
  *
  * <p>Agents connect to the controller's agent port over mutual TLS: on its first start each agent enrolls with a
  * join token bound to its host, created through the REST API (with the controller's admin token, when the controller
@@ -45,44 +44,13 @@ public final class LocalCluster implements AutoCloseable {
     private final Path dir;
     private final List<String> hosts;
     private final long hostMemoryMiB;
-    /** Controllers by name (c1..cN), in order. */
-    private final Map<String, ControllerProcess> controllers = new LinkedHashMap<>();
+    private final LocalControllers controllers;
     private final Map<String, Process> agents = new LinkedHashMap<>();
     private final Map<String, Process> keepers = new LinkedHashMap<>();
     /** Each host's links, one per controller (by controller name). */
     private final Map<String, Map<String, TcpProxy>> links = new LinkedHashMap<>();
     private final Map<String, Path> roots = new LinkedHashMap<>();
     private final QemuCensus census;
-    private volatile String bearerToken;
-
-    /** One controller process: its fixed ports and local state, and the process while it runs. */
-    private static final class ControllerProcess {
-        final String name;
-        final int httpPort;
-        final int agentPort;
-        final int hazelcastPort;
-        /** Advertised to agents in Welcome; nobody listens there (agents reach controllers only through their links). */
-        final int unreachableAgentPort;
-        final RestClient rest;
-        final RestClient health;
-        volatile Process process;
-        volatile boolean frozen;
-
-        ControllerProcess(String name) throws IOException {
-            this.name = name;
-            this.httpPort = freePort();
-            this.agentPort = freePort();
-            this.hazelcastPort = freePort();
-            this.unreachableAgentPort = freePort();
-            this.rest = new RestClient("http://127.0.0.1:" + httpPort + "/api/v1");
-            this.health = new RestClient("http://127.0.0.1:" + httpPort + "/api/v1", Duration.ofSeconds(3));
-        }
-
-        boolean running() {
-            Process p = process;
-            return p != null && p.isAlive();
-        }
-    }
 
     /** A cluster with one controller, {@code c1}. */
     public LocalCluster(Path home, List<String> hosts, long hostMemoryMiB) throws IOException {
@@ -91,12 +59,11 @@ public final class LocalCluster implements AutoCloseable {
 
     /** A cluster with {@code controllerCount} controllers, {@code c1} to {@code c<controllerCount>}. */
     public LocalCluster(Path home, List<String> hosts, long hostMemoryMiB, int controllerCount) throws IOException {
-        if (controllerCount < 1) throw new IllegalArgumentException("at least one controller");
         this.home = home;
         this.hosts = List.copyOf(hosts);
         this.hostMemoryMiB = hostMemoryMiB;
         this.dir = Files.createTempDirectory(Path.of("/tmp"), "vg");
-        for (int i = 1; i <= controllerCount; i++) controllers.put("c" + i, new ControllerProcess("c" + i));
+        this.controllers = new LocalControllers(this, home, controllerCount);
         for (String h : hosts) roots.put(h, dir.resolve(h));
         this.census = new QemuCensus(roots);
         Files.createDirectories(dir.resolve("shared"));
@@ -118,41 +85,19 @@ public final class LocalCluster implements AutoCloseable {
         return dir;
     }
 
-    /**
-     * The REST client of the first controller that runs and is not frozen (of {@code c1} when none does, so that a
-     * request then fails as "unreachable"). Every client carries the bearer token set last ({@link #bearerToken}).
-     */
+    /** The controllers: start, kill, stop, freeze and thaw them by name; their REST clients; who leads. */
+    public LocalControllers controllers() {
+        return controllers;
+    }
+
+    /** The REST client of a controller that answers (see {@link LocalControllers#rest()}). */
     public RestClient rest() {
-        for (ControllerProcess c : controllers.values()) {
-            if (c.running() && !c.frozen) return c.rest;
-        }
-        return controllers.values().iterator().next().rest;
+        return controllers.rest();
     }
 
-    /** The REST client of controller {@code name}, whatever its state. */
-    public RestClient rest(String name) {
-        return controller(name).rest;
-    }
-
-    /** From now on every controller's REST client sends {@code token} (null: none). */
-    public void bearerToken(String token) {
-        this.bearerToken = token;
-        for (ControllerProcess c : controllers.values()) c.rest.bearerToken(token);
-    }
-
-    /** The REST API's base URL on controller {@code name}, for clients of a test's own (another token, say). */
-    public String restBase(String name) {
-        return controller(name).rest.base();
-    }
-
-    public List<String> controllerNames() {
-        return List.copyOf(controllers.keySet());
-    }
-
-    private ControllerProcess controller(String name) {
-        ControllerProcess c = controllers.get(name);
-        if (c == null) throw new IllegalArgumentException("no controller " + name + " (have " + controllers.keySet() + ")");
-        return c;
+    /** Starts every controller that is not running and waits for them (see {@link LocalControllers#start()}). */
+    public void startController() throws IOException {
+        controllers.start();
     }
 
     public QemuCensus census() {
@@ -167,205 +112,6 @@ public final class LocalCluster implements AutoCloseable {
         return roots.get(host);
     }
 
-    /**
-     * Starts every controller that is not running and waits until each answers its health endpoint. When none has
-     * ever run, {@code c1} starts first and alone (it creates the cluster's CA, which the others then adopt over
-     * Hazelcast), the others together after it; later (a restart of the whole control plane) all start together.
-     */
-    public void startController() throws IOException {
-        List<ControllerProcess> toStart = controllers.values().stream().filter(c -> !c.running()).toList();
-        if (toStart.isEmpty()) return;
-        boolean first = !Files.exists(controllerStateDir(toStart.get(0).name).resolve("ca"));
-        if (first && toStart.size() > 1) {
-            startController(toStart.get(0).name);
-            toStart = toStart.subList(1, toStart.size());
-        }
-        for (ControllerProcess c : toStart) launchController(c);
-        for (ControllerProcess c : toStart) awaitHealthy(c);
-        readAdminToken();
-    }
-
-    /** Starts controller {@code name} (again, on the same configuration) and waits until it answers health. */
-    public void startController(String name) throws IOException {
-        ControllerProcess c = controller(name);
-        if (c.running()) throw new IllegalStateException("controller " + name + " is running already");
-        launchController(c);
-        awaitHealthy(c);
-        readAdminToken();
-    }
-
-    private void launchController(ControllerProcess c) throws IOException {
-        Path config = dir.resolve("controller-" + c.name + ".yaml");
-        List<String> members = controllers.values().stream().filter(o -> o != c)
-                .map(o -> "\"127.0.0.1:" + o.hazelcastPort + "\"").toList();
-        // Agents reach a controller only through their own link (TcpProxy), as hosts on a network would; the
-        // controller's advertised address is therefore one nobody listens on, or an agent whose link is cut would
-        // simply dial the controller directly.
-        Files.writeString(config, String.join("\n",
-                "name: " + c.name,
-                "httpHost: 127.0.0.1",
-                "httpPort: " + c.httpPort,
-                "agentPort: " + c.agentPort,
-                "advertisedAgentUrl: wss://127.0.0.1:" + c.unreachableAgentPort + "/agent/v1",
-                "stateDir: " + controllerStateDir(c.name),
-                "adminTokenFile: " + adminTokenFile(),
-                "hazelcastPort: " + c.hazelcastPort,
-                members.isEmpty() ? "" : "hazelcastMembers: [ " + String.join(", ", members) + " ]",
-                "sharedStorage: " + dir.resolve("shared"),
-                ""));
-        c.frozen = false;
-        c.process = launch(controllerLogName(c.name), home.resolve("scripts/controller"), config);
-    }
-
-    private void awaitHealthy(ControllerProcess c) {
-        try {
-            awaitTrue("the health endpoint of controller " + c.name, Duration.ofSeconds(60), () -> {
-                if (!c.running()) throw new AssertionError("controller " + c.name + " exited");
-                try {
-                    return c.health.get("/health").status() == 200;
-                } catch (IllegalStateException notYet) {
-                    return false;
-                }
-            });
-        } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "\n" + logTail(controllerLogName(c.name), 40), e);
-        }
-    }
-
-    /** The controllers write the bootstrap admin token before they serve requests; it is the REST API's bearer token. */
-    private void readAdminToken() throws IOException {
-        if (bearerToken == null && Files.exists(adminTokenFile())) bearerToken(Files.readString(adminTokenFile()).strip());
-    }
-
-    /** Controller {@code name}'s local state directory (its copy of the CA). */
-    public Path controllerStateDir(String name) {
-        return dir.resolve("controllers").resolve(name);
-    }
-
-    /** The name of controller {@code name}'s log, for {@link #logTail} and {@link #logFile}. */
-    public static String controllerLogName(String name) {
-        return "controller-" + name;
-    }
-
-    /** SIGKILLs controller {@code name} (a crash: no lease released, no goodbye); returns System.nanoTime() of the kill. */
-    public long killController(String name) {
-        ControllerProcess c = controller(name);
-        long at = System.nanoTime();
-        Process p = c.process;
-        if (p != null) {
-            p.destroyForcibly(); // SIGKILL, which also ends a stopped process
-            waitFor(p);
-        }
-        c.frozen = false;
-        return at;
-    }
-
-    /** Stops controller {@code name} cleanly (SIGTERM: it releases the leader lease if it holds it) and waits for it. */
-    public void stopController(String name) {
-        ControllerProcess c = controller(name);
-        Process p = c.process;
-        if (p == null) return;
-        if (c.frozen) thawController(name);
-        p.destroy();
-        try {
-            if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) throw new AssertionError("controller " + name
-                    + " did not stop within 30 s of SIGTERM:\n" + logTail(controllerLogName(name), 30));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** SIGSTOPs controller {@code name}: it holds its sockets and files but does nothing until {@link #thawController}. */
-    public long freezeController(String name) {
-        ControllerProcess c = controller(name);
-        if (!c.running()) throw new IllegalStateException("controller " + name + " is not running");
-        long at = System.nanoTime();
-        signal(c.process.pid(), "STOP");
-        c.frozen = true;
-        return at;
-    }
-
-    /** SIGCONTs a frozen controller. */
-    public void thawController(String name) {
-        ControllerProcess c = controller(name);
-        if (c.running()) signal(c.process.pid(), "CONT");
-        c.frozen = false;
-    }
-
-    public boolean controllerRunning(String name) {
-        return controller(name).running();
-    }
-
-    public boolean controllerFrozen(String name) {
-        return controller(name).frozen;
-    }
-
-    /** Controller {@code name}'s process id while it runs. */
-    public long controllerPid(String name) {
-        Process p = controller(name).process;
-        if (p == null || !p.isAlive()) throw new IllegalStateException("controller " + name + " is not running");
-        return p.pid();
-    }
-
-    /**
-     * The health of controller {@code name} ({@code {status, controller, leader, connectedAgents}}), or null when it is
-     * not running, frozen, or does not answer within 3 s.
-     */
-    public JsonNode controllerHealth(String name) {
-        ControllerProcess c = controller(name);
-        if (!c.running() || c.frozen) return null;
-        try {
-            RestClient.Reply r = c.health.get("/health");
-            return r.status() == 200 ? r.body() : null;
-        } catch (IllegalStateException unreachable) {
-            return null;
-        }
-    }
-
-    /** The running, unfrozen controllers whose health says they lead now (normally one). */
-    public List<String> leaders() {
-        List<String> leaders = new ArrayList<>();
-        for (String name : controllers.keySet()) {
-            JsonNode h = controllerHealth(name);
-            if (h != null && h.path("leader").asBoolean()) leaders.add(name);
-        }
-        return leaders;
-    }
-
-    /** Waits until exactly one running, unfrozen controller says it leads; returns its name. */
-    public String awaitLeader(Duration timeout) {
-        String[] found = new String[1];
-        awaitTrue("exactly one leader controller", timeout, () -> {
-            List<String> l = leaders();
-            if (l.size() != 1) return false;
-            found[0] = l.get(0);
-            return true;
-        });
-        return found[0];
-    }
-
-    /** The highest leader epoch claimed on shared storage (0: none yet). */
-    public long leaderEpoch() {
-        try {
-            return leaderLeaseFiles().highestEpoch();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** The controller that claimed leader epoch {@code epoch} on shared storage, or null if it is not (or no more) there. */
-    public String leaderOfEpoch(long epoch) {
-        try {
-            return leaderLeaseFiles().epoch(epoch).map(io.vigil.protocol.storage.LeaderEpoch::controller).orElse(null);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private io.vigil.protocol.storage.LeaderLeaseFiles leaderLeaseFiles() {
-        return new io.vigil.protocol.storage.LeaderLeaseFiles(new io.vigil.protocol.storage.SharedStorage(dir.resolve("shared")));
-    }
-
     /** The agent's record of the highest leader epoch it has seen ({@code <stateDir>/leader-epoch}). */
     private record AgentEpoch(long highestEpoch) {}
 
@@ -376,19 +122,6 @@ public final class LocalCluster implements AutoCloseable {
                     .map(AgentEpoch::highestEpoch).orElse(0L);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void signal(long pid, String signal) {
-        try {
-            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true).start();
-            String out = new String(kill.getInputStream().readAllBytes());
-            if (kill.waitFor() != 0) throw new IllegalStateException("kill -" + signal + " " + pid + " failed: " + out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
         }
     }
 
@@ -414,12 +147,12 @@ public final class LocalCluster implements AutoCloseable {
         Path mount = dir.resolve("mnt").resolve(host);
         if (!Files.exists(mount, java.nio.file.LinkOption.NOFOLLOW_LINKS)) Files.createSymbolicLink(mount, dir.resolve("shared"));
         Map<String, TcpProxy> hostLinks = links.computeIfAbsent(host, h -> new LinkedHashMap<>());
-        for (ControllerProcess c : controllers.values()) {
-            if (!hostLinks.containsKey(c.name)) hostLinks.put(c.name, new TcpProxy(c.agentPort));
+        for (String c : controllers.names()) {
+            if (!hostLinks.containsKey(c)) hostLinks.put(c, new TcpProxy(controllers.agentPort(c)));
         }
         // Every controller, starting with a different one per host, so that the agents spread over the members.
         List<String> urls = new ArrayList<>();
-        List<String> names = List.copyOf(controllers.keySet());
+        List<String> names = controllers.names();
         int first = hosts.indexOf(host);
         for (int i = 0; i < names.size(); i++) {
             urls.add("\"wss://127.0.0.1:" + hostLinks.get(names.get(Math.floorMod(first + i, names.size()))).port() + "/agent/v1\"");
@@ -493,7 +226,8 @@ public final class LocalCluster implements AutoCloseable {
         return image;
     }
 
-    private Process launch(String name, Path script, Path config) throws IOException {
+    /** Starts {@code script --config config}, its output appended to the log {@code name}. */
+    Process launch(String name, Path script, Path config) throws IOException {
         return launch(name, script, "--config", config.toString());
     }
 
@@ -661,6 +395,16 @@ public final class LocalCluster implements AutoCloseable {
         links.get(host).values().forEach(TcpProxy::restore);
     }
 
+    /** Cuts the host's network link to controller {@code controller} only. */
+    public void cutLink(String host, String controller) {
+        links.get(host).get(controller).cut();
+    }
+
+    public void restoreLink(String host, String controller) {
+        links.get(host).get(controller).restore();
+    }
+
+
     /** Makes shared storage unreachable for this host only (its mount symlink disappears). */
     public void cutStorage(String host) throws IOException {
         Files.delete(dir.resolve("mnt").resolve(host));
@@ -721,14 +465,10 @@ public final class LocalCluster implements AutoCloseable {
     public void close() {
         killFenceWatchdogs(); // first, so that stopping the agents makes no watchdog fire during clean-up
         for (Process p : agents.values()) p.destroy();
-        for (ControllerProcess c : controllers.values()) {
-            if (c.frozen) thawController(c.name); // a stopped process acts on SIGTERM only once continued
-            if (c.process != null) c.process.destroy();
-        }
         for (Process p : agents.values()) waitFor(p);
         for (Process p : keepers.values()) p.destroy();
         for (Process p : keepers.values()) waitFor(p);
-        for (ControllerProcess c : controllers.values()) if (c.process != null) waitFor(c.process);
+        controllers.close();
         killFenceWatchdogs(); // again: an agent may have restarted its watchdog meanwhile
         for (QemuCensus.Qemu q : census.take()) {
             if (!q.host().equals("?")) ProcessHandle.of(q.pid()).ifPresent(ProcessHandle::destroyForcibly);
@@ -769,12 +509,6 @@ public final class LocalCluster implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
         }
     }
 

@@ -27,6 +27,8 @@ abstract class ClusterTestBase {
     static final long LEASE_TIMEOUT_MILLIS = 4000;
 
     LocalCluster cluster;
+    /** The cluster's controllers (one unless {@link #controllerCount} says more). */
+    LocalControllers controllers;
     DoubleRunWatch watch;
 
     @BeforeEach
@@ -34,15 +36,22 @@ abstract class ClusterTestBase {
         assumeTrue(!"false".equals(System.getProperty("vigil.e2e")), "end-to-end tests disabled (-Dvigil.e2e=false)");
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64")), "QEMU is not installed");
         cluster = new LocalCluster(LocalCluster.repositoryHome(), hosts(), 1024, controllerCount());
+        controllers = cluster.controllers();
         watch = new DoubleRunWatch(cluster.census(), 100);
-        cluster.startController();
+        // The first controller alone (it makes the cluster's CA) and the agents enrolled with it; the other
+        // controllers join while the VMs are created and start (a member joining slows the store for a moment: an
+        // enrollment whose answer is late is retried, and a one-time join token is not good twice).
+        List<String> names = controllers.names();
+        controllers.start(names.get(0));
         cluster.startAgents();
         cluster.awaitConnectedHosts(hosts().size(), Duration.ofSeconds(120));
+        for (String c : names.subList(1, names.size())) controllers.launch(c);
         int vms = vmCount();
         for (int i = 1; i <= vms; i++) {
             RestClient.Reply r = cluster.createVm("vm" + i, vmMemoryMiB(i), PRIORITIES[(i - 1) % PRIORITIES.length]);
             assertEquals(201, r.status(), () -> "create vm: " + r.body());
         }
+        for (String c : names.subList(1, names.size())) controllers.await(c);
         for (int i = 1; i <= vms; i++) cluster.awaitRunning("vm" + i, Duration.ofSeconds(120));
         LocalCluster.awaitTrue(vms + " QEMU processes", Duration.ofSeconds(30), () -> cluster.census().hostsByVm().size() == vms);
     }
