@@ -221,7 +221,7 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         leaderLease.start();
         commandFence = new CommandFence(host, epochs, commandWorkers, c -> vmCommands.execute(c));
         link = new ControllerLink(vertx, config.controllers(), this, config.failureTimeoutMillis(), tls != null && tls.present() ? tls : null);
-        isolation = new IsolationMonitor(link, hostLease::isLive, leaderLease::controlPlaneAlive,
+        isolation = new IsolationMonitor(link, hostLease::isLive, leaderLease::controlPlaneAlive, leaderLease::renewedAfter,
                 timeout -> vmCommands.stopHaVms(timeout), config.failureTimeoutMillis(),
                 config.isolationShutdownTimeoutMillis(), System::nanoTime);
         link.start(config.heartbeatIntervalMillis());

@@ -58,6 +58,11 @@ public final class IsolationMonitor implements AutoCloseable {
         STORAGE_LOST,
         /** The leader lease is not renewed: the control plane is out, not this host. */
         CONTROL_PLANE_DOWN,
+        /**
+         * The leader lease has not been seen renewed since the link went down: the controller this agent lost may be
+         * the leader that died (its last renewal still looks fresh for a lease timeout); not isolation yet.
+         */
+        NO_RENEWAL_SINCE_DOWN,
         /** The control plane came back only lately: the link is given time to reach it. */
         CONTROL_PLANE_RETURNING,
         /** The isolation response was applied by this check. */
@@ -67,6 +72,7 @@ public final class IsolationMonitor implements AutoCloseable {
     private final Link link;
     private final BooleanSupplier hostLeaseLive;
     private final BooleanSupplier controlPlaneAlive;
+    private final java.util.function.LongPredicate renewedAfter;
     private final Actions actions;
     private final long shutdownTimeoutMillis;
     private final LongSupplier nanoClock;
@@ -90,6 +96,18 @@ public final class IsolationMonitor implements AutoCloseable {
      */
     public IsolationMonitor(Link link, BooleanSupplier hostLeaseLive, BooleanSupplier controlPlaneAlive, Actions actions,
                             long failureTimeoutMillis, long shutdownTimeoutMillis, LongSupplier nanoClock) {
+        this(link, hostLeaseLive, controlPlaneAlive, since -> true, actions, failureTimeoutMillis, shutdownTimeoutMillis,
+                nanoClock);
+    }
+
+    /**
+     * @param renewedAfter whether the leader lease was seen renewed after the given instant (nanos): the control plane
+     *                     must prove it lived after this agent's link went down before the agent calls itself isolated
+     */
+    public IsolationMonitor(Link link, BooleanSupplier hostLeaseLive, BooleanSupplier controlPlaneAlive,
+                            java.util.function.LongPredicate renewedAfter, Actions actions,
+                            long failureTimeoutMillis, long shutdownTimeoutMillis, LongSupplier nanoClock) {
+        this.renewedAfter = renewedAfter;
         this.link = link;
         this.hostLeaseLive = hostLeaseLive;
         this.controlPlaneAlive = controlPlaneAlive;
@@ -154,6 +172,7 @@ public final class IsolationMonitor implements AutoCloseable {
             }
             return Verdict.CONTROL_PLANE_DOWN;
         }
+        if (!renewedAfter.test(link.downSinceNanos())) return Verdict.NO_RENEWAL_SINCE_DOWN;
         long aliveMillis = (now - controlPlaneAliveSinceNanos) / 1_000_000;
         if (aliveMillis <= timeout + link.longestRedialMillis()) return Verdict.CONTROL_PLANE_RETURNING;
         appliedThisOutage = true;

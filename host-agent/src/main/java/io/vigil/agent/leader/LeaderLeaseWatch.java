@@ -90,6 +90,20 @@ public final class LeaderLeaseWatch implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether the leader lease was seen renewed after {@code sinceNanos} by a margin that rules out a renewal made
+     * before it and read only after it (two read intervals): proof that some leader lived after that instant.
+     */
+    public boolean renewedAfter(long sinceNanos) {
+        synchronized (observer) {
+            long seen = observer.lastChangeSeenNanos();
+            return seen != Long.MIN_VALUE && seen - sinceNanos > RENEWAL_MARGIN_NANOS;
+        }
+    }
+
+    /** A renewal written before an instant is read within one interval of it: two intervals leave no doubt. */
+    static final long RENEWAL_MARGIN_NANOS = 2 * READ_INTERVAL_MILLIS * 1_000_000L;
+
     /** The highest epoch claimed on storage at the last read, 0 if none. */
     public long epochOnStorage() {
         synchronized (observer) {

@@ -29,9 +29,11 @@ class IsolationMonitorTest {
     volatile boolean controlPlaneAlive = true;
     IsolationMonitor monitor;
 
+    private IsolationMonitor.Link link;
+
     @BeforeEach
     void setUp() {
-        IsolationMonitor.Link link = new IsolationMonitor.Link() {
+        link = new IsolationMonitor.Link() {
             @Override
             public boolean isConnected() {
                 return connected;
@@ -94,6 +96,27 @@ class IsolationMonitorTest {
         linkDown();
         checkFor(FAILURE_TIMEOUT_MILLIS + 400);
         assertEquals(List.of(0L, SHUTDOWN_TIMEOUT_MILLIS), stops, "the next outage applies it again");
+    }
+
+    @Test
+    void theDeathOfTheOnlyControllerIsNotIsolationWhileItsLastRenewalStillLooksFresh() {
+        // The leader's heartbeat keeps looking renewed for a lease timeout after it died; what counts is a renewal
+        // seen after the link went down.
+        long[] lastRenewalSeen = {0};
+        monitor = new IsolationMonitor(link, () -> hostLeaseLive, () -> controlPlaneAlive,
+                since -> lastRenewalSeen[0] - since > 2_000_000_000L, stops::add,
+                FAILURE_TIMEOUT_MILLIS, SHUTDOWN_TIMEOUT_MILLIS, clock::get);
+        monitor.setResponse(IsolationResponse.POWEROFF);
+        checkFor(10_000);
+        lastRenewalSeen[0] = clock.get();
+        linkDown(); // the controller (the leader) is killed: the link drops at once
+        assertEquals(Verdict.NO_RENEWAL_SINCE_DOWN, checkFor(FAILURE_TIMEOUT_MILLIS + 2_000));
+        assertEquals(List.of(), stops, "no VM stopped for a dead control plane");
+        // Another leader renews the lease while this host still reaches no controller: now it is isolation.
+        lastRenewalSeen[0] = clock.get();
+        advanceMillis(2_200);
+        assertEquals(Verdict.APPLIED, monitor.check());
+        assertEquals(List.of(0L), stops);
     }
 
     @Test

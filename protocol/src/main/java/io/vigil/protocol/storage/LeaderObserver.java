@@ -49,6 +49,11 @@ public final class LeaderObserver {
         return nowNanos - firstSeenNanos >= timeoutNanos(defaultTimeoutMillis);
     }
 
+    /** When (on the observer's clock) the lease was last seen to change: a renewal, a new epoch, a release. */
+    public long lastChangeSeenNanos() {
+        return observed ? firstSeenNanos : Long.MIN_VALUE;
+    }
+
     /** Nanoseconds since the lease last changed, as seen here. */
     public long unchangedForNanos(long nowNanos) {
         return observed ? nowNanos - firstSeenNanos : -1;
