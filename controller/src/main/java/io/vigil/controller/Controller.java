@@ -158,13 +158,17 @@ public final class Controller implements AutoCloseable {
         // every RESYNC_SECONDS, so a cache that missed writes (the other side of a split wrote them) is right again
         // within that bound, and a split that heals unnoticed cannot leave it wrong.
         leaderLease.onChange(() -> loop.submit(new HaInput.Tick()));
+        store.onMerged(loop::republish);
         leaderLease.start();
         resync = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "vigil-resync");
             t.setDaemon(true);
             return t;
         });
-        resync.scheduleWithFixedDelay(this::resyncFromStorage, RESYNC_SECONDS, RESYNC_SECONDS, TimeUnit.SECONDS);
+        resync.scheduleWithFixedDelay(() -> {
+            resyncFromStorage();
+            loop.republish(); // the leader's view over whatever a merge brought back
+        }, RESYNC_SECONDS, RESYNC_SECONDS, TimeUnit.SECONDS);
         log.info("controller {} listening on {} (agents: {}, leader: {}); cluster CA fingerprint (SHA-256) {}",
                 config.name(), restBaseUrl(), agentUrl(), store.isLocalLeader(), authority.fingerprint());
     }

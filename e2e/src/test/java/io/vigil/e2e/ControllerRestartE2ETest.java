@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -162,9 +161,6 @@ class ControllerRestartE2ETest extends ClusterTestBase {
      * {@code poweroff}, the death of the only controller must power off no VM.
      */
     @Test
-    @Disabled("product bug: an agent applies its isolation response 3 s after the only controller dies (the link is down for "
-            + "the failure timeout while the dead leader's lease still looks renewed for up to the 5 s leader lease "
-            + "timeout); with poweroff every HA VM of every host is destroyed")
     void aDeadControlPlaneIsNotHostIsolation() throws Exception {
         RestClient.Reply p = cluster.rest().patch("/policy", Map.of("isolationResponse", "poweroff"));
         assertEquals(200, p.status(), () -> "patch policy: " + p.body());
@@ -185,8 +181,6 @@ class ControllerRestartE2ETest extends ClusterTestBase {
 
     /** After a restart of the whole control plane, the REST API shows the VMs running where they run. */
     @Test
-    @Disabled("product bug: after a restart of every controller GET /vms shows each running VM as state starting, host null, "
-            + "generation 0 for good: VM statuses are memory-only and the restored leader writes only those that change")
     void theVmsShowRunningAfterTheControlPlaneRestarts() throws Exception {
         Map<String, String> where = placement();
         controllers.kill("c1");

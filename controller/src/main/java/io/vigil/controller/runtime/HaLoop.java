@@ -172,6 +172,7 @@ public final class HaLoop implements AutoCloseable {
                         state.hostStatuses().size());
                 noteUnappliedMaintenance();
                 replayMoves();
+                publishAll();
             }
             if (input instanceof HaInput.MaintenanceRequested m) unappliedMaintenance.remove(m.host());
             ClusterState before = state;
@@ -229,6 +230,36 @@ public final class HaLoop implements AutoCloseable {
     private ClusterState restore() {
         ClusterPolicy policy = store.policy().orElse(fallbackPolicy);
         return ClusterState.restore(policy, store.specs(), store.vmPlacements(), store.hostRecords(), store.rules());
+    }
+
+    /**
+     * Writes this leader's whole view to the status maps readers use where they differ, and removes what it does not
+     * have: after a restore (a cold start left them empty), and every resync interval (a member that was frozen or
+     * split off may have brought its old copies back with a Hazelcast merge). Durable placements need no republishing:
+     * they were written ahead of every decision.
+     */
+    private void publishAll() {
+        state.vmStatuses().values().forEach(store::publishVmStatus);
+        state.hostStatuses().values().forEach(store::publishHostStatus);
+        java.util.Set<String> vms = state.vmStatuses().keySet();
+        for (VmStatus v : store.vmStatuses()) if (!vms.contains(v.name())) store.removeVmStatus(v.name());
+        java.util.Set<String> hosts = state.hostStatuses().keySet();
+        for (HostStatus h : store.hostStatuses()) if (!hosts.contains(h.name())) store.removeHostStatus(h.name());
+    }
+
+    /** Queues {@link #publishAll} on the loop; safe from any thread (a Hazelcast merge listener). */
+    public void republish() {
+        try {
+            thread.execute(() -> {
+                try {
+                    if (state != null && store.isLocalLeader()) publishAll();
+                } catch (RuntimeException e) {
+                    log.warn("could not republish the leader's view: {}", e.toString());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            log.debug("loop stopped; no republish");
+        }
     }
 
     /** The move requests a previous leader never took: queued again, behind the restore. */

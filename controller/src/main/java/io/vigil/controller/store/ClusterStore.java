@@ -65,6 +65,7 @@ public final class ClusterStore implements AutoCloseable {
     private final DurableLog<ClusterEvent> eventLog;
     private final SequencedLog<ClusterEvent> events;
     private volatile BooleanSupplier leadership;
+    private volatile Runnable merged = () -> {};
 
     public ClusterStore(StateMaps maps, Path logsDir, String writer, int maxEvents) {
         this.maps = maps;
@@ -124,7 +125,10 @@ public final class ClusterStore implements AutoCloseable {
             hz.getLifecycleService().addLifecycleListener(e -> {
                 if (e.getState() == LifecycleEvent.LifecycleState.MERGED) {
                     log.info("the controller cluster merged after a split: reloading cluster state from storage");
-                    Thread t = new Thread(store.maps::resyncAll, "vigil-resync");
+                    Thread t = new Thread(() -> {
+                        store.maps.resyncAll();
+                        store.merged.run();
+                    }, "vigil-resync");
                     t.setDaemon(true);
                     t.start();
                 }
@@ -143,6 +147,11 @@ public final class ClusterStore implements AutoCloseable {
     /** The registry of state maps, for the holders of security state (tokens, users, certificates). */
     public StateMaps maps() {
         return maps;
+    }
+
+    /** {@code listener} runs after this member merged back into the cluster and reloaded the state from storage. */
+    public void onMerged(Runnable listener) {
+        this.merged = listener;
     }
 
     /** Who decides whether this member runs the HA core: the leader lease once the controller has one. */
@@ -229,6 +238,16 @@ public final class ClusterStore implements AutoCloseable {
     public void removeVmStatus(String vm) {
         placements.remove(vm);
         vmStatuses.remove(vm);
+    }
+
+    /** Writes {@code status} to the in-memory status map readers use, if it differs from what is there. */
+    public void publishVmStatus(VmStatus status) {
+        if (!vmStatuses.get(status.name()).equals(Optional.of(status))) vmStatuses.put(status.name(), status);
+    }
+
+    /** Writes {@code status} to the in-memory host status map readers use, if it differs from what is there. */
+    public void publishHostStatus(HostStatus status) {
+        if (!hostStatuses.get(status.name()).equals(Optional.of(status))) hostStatuses.put(status.name(), status);
     }
 
     /** The core's last durable placement of every VM: what a restarted leader resumes from. */
