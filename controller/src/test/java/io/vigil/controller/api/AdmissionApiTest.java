@@ -63,6 +63,17 @@ class AdmissionApiTest {
         }
     }
 
+    /**
+     * A deletion is asynchronous (the agent undefines the VM, then the core forgets it): the next test's admission
+     * must not count a VM still on its way out, so wait until it is forgotten and no host reports it any more.
+     */
+    private void awaitGone(String... vms) {
+        for (String vm : vms) {
+            Await.until(vm + " forgotten and on no host", WAIT, () -> ctl.get("/api/v1/vms/" + vm).status() == 404
+                    && ctl.get("/api/v1/hosts").jsonList().stream().noneMatch(h -> String.valueOf(((Map<?, ?>) h).get("vms")).contains(vm)));
+        }
+    }
+
     private List<Object> overrideEvents(String vm) {
         return ctl.get("/api/v1/events?type=admission-overridden&vm=" + vm).jsonList();
     }
@@ -107,6 +118,7 @@ class AdmissionApiTest {
         assertEquals(missingMiB, number((Map<?, ?>) event.get("details"), "missingMiB"));
         assertEquals("create", ((Map<?, ?>) event.get("details")).get("request"));
         assertEquals(202, ctl.delete("/api/v1/vms/adm-big").status());
+        awaitGone("adm-big");
     }
 
     @Test
@@ -142,6 +154,7 @@ class AdmissionApiTest {
         assertEquals(202, ctl.postEmpty("/api/v1/vms/adm-plain/start").status());
         assertEquals(1, overrideEvents("adm-plain").size());
         for (String vm : List.of("adm-stopped", "adm-plain")) assertEquals(202, ctl.delete("/api/v1/vms/" + vm).status());
+        awaitGone("adm-stopped", "adm-plain");
     }
 
     @Test
@@ -154,5 +167,6 @@ class AdmissionApiTest {
         assertEquals(201, ctl.post("/api/v1/vms", RestApiTest.createBody(RestApiTest.domain("adm-small"), "")).status(),
                 "a small HA VM fits");
         assertEquals(202, ctl.delete("/api/v1/vms/adm-small").status());
+        awaitGone("adm-small");
     }
 }

@@ -222,6 +222,18 @@ class VigilCliTest {
     void eventsAreListedWithFilters() throws Exception {
         ok(admin.run("vms", "create", "--xml", domainFile("cli-ev")));
         ok(admin.run("vms", "delete", "cli-ev"));
+        // The deletion goes on after its 202 (undefine on the host, then the core forgets the VM, each an event): the
+        // listing below must see all of them, so wait until the VM is gone and its events stop changing.
+        Await.until("cli-ev forgotten", WAIT, () -> ctl.get("/api/v1/vms/cli-ev").status() == 404);
+        Await.until("cli-ev's events settled", WAIT, () -> {
+            int before = ctl.get("/api/v1/events?vm=cli-ev").jsonList().size();
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return ctl.get("/api/v1/events?vm=cli-ev").jsonList().size() == before;
+        });
         JsonNode all = ok(admin.run("events", "--vm", "cli-ev", "-o", "json")).json();
         assertTrue(all.size() >= 1, all.toString());
         for (JsonNode e : all) assertEquals("cli-ev", e.get("vm").asText());
