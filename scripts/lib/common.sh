@@ -13,8 +13,9 @@ VIGIL_JVM_OPENS="--add-modules java.se --add-exports java.base/jdk.internal.ref=
 # VM states of planned moves (installed without recommends, which would pull every QEMU system emulator). libnbd-bin
 # (nbdinfo, nbdcopy) and fio: real NBD clients the disk server is tested against. gcc, libibverbs-dev and
 # librdmacm-dev: rdma-native's C shim over libibverbs is compiled by the Maven build (libibverbs1 and librdmacm1 at run
-# time; without an RDMA device the tcp transport is used).
-VIGIL_PACKAGES=(libvirt0 libvirt-clients libvirt-daemon-driver-qemu libvirt-daemon qemu-system-x86 qemu-utils procps libnbd-bin fio
+# time; without an RDMA device the tcp transport is used). libvirt-daemon-system: libvirtd and virtlogd as users run
+# them (qemu:///system, QEMU as libvirt-qemu under the DAC driver), its user, group, qemu.conf and state folders.
+VIGIL_PACKAGES=(libvirt0 libvirt-clients libvirt-daemon-driver-qemu libvirt-daemon libvirt-daemon-system qemu-system-x86 qemu-utils procps libnbd-bin fio
   iproute2 gcc libibverbs-dev librdmacm-dev)
 # Only the tests need these: the dashboard's browser test drives Debian's headless Chromium with its chromedriver.
 VIGIL_TEST_PACKAGES=(chromium chromium-driver)
