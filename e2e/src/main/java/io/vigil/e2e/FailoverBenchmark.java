@@ -149,7 +149,7 @@ public final class FailoverBenchmark {
     private static void dirty(LocalCluster cluster, String vm, long mib) throws Exception {
         LocalCluster.awaitTrue("a cache budget of " + 2 * mib + " MiB for " + vm, Duration.ofSeconds(60),
                 () -> cluster.vm(vm).path("cacheBudgetMiB").asLong() >= 2 * mib);
-        try (NbdClient writer = NbdClient.open(cluster.nbdSocket(VICTIM), vm + "/vda")) {
+        try (NbdClient writer = NbdClient.open(cluster.nbdSocket(VICTIM, vm), vm + "/vda")) {
             java.util.SplittableRandom random = new java.util.SplittableRandom(3);
             byte[] chunk = new byte[64 << 10];
             long chunks = writer.size() / chunk.length;

@@ -50,6 +50,8 @@ public final class LocalCluster implements AutoCloseable {
     /** Each host's links, one per controller (by controller name). */
     private final Map<String, Map<String, TcpProxy>> links = new LinkedHashMap<>();
     private final Map<String, Path> roots = new LinkedHashMap<>();
+    /** Hosts whose agent runs on a real libvirtd ({@code qemu:///system}) rather than an embedded root. */
+    private final Map<String, SystemLibvirtd> systemHosts = new LinkedHashMap<>();
     private final QemuCensus census;
 
     /** A cluster with one controller, {@code c1}. */
@@ -59,12 +61,25 @@ public final class LocalCluster implements AutoCloseable {
 
     /** A cluster with {@code controllerCount} controllers, {@code c1} to {@code c<controllerCount>}. */
     public LocalCluster(Path home, List<String> hosts, long hostMemoryMiB, int controllerCount) throws IOException {
+        this(home, hosts, hostMemoryMiB, controllerCount, Map.of());
+    }
+
+    /**
+     * As {@link #LocalCluster(Path, List, long, int)}, the hosts in {@code systemHosts} running their agent on that
+     * real libvirtd ({@code qemu:///system}: QEMU as libvirt-qemu under the DAC driver) instead of an embedded root.
+     * The cluster folder is then searchable (mode 0711) so that QEMU's account reaches the agents' disk sockets.
+     */
+    public LocalCluster(Path home, List<String> hosts, long hostMemoryMiB, int controllerCount,
+            Map<String, SystemLibvirtd> systemHosts) throws IOException {
         this.home = home;
         this.hosts = List.copyOf(hosts);
         this.hostMemoryMiB = hostMemoryMiB;
         this.dir = Files.createTempDirectory(Path.of("/tmp"), "vg");
         this.controllers = new LocalControllers(this, home, controllerCount);
-        for (String h : hosts) roots.put(h, dir.resolve(h));
+        this.systemHosts.putAll(systemHosts);
+        if (!systemHosts.isEmpty())
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+        for (String h : hosts) roots.put(h, systemHosts.containsKey(h) ? SystemLibvirtd.qemuStateDir() : dir.resolve(h));
         this.census = new QemuCensus(roots);
         Files.createDirectories(dir.resolve("shared"));
         Files.createDirectories(dir.resolve("logs"));
@@ -140,9 +155,12 @@ public final class LocalCluster implements AutoCloseable {
 
     public void startAgent(String host) throws IOException {
         Path root = roots.get(host);
-        Files.createDirectories(root.resolve("cache"));
-        if (Files.isDirectory(CAPABILITY_CACHE) && !Files.exists(root.resolve("cache/qemu"))) {
-            copyTree(CAPABILITY_CACHE, root.resolve("cache/qemu"));
+        SystemLibvirtd system = systemHosts.get(host);
+        if (system == null) {
+            Files.createDirectories(root.resolve("cache"));
+            if (Files.isDirectory(CAPABILITY_CACHE) && !Files.exists(root.resolve("cache/qemu"))) {
+                copyTree(CAPABILITY_CACHE, root.resolve("cache/qemu"));
+            }
         }
         Path mount = dir.resolve("mnt").resolve(host);
         if (!Files.exists(mount, java.nio.file.LinkOption.NOFOLLOW_LINKS)) Files.createSymbolicLink(mount, dir.resolve("shared"));
@@ -164,7 +182,7 @@ public final class LocalCluster implements AutoCloseable {
                 "host: " + host,
                 "controllers: [ " + String.join(", ", urls) + " ]",
                 enrolled ? "" : "joinToken: " + joinToken(host),
-                "libvirtUri: \"qemu:///embed?root=" + root + "\"",
+                "libvirtUri: \"" + (system != null ? system.uri() : "qemu:///embed?root=" + root) + "\"",
                 "sharedStorage: " + mount,
                 "stateDir: " + stateDir(host),
                 "cacheDir: " + stateDir(host).resolve("cache"),
@@ -211,9 +229,9 @@ public final class LocalCluster implements AutoCloseable {
         return stateDir(host).resolve("keeper");
     }
 
-    /** The agent's NBD socket on {@code host}, where its VMs' disks are served ({@code <vm>/<target>}). */
-    public Path nbdSocket(String host) {
-        return stateDir(host).resolve("nbd.sock");
+    /** The agent's NBD socket for {@code vm} on {@code host}, where that VM's disks are served ({@code <vm>/<target>}). */
+    public Path nbdSocket(String host, String vm) {
+        return stateDir(host).resolve("nbd").resolve(vm + ".sock");
     }
 
     /** A raw disk image of {@code mib} MiB on shared storage, zero-filled, for a VM's domain XML. */
@@ -314,8 +332,9 @@ public final class LocalCluster implements AutoCloseable {
     private boolean startCompleted(String host, String vm) {
         Path root = roots.get(host);
         if (root == null) return false;
+        Path status = systemHosts.containsKey(host) ? SystemLibvirtd.statusFile(vm) : root.resolve("run/qemu/" + vm + ".xml");
         try {
-            return Files.readString(root.resolve("run/qemu/" + vm + ".xml")).contains("<domstatus state='running'");
+            return Files.readString(status).contains("<domstatus state='running'");
         } catch (IOException notYet) {
             return false;
         }
@@ -324,8 +343,9 @@ public final class LocalCluster implements AutoCloseable {
     /** Adds every probe result a root has that the shared cache lacks (one file per QEMU binary). */
     private void saveCapabilityCache() {
         Path shared = CAPABILITY_CACHE.resolve("capabilities");
-        for (Path root : roots.values()) {
-            Path caps = root.resolve("cache/qemu/capabilities");
+        for (Map.Entry<String, Path> hostRoot : roots.entrySet()) {
+            if (systemHosts.containsKey(hostRoot.getKey())) continue;
+            Path caps = hostRoot.getValue().resolve("cache/qemu/capabilities");
             if (!Files.isDirectory(caps)) continue;
             try (Stream<Path> files = Files.list(caps)) {
                 for (Path f : (Iterable<Path>) files::iterator) {

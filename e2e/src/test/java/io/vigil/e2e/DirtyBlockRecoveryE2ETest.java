@@ -61,7 +61,7 @@ class DirtyBlockRecoveryE2ETest {
     private Map<Long, byte[]> writeAcknowledged(int count) throws IOException {
         Map<Long, byte[]> acknowledged = new TreeMap<>();
         Random random = new Random(42);
-        try (NbdClient writer = NbdClient.open(cluster.nbdSocket(home), "db/vda")) {
+        try (NbdClient writer = NbdClient.open(cluster.nbdSocket(home, "db"), "db/vda")) {
             assertEquals(DISK_MIB << 20, writer.size());
             for (int i = 0; i < count; i++) {
                 long offset = (long) random.nextInt((int) ((DISK_MIB << 20) / BLOCK)) * BLOCK;
@@ -107,7 +107,7 @@ class DirtyBlockRecoveryE2ETest {
         assertTrue(recovered.path("details").path("blocks").asLong() > 0, "dirty blocks were recovered: " + recovered);
         // (The event may follow vm-started: a heartbeat can show the VM running before the start's result arrives.)
 
-        try (NbdClient reader = NbdClient.open(cluster.nbdSocket(target), "db/vda")) {
+        try (NbdClient reader = NbdClient.open(cluster.nbdSocket(target, "db"), "db/vda")) {
             for (Map.Entry<Long, byte[]> w : acknowledged.entrySet())
                 assertTrue(Arrays.equals(w.getValue(), reader.read(w.getKey(), BLOCK)),
                         "the acknowledged write at offset " + w.getKey() + " is on the disk as read through " + target);

@@ -31,6 +31,8 @@ import io.vigil.agent.libvirt.QemuPidFiles;
 import io.vigil.agent.link.ControllerLink;
 import io.vigil.agent.shutdown.CleanHostShutdown;
 import io.vigil.agent.vm.Inventory;
+import io.vigil.agent.vm.InventoryFeed;
+import io.vigil.agent.libvirt.QemuLogs;
 import io.vigil.agent.vm.VmCommands;
 import io.vigil.protocol.AgentCommand;
 import io.vigil.protocol.AgentMessage;
@@ -83,6 +85,11 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
     private VmLeases vmLeases;
     private volatile VmCommands vmCommands;
     private Inventory inventory;
+    private InventoryFeed inventoryFeed;
+    /** What the agent found wrong with a VM and could not fix (reported with it until it runs again), by VM. */
+    private final java.util.Map<String, String> problems = new java.util.concurrent.ConcurrentHashMap<>();
+    /** VMs whose pause on a disk error is being resumed now. */
+    private final java.util.Set<String> resuming = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private RemoteMemory remoteMemory;
     private KeeperEndpointFile memoryKeeper;
     private volatile DiskService disks;
@@ -198,7 +205,9 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         }
         inventory = new Inventory(hypervisor, vmLeases, config.cpus(), config.memoryMiB(), disks);
         inventory.memoryKeeper(memoryKeeper::endpoint);
+        inventory.problems(problems::get);
         logInventory();
+        inventoryFeed.start(500);
         hypervisor.onLifecycle(this::onLifecycle);
         poller.scheduleWithFixedDelay(() -> {
             try {
@@ -321,8 +330,9 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
      */
     private DiskService serveDisks() throws IOException {
         if (!config.diskCache()) return DiskService.DIRECT;
-        CachedDisks cached = CachedDisks.start(config.nbdSocket(), config.cacheDir(), config.stateDir().resolve("disks"),
-                config.cacheFlushIntervalMillis());
+        Hypervisor h = hypervisor;
+        CachedDisks cached = CachedDisks.start(config.nbdSocketDir(), config.cacheDir(), config.stateDir().resolve("disks"),
+                config.cacheFlushIntervalMillis(), h::qemuDacLabel);
         List<String> again = cached.recover(vm -> vmLeases.held(vm).isPresent(), this::isActive);
         if (!again.isEmpty()) {
             log.info("serving the disks of {} again", again);
@@ -334,30 +344,65 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
     /**
      * QEMU pauses a VM whose disk request failed while its disks were not served. Its NBD client connects again in
      * the background, backing off up to 16 s while the socket was gone, and a resumed request fails (pausing the VM
-     * again) until it has: so resume every half second, for up to a minute.
+     * again) until it has: so resume with a backoff (0.5 s doubling to 8 s: a few lifecycle events, not hundreds), for
+     * up to a minute. A VM still paused then is reported with the cause the agent sees (its socket, QEMU's log).
      */
     private void resumePaused(List<String> vms) {
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        List<String> paused = new java.util.ArrayList<>(vms);
-        while (!paused.isEmpty() && System.nanoTime() < deadline) {
-            paused.removeIf(vm -> {
+        List<String> paused = new java.util.ArrayList<>();
+        for (String vm : vms) if (resuming.add(vm)) paused.add(vm);
+        try {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            long pause = 500;
+            while (!paused.isEmpty() && System.nanoTime() < deadline) {
+                paused.removeIf(vm -> {
+                    try {
+                        Optional<DomainStatus> d = hypervisor.domain(vm);
+                        if (d.isEmpty() || d.get().state() != VmPowerState.PAUSED) return true;
+                        if (d.get().stateReason() != null && !"ioerror".equals(d.get().stateReason())
+                                && !"unknown".equals(d.get().stateReason())) return true; // paused on purpose
+                        hypervisor.resume(vm);
+                    } catch (HypervisorException e) {
+                        log.warn("cannot resume {}: {}", vm, e.getMessage());
+                    }
+                    return false;
+                });
+                if (paused.isEmpty()) break;
+                Thread.sleep(pause);
+                pause = Math.min(8_000, pause * 2);
+            }
+            for (String vm : paused) {
+                String cause = diskTrouble(vm);
+                String problem = "paused on a disk error and could not be resumed for a minute: " + cause;
+                problems.put(vm, problem);
+                log.error("{}: {}", vm, problem);
+            }
+            if (!paused.isEmpty()) inventoryFeed.refreshSoon();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            resuming.removeAll(vms);
+        }
+    }
+
+    /** What the agent can see of why {@code vm}'s disks fail: its socket, then QEMU's own words in its log. */
+    private String diskTrouble(String vm) {
+        List<String> causes = new java.util.ArrayList<>();
+        if (disks instanceof CachedDisks cached) {
+            java.nio.file.Path socket = cached.socketOf(vm);
+            if (!Files.exists(socket)) causes.add("its disk socket " + socket + " does not exist (its disks are not served)");
+            else {
                 try {
-                    Optional<DomainStatus> d = hypervisor.domain(vm);
-                    if (d.isEmpty() || d.get().state() != VmPowerState.PAUSED) return true;
-                    hypervisor.resume(vm);
-                } catch (HypervisorException e) {
-                    log.warn("cannot resume {}: {}", vm, e.getMessage());
+                    causes.add("its disk socket " + socket + " is owned by uid " + Files.getAttribute(socket, "unix:uid")
+                            + " gid " + Files.getAttribute(socket, "unix:gid") + " with mode "
+                            + java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(socket))
+                            + ", QEMU runs as " + hypervisor.qemuDacLabel(null).orElse("?"));
+                } catch (IOException | RuntimeException e) {
+                    causes.add("its disk socket " + socket + " cannot be read: " + e.getMessage());
                 }
-                return false;
-            });
-            try {
-                Thread.sleep(500);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
             }
         }
-        if (!paused.isEmpty()) log.error("VMs {} stay paused: their disks did not come back within a minute", paused);
+        QemuLogs.forUri(config.libvirtUri()).flatMap(l -> l.lastDiskError(vm)).ifPresent(line -> causes.add("QEMU says: " + line));
+        return causes.isEmpty() ? "no cause found on this host" : String.join("; ", causes);
     }
 
     private boolean isActive(String vm) {
@@ -377,7 +422,8 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
     private void logInventory() throws Exception {
         for (int attempt = 1; ; attempt++) {
             try {
-                HostInventory inv = inventory.snapshot();
+                inventoryFeed = new InventoryFeed(inventory::snapshot);
+                HostInventory inv = inventoryFeed.latest();
                 log.info("inventory: {} CPUs, {} MiB, domains {}", inv.cpus(), inv.memoryTotalMiB(),
                         inv.vms().stream().map(v -> v.name() + "=" + v.state().wireName()).toList());
                 return;
@@ -390,10 +436,25 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
 
     private void onLifecycle(LifecycleEvent event) {
         VmPowerState state;
+        String reason = null;
         try {
-            state = hypervisor.domain(event.vm()).map(DomainStatus::state).orElse(VmPowerState.SHUTOFF);
+            Optional<DomainStatus> d = hypervisor.domain(event.vm());
+            state = d.map(DomainStatus::state).orElse(VmPowerState.SHUTOFF);
+            reason = d.map(DomainStatus::stateReason).orElse(null);
         } catch (HypervisorException e) {
             state = VmPowerState.OTHER;
+        }
+        if (state != VmPowerState.PAUSED) problems.remove(event.vm());
+        if (state == VmPowerState.PAUSED && "ioerror".equals(reason) && disks instanceof CachedDisks
+                && !resuming.contains(event.vm()) && !problems.containsKey(event.vm())) {
+            // a disk request failed (the agent restarted, or QEMU lost its connection): resume once QEMU reconnects
+            String vm = event.vm();
+            commandWorkers.execute(() -> resumePaused(List.of(vm)));
+        }
+        try {
+            inventoryFeed.refresh(); // before the event goes out: no later heartbeat carries an older state
+        } catch (HypervisorException | RuntimeException e) {
+            log.debug("inventory refresh after a lifecycle event: {}", e.toString());
         }
         log.info("libvirt: {} {} ({}) -> {}", event.vm(), event.event(), event.detail(), state.wireName());
         if (event.domainStopped()) vmCommands.domainStopped(event.vm());
@@ -405,25 +466,35 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
 
     @Override
     public AgentMessage.Hello hello() {
-        return new AgentMessage.Hello(config.host(), hostLease.generation(), ProtocolVersion.CURRENT, snapshot(), hostLease.isLive());
+        HostInventory inv;
+        try {
+            inv = inventoryFeed.refresh();
+        } catch (HypervisorException e) {
+            log.warn("libvirt inventory failed; saying hello with the last one ({} ms old): {}", inventoryFeed.ageMillis(),
+                    e.getMessage());
+            inv = inventoryFeed.latest();
+        }
+        return new AgentMessage.Hello(config.host(), hostLease.generation(), ProtocolVersion.CURRENT, inv, hostLease.isLive());
     }
 
+    /** Never waits on libvirt: the latest inventory the feed has (at most about half a second old). */
     @Override
     public AgentMessage.Heartbeat heartbeat(long sequence) {
-        return new AgentMessage.Heartbeat(config.host(), hostLease.generation(), sequence, snapshot(), hostLease.isLive());
+        return new AgentMessage.Heartbeat(config.host(), hostLease.generation(), sequence, inventoryFeed.latest(),
+                hostLease.isLive());
     }
 
-    private HostInventory snapshot() {
-        try {
-            return inventory.snapshot();
-        } catch (HypervisorException e) {
-            throw new IllegalStateException("libvirt inventory failed: " + e.getMessage(), e);
-        }
-    }
-
+    /** The command's result goes out after an inventory read once it ended, so no later heartbeat contradicts it. */
     @Override
     public CompletableFuture<AgentMessage.CommandResult> execute(ControllerMessage.Command command) {
-        return commandFence.execute(command);
+        return commandFence.execute(command).thenApplyAsync(result -> {
+            try {
+                inventoryFeed.refresh();
+            } catch (HypervisorException | RuntimeException e) {
+                log.debug("inventory refresh after a command: {}", e.toString());
+            }
+            return result;
+        }, commandWorkers);
     }
 
     /** Executes {@code command} without a leader epoch to check: for callers inside this process (tests), not controllers. */
@@ -555,6 +626,7 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         if (link != null) link.close();
         if (vertx != null) vertx.close();
         poller.shutdownNow();
+        if (inventoryFeed != null) inventoryFeed.close();
         if (watchdog != null) watchdog.close();
         // The fence watchdog process keeps running with the last deadline: not back within F, the VMs are killed.
         if (fenceWatchdogProcess != null) fenceWatchdogProcess.close();

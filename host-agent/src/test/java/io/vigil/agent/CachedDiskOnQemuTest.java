@@ -63,7 +63,7 @@ class CachedDiskOnQemuTest {
         assertTrue(started.ok(), started.error());
         long qemu = QemuPidFiles.forUri(TestLibvirt.uri()).orElseThrow().pidOf("cd-q1").orElseThrow();
         String cmdline = String.join(" ", ProcFiles.cmdline(qemu));
-        assertTrue(cmdline.contains("\"driver\":\"nbd\"") && cmdline.contains(shortDir.resolve("nbd.sock").toString()),
+        assertTrue(cmdline.contains("\"driver\":\"nbd\"") && cmdline.contains(shortDir.resolve("nbd.sock/cd-q1.sock").toString()),
                 "QEMU reads its disk from the agent's NBD socket: " + cmdline);
 
         waitFor(() -> dots(serial) >= 10, 30_000, "the guest booted from its disk and writes it (serial: " + read(serial) + ")");

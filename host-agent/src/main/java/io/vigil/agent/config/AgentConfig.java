@@ -37,7 +37,9 @@ import java.util.regex.Pattern;
  *                                    (ACPI) before it is destroyed
  * @param diskCache                   serve VMs' raw image disks over NBD through the write-back cache (false: QEMU
  *                                    opens the images itself)
- * @param nbdSocket                   the NBD server's UNIX socket (at most 107 bytes)
+ * @param nbdSocketDir                the folder of the NBD server's UNIX sockets, one per VM ({@code VM.sock}), each owned by
+ *                                    the account QEMU runs as; QEMU's account must be able to search every folder
+ *                                    on the way (at most 85 bytes)
  * @param cacheDir                    where the cache arenas (shared-memory files) live: a tmpfs, never shared storage;
  *                                    the host's memory keeper serves this directory
  * @param memoryKeeperDir             the memory keeper's state directory, where it writes {@code keeper.json} (its
@@ -69,7 +71,7 @@ public record AgentConfig(
         Long hostShutdownTimeoutSeconds,
         Long hostShutdownVmStopTimeoutSeconds,
         Boolean diskCache,
-        Path nbdSocket,
+        Path nbdSocketDir,
         Path cacheDir,
         Path memoryKeeperDir,
         Long cacheFlushIntervalMillis,
@@ -132,10 +134,11 @@ public record AgentConfig(
         if (hostShutdownVmStopTimeoutSeconds < 0)
             throw new IllegalArgumentException("hostShutdownVmStopTimeoutSeconds must not be negative");
         if (diskCache == null) diskCache = true;
-        if (nbdSocket == null) nbdSocket = stateDir.resolve("nbd.sock");
-        if (nbdSocket.toAbsolutePath().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107)
-            throw new IllegalArgumentException("nbdSocket must be a path of at most 107 bytes (a UNIX socket), not "
-                    + nbdSocket.toAbsolutePath());
+        if (nbdSocketDir == null) nbdSocketDir = stateDir.resolve("nbd");
+        // a VM's socket is DIR/NAME.sock, or DIR/vm-<16 hex digits>.sock for a long name: 107 bytes at most
+        if (nbdSocketDir.toAbsolutePath().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 85)
+            throw new IllegalArgumentException("nbdSocketDir must be a path of at most 85 bytes (it holds UNIX sockets), "
+                    + "not " + nbdSocketDir.toAbsolutePath());
         if (cacheDir == null) cacheDir = Path.of("/dev/shm/vigil-" + host);
         if (memoryKeeperDir == null) memoryKeeperDir = stateDir.resolve("keeper");
         if (cacheFlushIntervalMillis == null) cacheFlushIntervalMillis = 5000L;
@@ -160,11 +163,11 @@ public record AgentConfig(
     public AgentConfig(String host, List<String> controllers, String libvirtUri, Path sharedStorage, Path stateDir,
             Long memoryMiB, Integer cpus, Long heartbeatIntervalMillis, Long leaseTimeoutMillis, Long failureTimeoutMillis,
             Long isolationShutdownTimeoutMillis, Boolean fenceWatchdog, String shutdownMode,
-            Long hostShutdownTimeoutSeconds, Long hostShutdownVmStopTimeoutSeconds, Boolean diskCache, Path nbdSocket,
+            Long hostShutdownTimeoutSeconds, Long hostShutdownVmStopTimeoutSeconds, Boolean diskCache, Path nbdSocketDir,
             Path cacheDir, Path memoryKeeperDir, Long cacheFlushIntervalMillis, String remoteMemory) {
         this(host, controllers, libvirtUri, sharedStorage, stateDir, memoryMiB, cpus, heartbeatIntervalMillis,
                 leaseTimeoutMillis, failureTimeoutMillis, isolationShutdownTimeoutMillis, fenceWatchdog, shutdownMode,
-                hostShutdownTimeoutSeconds, hostShutdownVmStopTimeoutSeconds, diskCache, nbdSocket, cacheDir,
+                hostShutdownTimeoutSeconds, hostShutdownVmStopTimeoutSeconds, diskCache, nbdSocketDir, cacheDir,
                 memoryKeeperDir, cacheFlushIntervalMillis, remoteMemory, null, null);
     }
 
@@ -177,11 +180,11 @@ public record AgentConfig(
     public AgentConfig(String host, List<String> controllers, String libvirtUri, Path sharedStorage, Path stateDir,
             Long memoryMiB, Integer cpus, Long heartbeatIntervalMillis, Long leaseTimeoutMillis, Long failureTimeoutMillis,
             Long isolationShutdownTimeoutMillis, Boolean fenceWatchdog, String shutdownMode,
-            Long hostShutdownTimeoutSeconds, Long hostShutdownVmStopTimeoutSeconds, Boolean diskCache, Path nbdSocket,
+            Long hostShutdownTimeoutSeconds, Long hostShutdownVmStopTimeoutSeconds, Boolean diskCache, Path nbdSocketDir,
             Path cacheDir) {
         this(host, controllers, libvirtUri, sharedStorage, stateDir, memoryMiB, cpus, heartbeatIntervalMillis,
                 leaseTimeoutMillis, failureTimeoutMillis, isolationShutdownTimeoutMillis, fenceWatchdog, shutdownMode,
-                hostShutdownTimeoutSeconds, hostShutdownVmStopTimeoutSeconds, diskCache, nbdSocket, cacheDir, null, null, null);
+                hostShutdownTimeoutSeconds, hostShutdownVmStopTimeoutSeconds, diskCache, nbdSocketDir, cacheDir, null, null, null);
     }
 
     /** As the full constructor, with the disk cache on, its socket and arenas in {@code stateDir}. */
@@ -222,7 +225,8 @@ public record AgentConfig(
                 new String[] {"hostShutdownVmStopTimeoutSeconds", "host shutdown: then give each VM still running this long "
                         + "to shut down before destroying it (default 30)"},
                 new String[] {"diskCache", "serve raw image disks over NBD through the write-back cache (default true)"},
-                new String[] {"nbdSocket", "the NBD server's UNIX socket (default STATEDIR/nbd.sock)"},
+                new String[] {"nbdSocketDir", "folder of the NBD server's per-VM UNIX sockets, given to QEMU's account "
+                        + "(default STATEDIR/nbd)"},
                 new String[] {"cacheDir", "where cache arenas (shared-memory files) live (default /dev/shm/vigil-HOST)"},
                 new String[] {"memoryKeeperDir", "the memory keeper's state directory with keeper.json (default STATEDIR/keeper)"},
                 new String[] {"cacheFlushIntervalMillis", "write dirty cache blocks back once the oldest waited this "

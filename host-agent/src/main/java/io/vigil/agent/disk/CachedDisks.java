@@ -7,6 +7,10 @@ import io.vigil.agent.cache.CacheSettings;
 import io.vigil.agent.cache.CacheStats;
 import io.vigil.agent.cache.ResizeReport;
 import io.vigil.agent.nbd.NbdServer;
+import io.vigil.agent.nbd.SocketOwner;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
+import java.util.function.Function;
 import io.vigil.protocol.CacheMode;
 import io.vigil.protocol.storage.RecordFiles;
 import java.io.IOException;
@@ -26,7 +30,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * This host's VM disks served by the agent's NBD server, each through a write-back {@link BlockCache} whose arena
- * is a shared-memory file in {@code arenaDir}. Cache memory comes from the controller's budgets (lent from the
+ * is a shared-memory file in {@code arenaDir}. Each VM has its own socket in {@code socketDir}, owned by the account its
+ * QEMU runs as (libvirt's DAC label for it) with mode 0600, on which only that VM's exports can be opened: a QEMU
+ * reaches its own VM's disks and no other's, and no other user but root reaches any. The socket is made again, with
+ * that owner and mode, whenever the disks are served (every agent start included). Cache memory comes from the controller's budgets (lent from the
  * host's failover reserve) and is given back on {@link #reclaim}. What is served is also recorded in
  * {@code recordDir}, so that a restarted agent serves the same disks again from the same arenas.
  */
@@ -37,6 +44,9 @@ public final class CachedDisks implements DiskService {
     private static final long MAX_CACHE_PER_DISK = 64L << 30;
 
     private final NbdServer server;
+    private final Path socketDir;
+    /** libvirt's DAC label of the QEMU that runs a domain XML (null XML: the default type's); empty: keep root's. */
+    private final Function<String, Optional<String>> qemuDacLabel;
     private final Path arenaDir;
     private final long flushIntervalMillis;
     private final Path recordDir;
@@ -55,53 +65,110 @@ public final class CachedDisks implements DiskService {
     /** {@code servedSinceMillis}: when this agent began caching it (the unflushed window's start before any write-back). */
     private record Disk(DiskXml.ServedDisk disk, BlockCache cache, long maxCacheBytes, long servedSinceMillis) {}
 
-    private record ServedVm(String vm, long generation, CacheMode mode, List<Disk> disks) {}
+    private record ServedVm(String vm, long generation, CacheMode mode, List<Disk> disks, Optional<SocketOwner> owner) {}
 
     /** What is written to {@code recordDir} for a served VM. */
-    public record ServedRecord(String vm, long generation, CacheMode mode, long budgetMiB, List<DiskXml.ServedDisk> disks) {}
+    public record ServedRecord(String vm, long generation, CacheMode mode, long budgetMiB, List<DiskXml.ServedDisk> disks,
+            String qemuDacLabel) {}
 
-    private CachedDisks(NbdServer server, Path arenaDir, Path recordDir, long flushIntervalMillis) {
+    private CachedDisks(NbdServer server, Path socketDir, Function<String, Optional<String>> qemuDacLabel, Path arenaDir,
+            Path recordDir, long flushIntervalMillis) {
         this.server = server;
+        this.socketDir = socketDir;
+        this.qemuDacLabel = qemuDacLabel;
         this.arenaDir = arenaDir;
         this.recordDir = recordDir;
         this.flushIntervalMillis = flushIntervalMillis;
     }
 
-    /** As {@link #start(Path, Path, Path, long)}, writing dirty blocks back at once. */
-    public static CachedDisks start(Path socket, Path arenaDir, Path recordDir) throws IOException {
-        return start(socket, arenaDir, recordDir, 0);
+    /** As {@link #start(Path, Path, Path, long, Function)}, writing dirty blocks back at once, sockets left root's. */
+    public static CachedDisks start(Path socketDir, Path arenaDir, Path recordDir) throws IOException {
+        return start(socketDir, arenaDir, recordDir, 0, xml -> Optional.empty());
     }
 
     /**
-     * Starts the NBD server on {@code socket}; arenas go to {@code arenaDir}, records to {@code recordDir}; dirty
-     * blocks are written back once the oldest has waited {@code flushIntervalMillis} (see {@link CacheSettings}).
+     * Starts the NBD server, with one socket per served VM in {@code socketDir}, given to the account
+     * {@code qemuDacLabel} names for the VM's domain XML; arenas go to {@code arenaDir}, records to {@code recordDir};
+     * dirty blocks are written back once the oldest has waited {@code flushIntervalMillis} (see {@link CacheSettings}).
      */
-    public static CachedDisks start(Path socket, Path arenaDir, Path recordDir, long flushIntervalMillis)
-            throws IOException {
+    public static CachedDisks start(Path socketDir, Path arenaDir, Path recordDir, long flushIntervalMillis,
+            Function<String, Optional<String>> qemuDacLabel) throws IOException {
         Files.createDirectories(arenaDir);
         Files.createDirectories(recordDir);
-        Files.createDirectories(socket.toAbsolutePath().getParent());
-        return new CachedDisks(NbdServer.start(socket, 16), arenaDir, recordDir, flushIntervalMillis);
+        Files.createDirectories(socketDir);
+        // Searchable by QEMU's account, not listable: the sockets' own owner and mode decide who connects.
+        Files.setPosixFilePermissions(socketDir, PosixFilePermissions.fromString("rwx--x--x"));
+        CachedDisks disks = new CachedDisks(NbdServer.withoutSocket(16), socketDir, qemuDacLabel, arenaDir, recordDir,
+                flushIntervalMillis);
+        disks.owner(null).ifPresent(owner -> {
+            List<Path> blocked = owner.unsearchable(socketDir);
+            if (!blocked.isEmpty())
+                log.error("QEMU's account ({}) cannot reach the disk sockets in {}: it may not search {}; VMs with "
+                        + "cached disks will not start until it can (e.g. chmod o+x)", owner, socketDir, blocked);
+        });
+        return disks;
     }
 
-    public Path socket() {
-        return server.socket();
+    /** The exports served now (for checks and tests). */
+    public List<String> exports() {
+        return server.exports().stream().map(e -> e.name()).toList();
+    }
+
+    /** The socket {@code vm}'s disks are served on (it exists while they are). */
+    public Path socketOf(String vm) {
+        Path socket = socketDir.resolve(vm + ".sock");
+        if (socket.toAbsolutePath().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                <= NbdServer.MAX_SOCKET_PATH_BYTES) return socket;
+        return socketDir.resolve(shortName(vm) + ".sock"); // too long a name: hashed
     }
 
     @Override
     public DiskXml.Rewritten prepare(String vm, String xml) {
-        return DiskXml.serveThrough(vm, xml, server.socket());
+        return DiskXml.serveThrough(vm, xml, socketOf(vm));
     }
 
     @Override
     public String retarget(String vm, String savedXml) {
-        return DiskXml.retarget(vm, savedXml, server.socket());
+        return DiskXml.retarget(vm, savedXml, socketOf(vm));
+    }
+
+    private static String shortName(String vm) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(vm.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return "vm-" + java.util.HexFormat.of().formatHex(digest, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The owner of a socket for QEMU running {@code xml} (null: the default domain type's). */
+    private Optional<SocketOwner> owner(String xml) {
+        Optional<String> label = qemuDacLabel.apply(xml);
+        Optional<SocketOwner> owner = label.flatMap(SocketOwner::fromDacLabel);
+        if (label.isPresent() && owner.isEmpty())
+            log.warn("QEMU's DAC label '{}' names no numeric user and group: its disk socket stays root's", label.get());
+        return owner;
+    }
+
+    /** Listens on {@code vm}'s socket for its exports only, given to {@code owner}; checks QEMU can reach it. */
+    private void listen(String vm, Optional<SocketOwner> owner) throws IOException {
+        Path socket = socketOf(vm);
+        if (owner.isPresent()) {
+            List<Path> blocked = owner.get().unsearchable(socket.getParent());
+            if (!blocked.isEmpty())
+                throw new IOException("QEMU's account (" + owner.get() + ") cannot reach the disk socket " + socket
+                        + ": it may not search " + blocked);
+        }
+        server.listen(vm, socket, owner.orElse(null));
     }
 
     @Override
     public synchronized void serve(String vm, DiskXml.Rewritten disks, CacheMode mode, long generation) throws IOException {
         ServedVm now = served.get(vm);
+        Optional<SocketOwner> owner = owner(disks.xml());
         if (now != null) {
+            listen(vm, owner.isPresent() ? owner : now.owner()); // its owner and mode again, whatever happened to it
             // Served already (a repeated start of a running VM): QEMU keeps its connections and the arenas keep the
             // generation they were written under, which a re-attach after a restart checks.
             if (now.generation() != generation)
@@ -109,16 +176,27 @@ public final class CachedDisks implements DiskService {
                         generation, now.generation());
             if (now.mode() != mode) {
                 for (Disk d : now.disks()) d.cache().setMode(mode);
-                served.put(vm, new ServedVm(vm, now.generation(), mode, now.disks()));
+                served.put(vm, new ServedVm(vm, now.generation(), mode, now.disks(), now.owner()));
                 record(served.get(vm));
             }
             return;
         }
-        served.put(vm, open(vm, disks.disks(), mode, generation));
-        record(served.get(vm));
+        ServedVm opened = open(vm, disks.disks(), mode, generation, owner);
+        try {
+            listen(vm, owner);
+        } catch (IOException | RuntimeException e) {
+            for (Disk d : opened.disks()) {
+                server.removeExport(d.disk().export());
+                closeQuietly(d);
+            }
+            throw e;
+        }
+        served.put(vm, opened);
+        record(opened);
     }
 
-    private ServedVm open(String vm, List<DiskXml.ServedDisk> disks, CacheMode mode, long generation) throws IOException {
+    private ServedVm open(String vm, List<DiskXml.ServedDisk> disks, CacheMode mode, long generation,
+            Optional<SocketOwner> owner) throws IOException {
         List<Disk> opened = new ArrayList<>();
         long budget = budgetPerDisk(vm, disks.size());
         try {
@@ -150,15 +228,16 @@ public final class CachedDisks implements DiskService {
             }
             throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
         }
-        log.info("{}: serving {} disk(s) on {} through a {} cache of {} MiB each", vm, disks.size(), server.socket(),
+        log.info("{}: serving {} disk(s) on {} through a {} cache of {} MiB each", vm, disks.size(), socketOf(vm),
                 mode.wireName(), budget / MiB);
-        return new ServedVm(vm, generation, mode, List.copyOf(opened));
+        return new ServedVm(vm, generation, mode, List.copyOf(opened), owner);
     }
 
     @Override
     public synchronized void release(String vm) throws IOException {
         ServedVm s = served.remove(vm);
         if (s == null) return;
+        server.stopListening(vm);
         IOException failed = null;
         for (Disk d : s.disks()) {
             server.removeExport(d.disk().export());
@@ -176,6 +255,7 @@ public final class CachedDisks implements DiskService {
     @Override
     public synchronized void discard(String vm) {
         ServedVm s = served.remove(vm);
+        server.stopListening(vm);
         List<DiskXml.ServedDisk> disks = s != null ? s.disks().stream().map(Disk::disk).toList()
                 : readRecord(recordFile(vm)).map(ServedRecord::disks).orElse(List.of());
         if (s != null) {
@@ -191,6 +271,7 @@ public final class CachedDisks implements DiskService {
     @Override
     public synchronized void abandon(String vm) {
         ServedVm s = served.remove(vm);
+        server.stopListening(vm);
         if (s != null) {
             for (Disk d : s.disks()) {
                 server.removeExport(d.disk().export());
@@ -296,7 +377,11 @@ public final class CachedDisks implements DiskService {
             try {
                 synchronized (this) {
                     budgetsMiB.putIfAbsent(r.vm(), r.budgetMiB()); // the cache keeps its size until budgets arrive
-                    served.put(r.vm(), open(r.vm(), r.disks(), r.mode(), r.generation()));
+                    Optional<SocketOwner> owner = r.qemuDacLabel() != null
+                            ? SocketOwner.fromDacLabel(r.qemuDacLabel()) : owner(null);
+                    ServedVm opened = open(r.vm(), r.disks(), r.mode(), r.generation(), owner);
+                    served.put(r.vm(), opened);
+                    listen(r.vm(), owner); // made again with its owner and mode: a hand chmod does not outlive it
                 }
                 if (running.test(r.vm())) {
                     again.add(r.vm());
@@ -342,10 +427,11 @@ public final class CachedDisks implements DiskService {
 
     private void record(ServedVm s) throws IOException {
         RecordFiles.replace(recordFile(s.vm()), new ServedRecord(s.vm(), s.generation(), s.mode(),
-                budgetsMiB.getOrDefault(s.vm(), 0L), s.disks().stream().map(Disk::disk).toList()));
+                budgetsMiB.getOrDefault(s.vm(), 0L), s.disks().stream().map(Disk::disk).toList(),
+                s.owner().map(SocketOwner::toString).orElse(null)));
     }
 
-    private static java.util.Optional<ServedRecord> readRecord(Path file) {
+    private static Optional<ServedRecord> readRecord(Path file) {
         try {
             return RecordFiles.read(file, ServedRecord.class);
         } catch (IOException | RuntimeException e) {

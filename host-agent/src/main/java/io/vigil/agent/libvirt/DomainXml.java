@@ -58,7 +58,12 @@ public final class DomainXml {
      * it with its own message). DTDs and external entities are refused.
      */
     public static Optional<Document> document(String xml) {
-        return parse(xml).map(Element::getOwnerDocument);
+        return parse(xml, "domain").map(Element::getOwnerDocument);
+    }
+
+    /** Another libvirt document ({@code <capabilities>}, say) whose root element is {@code rootTag}, parsed alike. */
+    public static Optional<Document> document(String xml, String rootTag) {
+        return parse(xml, rootTag).map(Element::getOwnerDocument);
     }
 
     /** The first child element of {@code root} named {@code tag}. */
@@ -70,6 +75,10 @@ public final class DomainXml {
     }
 
     private static Optional<Element> parse(String xml) {
+        return parse(xml, "domain");
+    }
+
+    private static Optional<Element> parse(String xml, String rootTag) {
         try {
             DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
             f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
@@ -78,7 +87,7 @@ public final class DomainXml {
             var builder = f.newDocumentBuilder();
             builder.setErrorHandler(new org.xml.sax.helpers.DefaultHandler()); // no stderr noise
             Element root = builder.parse(new InputSource(new StringReader(xml))).getDocumentElement();
-            return "domain".equals(root.getTagName()) ? Optional.of(root) : Optional.empty();
+            return rootTag.equals(root.getTagName()) ? Optional.of(root) : Optional.empty();
         } catch (Exception e) {
             return Optional.empty();
         }

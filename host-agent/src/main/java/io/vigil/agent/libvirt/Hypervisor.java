@@ -68,6 +68,15 @@ public interface Hypervisor extends AutoCloseable {
     /** Removes the definition; no-op if unknown. The domain must not be running. */
     void undefine(String name) throws HypervisorException;
 
+    /**
+     * The account QEMU runs as for a domain defined by {@code domainXml} (null: a domain of the hypervisor's default
+     * type), as libvirt's DAC label {@code +UID:+GID}: the domain's own static DAC label if it names one, else the
+     * base label libvirt's capabilities give for its type. Empty where libvirt runs no QEMU or has no DAC driver.
+     */
+    default Optional<String> qemuDacLabel(String domainXml) {
+        return Optional.empty();
+    }
+
     /** Receives lifecycle events, on a thread other than libvirt's event loop. One listener. */
     void onLifecycle(Consumer<LifecycleEvent> listener);
 

@@ -289,9 +289,75 @@ public final class LibvirtHypervisor implements Hypervisor {
         }
     }
 
-    private static DomainStatus status(Domain d) throws LibvirtException {
+    private DomainStatus status(Domain d) throws LibvirtException {
         DomainInfo info = d.getInfo();
-        return new DomainStatus(d.getName(), d.getUUIDString(), powerState(info.state), info.maxMem / 1024, info.nrVirtCpu);
+        VmPowerState state = powerState(info.state);
+        String name = d.getName();
+        String reason = state == VmPowerState.PAUSED
+                ? connect.stateAndReason(name).filter(sr -> sr[0] == VIR_DOMAIN_PAUSED).map(sr -> pausedReason(sr[1])).orElse(null)
+                : null;
+        return new DomainStatus(name, d.getUUIDString(), state, info.maxMem / 1024, info.nrVirtCpu, reason);
+    }
+
+    private static final int VIR_DOMAIN_PAUSED = 3;
+    /** virDomainPausedReason, in its order, as wire names. */
+    private static final List<String> PAUSED_REASONS = List.of("unknown", "user", "migration", "save", "dump", "ioerror",
+            "watchdog", "from-snapshot", "shutting-down", "snapshot", "crashed", "starting-up", "postcopy",
+            "postcopy-failed", "api-error");
+
+    static String pausedReason(int code) {
+        return code >= 0 && code < PAUSED_REASONS.size() ? PAUSED_REASONS.get(code) : "unknown";
+    }
+
+    @Override
+    public Optional<String> qemuDacLabel(String domainXml) {
+        Optional<org.w3c.dom.Document> doc = domainXml == null ? Optional.empty() : DomainXml.document(domainXml);
+        String type = doc.map(x -> x.getDocumentElement().getAttribute("type")).filter(t -> !t.isEmpty()).orElse(null);
+        if (doc.isPresent()) {
+            org.w3c.dom.NodeList labels = doc.get().getDocumentElement().getElementsByTagName("seclabel");
+            for (int i = 0; i < labels.getLength(); i++) {
+                org.w3c.dom.Element l = (org.w3c.dom.Element) labels.item(i);
+                if (!"dac".equals(l.getAttribute("model")) || !"static".equals(l.getAttribute("type"))) continue;
+                Optional<org.w3c.dom.Element> label = DomainXml.child(l, "label");
+                if (label.isPresent()) return Optional.of(label.get().getTextContent().strip());
+            }
+        }
+        return dacBaseLabels().map(labels -> labels.getOrDefault(type == null ? "kvm" : type,
+                labels.values().stream().findFirst().orElse(null)));
+    }
+
+    private volatile Optional<java.util.Map<String, String>> dacBaseLabels;
+
+    /** The DAC driver's base labels by domain type, from libvirt's capabilities (read once). */
+    private Optional<java.util.Map<String, String>> dacBaseLabels() {
+        Optional<java.util.Map<String, String>> known = dacBaseLabels;
+        if (known != null) return known;
+        try {
+            known = parseDacBaseLabels(connect.getCapabilities());
+        } catch (LibvirtException e) {
+            log.warn("cannot read libvirt's capabilities for QEMU's account: {}", message(e));
+            return Optional.empty();
+        }
+        dacBaseLabels = known;
+        return known;
+    }
+
+    static Optional<java.util.Map<String, String>> parseDacBaseLabels(String capabilities) {
+        Optional<org.w3c.dom.Document> doc = DomainXml.document(capabilities, "capabilities");
+        if (doc.isEmpty()) return Optional.empty();
+        org.w3c.dom.NodeList models = doc.get().getElementsByTagName("secmodel");
+        for (int i = 0; i < models.getLength(); i++) {
+            org.w3c.dom.Element m = (org.w3c.dom.Element) models.item(i);
+            if (!DomainXml.child(m, "model").map(x -> x.getTextContent().strip()).orElse("").equals("dac")) continue;
+            java.util.Map<String, String> labels = new java.util.LinkedHashMap<>();
+            org.w3c.dom.NodeList base = m.getElementsByTagName("baselabel");
+            for (int j = 0; j < base.getLength(); j++) {
+                org.w3c.dom.Element b = (org.w3c.dom.Element) base.item(j);
+                labels.put(b.getAttribute("type"), b.getTextContent().strip());
+            }
+            if (!labels.isEmpty()) return Optional.of(java.util.Map.copyOf(labels));
+        }
+        return Optional.empty();
     }
 
     static VmPowerState powerState(DomainInfo.DomainState s) {

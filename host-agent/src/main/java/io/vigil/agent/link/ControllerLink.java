@@ -27,7 +27,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The agent's one long-lived connection to a controller: a WebSocket the agent dials (the host opens no port).
- * Says Hello, waits for Welcome, then sends a Heartbeat with the full inventory every interval. When the connection
+ * Says Hello, waits for Welcome, then sends a Heartbeat with the full inventory every interval. Hello is the first
+ * message on every connection and nothing else is sent before Welcome (a lifecycle event of that moment is dropped:
+ * the next heartbeat's inventory carries the state). Heartbeats run on their own thread and never wait on libvirt:
+ * {@link Agent#heartbeat} must answer from what it has (the agent's {@code InventoryFeed}). When the connection
  * drops, or a controller refuses the agent, it dials again with backoff, cycling through the configured controllers
  * and those the last Welcome named. Controller silence (no pong to our pings) for the failure timeout counts as a
  * drop, so that a hung controller is noticed like a dead one.
@@ -44,10 +47,11 @@ public final class ControllerLink implements IsolationMonitor.Link, AutoCloseabl
     public static final long MAX_BACKOFF_MILLIS = 5000;
     private static final long REJECTION_LOG_INTERVAL_NANOS = 60_000_000_000L;
 
-    /** What the link needs from the agent. Calls other than {@link #execute} may block (libvirt). */
+    /** What the link needs from the agent. Calls other than {@link #execute} and {@link #heartbeat} may block (libvirt). */
     public interface Agent {
         AgentMessage.Hello hello();
 
+        /** Must not block: built from the latest inventory the agent has. */
         AgentMessage.Heartbeat heartbeat(long sequence);
 
         /** Executes a controller's command, unless its leader epoch is stale; completes with its result either way. */
@@ -73,11 +77,22 @@ public final class ControllerLink implements IsolationMonitor.Link, AutoCloseabl
     private final TlsFiles tls;
     private long lastRejectionLoggedNanos;
     private boolean rejectionLogged;
+    /** Hello, policy, lost VMs: work that may wait on libvirt. */
     private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "vigil-link");
         t.setDaemon(true);
         return t;
     });
+    /** Pings and heartbeats only: nothing on it waits on libvirt, QEMU or disks. */
+    private final ScheduledExecutorService pulse = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "vigil-link-heartbeat");
+        t.setDaemon(true);
+        return t;
+    });
+    /** Orders the messages written to the socket (a heartbeat read after a command's result goes out after it). */
+    private final Object sendLock = new Object();
+    private volatile long lastHeartbeatSentNanos;
+    private volatile long longestHeartbeatGapNanos;
     private final AtomicLong sequence = new AtomicLong();
 
     // Connection state: written on the Vert.x context, read anywhere.
@@ -150,7 +165,7 @@ public final class ControllerLink implements IsolationMonitor.Link, AutoCloseabl
 
     public synchronized void setHeartbeatInterval(long millis) {
         if (heartbeats != null) heartbeats.cancel(false);
-        heartbeats = worker.scheduleAtFixedRate(this::tick, millis, millis, TimeUnit.MILLISECONDS);
+        heartbeats = pulse.scheduleAtFixedRate(this::tick, millis, millis, TimeUnit.MILLISECONDS);
     }
 
     private void tick() {
@@ -171,20 +186,48 @@ public final class ControllerLink implements IsolationMonitor.Link, AutoCloseabl
             }
             if (answered) unansweredPingSinceNanos = now;
             ws.writePing(Buffer.buffer("vigil"));
-            if (welcomed) send(agent.heartbeat(sequence.incrementAndGet()));
+            if (welcomed) {
+                AgentMessage.Heartbeat beat;
+                synchronized (sendLock) { // the inventory is read under the lock: see send()
+                    beat = agent.heartbeat(sequence.incrementAndGet());
+                    if (!welcomed || socket != ws) return;
+                    ws.writeTextMessage(Json.write(beat));
+                }
+                long sent = System.nanoTime();
+                long previous = lastHeartbeatSentNanos;
+                if (previous != 0) longestHeartbeatGapNanos = Math.max(longestHeartbeatGapNanos, sent - previous);
+                lastHeartbeatSentNanos = sent;
+            }
         } catch (RuntimeException e) {
             log.warn("heartbeat to controller failed: {}", e.toString());
         }
     }
 
-    /** Sends {@code message} on the current connection; dropped if there is none (the next heartbeat converges). */
+    /**
+     * Sends {@code message} on the current connection once a controller has welcomed this agent; dropped otherwise
+     * (the next heartbeat converges). Callers that read libvirt's state for it read it before calling: a heartbeat
+     * sent after this one then carries an inventory at least as new.
+     */
     public void send(AgentMessage message) {
         WebSocket ws = socket;
-        if (ws == null || ws.isClosed()) {
-            log.debug("not connected: dropping {}", message.getClass().getSimpleName());
+        if (ws == null || ws.isClosed() || !welcomed) {
+            log.debug("not connected and welcomed: dropping {}", message.getClass().getSimpleName());
             return;
         }
-        ws.writeTextMessage(Json.write(message));
+        synchronized (sendLock) {
+            if (socket != ws || !welcomed) return;
+            ws.writeTextMessage(Json.write(message));
+        }
+    }
+
+    /** The longest time between two heartbeats sent on a welcomed connection since the last {@link #resetHeartbeatGaps}. */
+    public long longestHeartbeatGapMillis() {
+        return longestHeartbeatGapNanos / 1_000_000;
+    }
+
+    public void resetHeartbeatGaps() {
+        longestHeartbeatGapNanos = 0;
+        lastHeartbeatSentNanos = 0;
     }
 
     /**
@@ -269,7 +312,11 @@ public final class ControllerLink implements IsolationMonitor.Link, AutoCloseabl
             if (w.policy() != null) onWorker(() -> agent.applyPolicy(w.policy()));
             AgentMessage.HostShutdown pending = hostShutdown;
             if (pending != null) send(pending);
-            onWorker(this::tick); // an inventory at once, not one interval later
+            try {
+                pulse.execute(this::tick); // an inventory at once, not one interval later
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closing
+            }
         } else if (message instanceof ControllerMessage.Refused r) {
             log.warn("controller {} refused this agent: {}; retrying in {} ms", url, r.reason(), MAX_BACKOFF_MILLIS);
             backoffMillis = MAX_BACKOFF_MILLIS;
@@ -310,6 +357,7 @@ public final class ControllerLink implements IsolationMonitor.Link, AutoCloseabl
         socket = null;
         if (welcomed) downSinceNanos = System.nanoTime();
         welcomed = false;
+        lastHeartbeatSentNanos = 0; // the next connection's gaps count from its first heartbeat
         log.warn("{}", why);
         if (!ws.isClosed()) ws.close();
         redial(backoffMillis);
@@ -325,6 +373,7 @@ public final class ControllerLink implements IsolationMonitor.Link, AutoCloseabl
     public void close() {
         closed = true;
         worker.shutdownNow();
+        pulse.shutdownNow();
         WebSocket ws = socket;
         if (ws != null) ws.close();
         client.close();

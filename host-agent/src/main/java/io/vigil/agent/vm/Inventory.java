@@ -26,6 +26,7 @@ public final class Inventory {
     private final int cpus;
     private final long memoryMiB;
     private volatile Supplier<MemoryKeeperEndpoint> memoryKeeper = () -> null;
+    private volatile java.util.function.Function<String, String> problems = vm -> null;
 
     public Inventory(Hypervisor hypervisor, VmLeases leases, int configuredCpus, long configuredMemoryMiB) throws HypervisorException {
         this(hypervisor, leases, configuredCpus, configuredMemoryMiB, DiskService.DIRECT);
@@ -47,6 +48,11 @@ public final class Inventory {
         this.memoryKeeper = endpoint;
     }
 
+    /** What the agent found wrong with a VM and could not fix, by VM (null: nothing), read at every snapshot. */
+    public void problems(java.util.function.Function<String, String> problems) {
+        this.problems = problems;
+    }
+
     public HostInventory snapshot() throws HypervisorException {
         List<VmReport> vms = new ArrayList<>();
         long used = 0;
@@ -56,7 +62,7 @@ public final class Inventory {
             long lease = active ? leases.held(d.name()).orElse(0) : 0;
             DiskService.CacheUse cache = disks.use(d.name());
             vms.add(new VmReport(d.name(), d.uuid(), d.state(), d.memoryMiB(), d.vcpus(), lease, cache.bytes(),
-                    cache.dirtyBytes(), cache.writeBackMillis()));
+                    cache.dirtyBytes(), cache.writeBackMillis(), d.stateReason(), active ? problems.apply(d.name()) : null));
         }
         return new HostInventory(cpus, memoryMiB, Math.max(0, memoryMiB - used), vms, memoryKeeper.get());
     }

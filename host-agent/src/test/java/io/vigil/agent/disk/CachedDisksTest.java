@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vigil.agent.nbd.SocketOwner;
 import io.vigil.protocol.CacheMode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,13 +33,15 @@ class CachedDisksTest {
     @BeforeEach
     void start() throws IOException {
         socketDir = Files.createTempDirectory(Path.of("/tmp"), "vcd-");
-        disks = CachedDisks.start(socketDir.resolve("nbd.sock"), dir.resolve("arenas"), dir.resolve("records"));
+        disks = CachedDisks.start(socketDir, dir.resolve("arenas"), dir.resolve("records"));
     }
 
     @AfterEach
     void stop() throws IOException {
         if (disks != null) disks.close();
-        Files.deleteIfExists(socketDir.resolve("nbd.sock"));
+        try (var left = Files.list(socketDir)) {
+            for (Path p : left.toList()) Files.deleteIfExists(p);
+        }
         Files.deleteIfExists(socketDir);
     }
 
@@ -57,7 +60,7 @@ class CachedDisksTest {
     }
 
     private String uri(String export) {
-        return "nbd+unix:///" + export + "?socket=" + socketDir.resolve("nbd.sock");
+        return "nbd+unix:///" + export + "?socket=" + disks.socketOf(export.substring(0, export.indexOf('/')));
     }
 
     private static void run(String... command) throws Exception {
@@ -121,7 +124,7 @@ class CachedDisksTest {
         run("nbdcopy", dir.resolve("b").toString(), uri("db1/vdb"));
         disks.close(); // an agent stop: nothing written back, the arenas stay
 
-        disks = CachedDisks.start(socketDir.resolve("nbd.sock"), dir.resolve("arenas"), dir.resolve("records"));
+        disks = CachedDisks.start(socketDir, dir.resolve("arenas"), dir.resolve("records"));
         assertEquals(List.of("db1"), disks.recover(vm -> true, vm -> true));
         Path copy = dir.resolve("read-back");
         run("nbdcopy", uri("db1/vda"), copy.toString());
@@ -134,13 +137,91 @@ class CachedDisksTest {
     }
 
     @Test
+    void eachVmHasItsOwnSocketServingOnlyItsOwnDisks() throws Exception {
+        disks.serve("iso-a", vm("iso-a", 4, "vda"), CacheMode.WRITE_BACK, 1);
+        disks.serve("iso-b", vm("iso-b", 4, "vda"), CacheMode.WRITE_BACK, 1);
+        Path aSocket = disks.socketOf("iso-a");
+        assertEquals(socketDir.resolve("iso-a.sock"), aSocket);
+
+        String listed = output("nbdinfo", "--list", "nbd+unix://?socket=" + aSocket);
+        assertTrue(listed.contains("iso-a/vda") && !listed.contains("iso-b"), "a VM's socket lists its own exports only: " + listed);
+        Process other = new ProcessBuilder("nbdinfo", "nbd+unix:///iso-b/vda?socket=" + aSocket).redirectErrorStream(true).start();
+        String refused = new String(other.getInputStream().readAllBytes());
+        assertTrue(other.waitFor(60, TimeUnit.SECONDS));
+        assertTrue(other.exitValue() != 0, "another VM's export cannot be opened on this socket: " + refused);
+        run("nbdinfo", "nbd+unix:///iso-b/vda?socket=" + disks.socketOf("iso-b")); // on its own socket, it can
+
+        disks.release("iso-a");
+        assertFalse(Files.exists(aSocket), "a released VM's socket is gone");
+    }
+
+    @Test
+    void aVmSocketBelongsToQemusAccountAndGetsItBackAfterAHandChmodAndARestart() throws Exception {
+        disks.close();
+        SocketOwner nobody = new SocketOwner(65534, 65534);
+        disks = CachedDisks.start(socketDir, dir.resolve("arenas"), dir.resolve("records"), 0,
+                xml -> java.util.Optional.of("+65534:+65534"));
+        disks.serve("own1", vm("own1", 4, "vda"), CacheMode.WRITE_BACK, 1);
+        Path socket = disks.socketOf("own1");
+        assertOwnedBy(nobody, socket);
+        assertEquals("rwx--x--x", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(socketDir)), "the socket folder is searchable, not listable");
+
+        // An operator's chmod and chown by hand, then an agent restart: the socket is made again as QEMU needs it.
+        Files.setAttribute(socket, "unix:uid", 0);
+        Files.setAttribute(socket, "unix:gid", 0);
+        Files.setPosixFilePermissions(socket, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        disks.close();
+        disks = CachedDisks.start(socketDir, dir.resolve("arenas"), dir.resolve("records"), 0,
+                xml -> java.util.Optional.of("+65534:+65534"));
+        assertEquals(List.of("own1"), disks.recover(vm -> true, vm -> true));
+        assertOwnedBy(nobody, disks.socketOf("own1"));
+        run("nbdinfo", "nbd+unix:///own1/vda?socket=" + disks.socketOf("own1")); // root still reaches it
+    }
+
+    @Test
+    void aSocketQemusAccountCannotReachIsRefusedWithTheFolderThatBlocksIt() throws Exception {
+        disks.close();
+        Path hidden = Files.createTempDirectory(Path.of("/tmp"), "vch-"); // 0700: nobody cannot search it
+        try {
+            disks = CachedDisks.start(hidden.resolve("nbd"), dir.resolve("arenas"), dir.resolve("records"), 0,
+                    xml -> java.util.Optional.of("+65534:+65534"));
+            DiskXml.Rewritten w = disks.prepare("hid1", vm("hid1", 4, "vda").xml());
+            IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                    () -> disks.serve("hid1", w, CacheMode.WRITE_BACK, 1));
+            assertTrue(e.getMessage().contains(hidden.toString()) && e.getMessage().contains("+65534:+65534"), e.getMessage());
+            assertEquals(List.of(), disks.exports(), "nothing is left served");
+        } finally {
+            disks.close();
+            disks = null;
+            try (var all = Files.walk(hidden)) {
+                for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private static void assertOwnedBy(SocketOwner owner, Path socket) throws IOException {
+        assertEquals(owner.uid(), Files.getAttribute(socket, "unix:uid"), "owner of " + socket);
+        assertEquals(owner.gid(), Files.getAttribute(socket, "unix:gid"), "group of " + socket);
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
+    }
+
+    private static String output(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "timed out: " + String.join(" ", command));
+        assertEquals(0, p.exitValue(), String.join(" ", command) + ":\n" + out);
+        return out;
+    }
+
+    @Test
     void aVmWhoseLeaseIsGoneIsNotServedAgainAndItsArenaIsLeftForRecovery() throws Exception {
         DiskXml.Rewritten app = vm("app1", 8, "vda");
         disks.budgets(Map.of("app1", 8L));
         disks.serve("app1", app, CacheMode.WRITE_BACK, 1);
         disks.close();
 
-        disks = CachedDisks.start(socketDir.resolve("nbd.sock"), dir.resolve("arenas"), dir.resolve("records"));
+        disks = CachedDisks.start(socketDir, dir.resolve("arenas"), dir.resolve("records"));
         assertEquals(List.of(), disks.recover(vm -> false, vm -> true));
         try (var arenas = Files.list(dir.resolve("arenas"))) {
             assertEquals(1, arenas.count(), "the arena stays for the host that takes the VM over");
