@@ -72,7 +72,12 @@ public final class SystemLibvirtd implements AutoCloseable {
             Process libvirtd = d.launch("libvirtd", List.of("/usr/sbin/libvirtd", "--config", conf.toString(), "--pid-file",
                     dir.resolve("libvirtd.pid").toString()));
             d.children.add(libvirtd);
-            awaitSocket(sockets.resolve("libvirt-sock"), libvirtd, "libvirtd");
+            try {
+                awaitSocket(sockets.resolve("libvirt-sock"), libvirtd, "libvirtd");
+            } catch (IOException e) {
+                throw new IOException(e.getMessage() + " (another libvirtd running here?); its log: "
+                        + tail(dir.resolve("libvirtd.log")), e);
+            }
         } catch (IOException | RuntimeException e) {
             d.close();
             throw e;
@@ -159,6 +164,15 @@ public final class SystemLibvirtd implements AutoCloseable {
             }
         }
         throw new IOException(what + " did not listen on " + socket + " within 30 s");
+    }
+
+    private static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+        } catch (IOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
+        }
     }
 
     private static boolean answers(Path socket) {

@@ -30,6 +30,10 @@ class ControllerLinkTest {
     HttpServer server;
     final List<ServerWebSocket> connections = new CopyOnWriteArrayList<>();
     final AtomicInteger heartbeats = new AtomicInteger();
+    /** Every message's type, prefixed with the number of the connection it came on ("1 hello"). */
+    final List<String> received = new CopyOnWriteArrayList<>();
+    /** How long the controller waits before it welcomes an agent. */
+    volatile long welcomeDelayMillis;
     /** Each HostShutdown the controller received, with the number of the connection it came on. */
     final List<String> hostShutdowns = new CopyOnWriteArrayList<>();
     /** Between the agent and the controller: a path that, once frozen, swallows every byte (a hung controller). */
@@ -39,6 +43,7 @@ class ControllerLinkTest {
     /** An agent whose inventory takes {@code slowMillis} to build (libvirt busy starting VMs). */
     final class FakeAgent implements ControllerLink.Agent {
         volatile long slowMillis;
+        volatile long policyMillis;
         final List<String> cleared = new CopyOnWriteArrayList<>();
 
         @Override
@@ -62,7 +67,13 @@ class ControllerLinkTest {
         }
 
         @Override
-        public void applyPolicy(AgentPolicy policy) {}
+        public void applyPolicy(AgentPolicy policy) {
+            try {
+                Thread.sleep(policyMillis); // libvirt work on the link's worker
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
 
         @Override
         public void lostVms(List<String> vms) {}
@@ -78,11 +89,15 @@ class ControllerLinkTest {
         vertx = Vertx.vertx();
         server = vertx.createHttpServer().webSocketHandler(ws -> {
             connections.add(ws);
+            int number = connections.size();
             ws.textMessageHandler(text -> {
                 AgentMessage m = Json.read(text, AgentMessage.class);
+                received.add(number + " " + m.getClass().getSimpleName());
                 if (m instanceof AgentMessage.Hello) {
-                    ws.writeTextMessage(Json.write(new ControllerMessage.Welcome("c1", List.of(),
-                            new AgentPolicy(200, 4000, IsolationResponse.NONE))));
+                    String welcome = Json.write(new ControllerMessage.Welcome("c1", List.of(),
+                            new AgentPolicy(200, 4000, IsolationResponse.NONE)));
+                    if (welcomeDelayMillis == 0) ws.writeTextMessage(welcome);
+                    else vertx.setTimer(welcomeDelayMillis, t -> ws.writeTextMessage(welcome));
                 } else if (m instanceof AgentMessage.Heartbeat) {
                     heartbeats.incrementAndGet();
                 } else if (m instanceof AgentMessage.HostShutdown h) {
@@ -106,6 +121,58 @@ class ControllerLinkTest {
         link.start(200);
         await(link::isConnected, 5000);
         return link;
+    }
+
+    @Test
+    void helloIsTheFirstMessageOnEveryConnectionAndNothingElseGoesOutBeforeWelcome() throws Exception {
+        welcomeDelayMillis = 500;
+        FakeAgent agent = new FakeAgent();
+        relay = new Relay(server.actualPort());
+        link = new ControllerLink(vertx, List.of("ws://127.0.0.1:" + relay.port() + ProtocolVersion.AGENT_PATH),
+                agent, FAILURE_TIMEOUT_MILLIS);
+        // libvirt's lifecycle events keep coming while the link connects (an agent restart with VMs changing state)
+        Thread events = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                link.send(new AgentMessage.VmLifecycle("h1", "vm1", "resumed", "unpaused", io.vigil.protocol.VmPowerState.RUNNING));
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        events.start();
+        try {
+            link.start(200);
+            await(link::isConnected, 5000);
+            relay.close(); // the connection drops; the link dials again and says Hello again
+            relay = null;
+        } finally {
+            events.interrupt();
+            events.join();
+        }
+        for (int c = 1; c <= connections.size(); c++) {
+            String prefix = c + " ";
+            List<String> on = received.stream().filter(m -> m.startsWith(prefix)).toList();
+            if (!on.isEmpty()) assertEquals(prefix + "Hello", on.get(0), "first message on connection " + c + ": " + on);
+        }
+        assertTrue(received.contains("1 VmLifecycle"), "lifecycle events go out once welcomed: " + received);
+    }
+
+    @Test
+    void heartbeatsGoOnWhileTheAgentIsBusyWithLibvirtOnTheLinksWorker() throws Exception {
+        FakeAgent agent = new FakeAgent();
+        connect(agent);
+        agent.policyMillis = 3000; // the next policy takes libvirt 3 s to apply
+        int before = heartbeats.get();
+        link.resetHeartbeatGaps();
+        connections.get(0).writeTextMessage(Json.write(new ControllerMessage.PolicyUpdate(
+                new AgentPolicy(200, 5000, IsolationResponse.NONE))));
+        Thread.sleep(2500);
+        // Every 200 ms; before, none while the worker was busy (the heartbeat ran on it).
+        assertTrue(heartbeats.get() - before >= 3, "heartbeats while the policy is applied: "
+                + (heartbeats.get() - before) + " in 2.5 s");
+        assertTrue(link.longestHeartbeatGapMillis() < 2000, "longest gap " + link.longestHeartbeatGapMillis() + " ms");
     }
 
     @Test
