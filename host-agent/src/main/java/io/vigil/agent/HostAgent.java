@@ -32,6 +32,7 @@ import io.vigil.agent.link.ControllerLink;
 import io.vigil.agent.shutdown.CleanHostShutdown;
 import io.vigil.agent.vm.Inventory;
 import io.vigil.agent.vm.InventoryFeed;
+import io.vigil.agent.vm.PausedVms;
 import io.vigil.agent.libvirt.QemuLogs;
 import io.vigil.agent.vm.VmCommands;
 import io.vigil.protocol.AgentCommand;
@@ -86,10 +87,8 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
     private volatile VmCommands vmCommands;
     private Inventory inventory;
     private InventoryFeed inventoryFeed;
-    /** What the agent found wrong with a VM and could not fix (reported with it until it runs again), by VM. */
-    private final java.util.Map<String, String> problems = new java.util.concurrent.ConcurrentHashMap<>();
-    /** VMs whose pause on a disk error is being resumed now. */
-    private final java.util.Set<String> resuming = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** VMs paused on a disk error: resumed once their disks work, or reported with the cause. */
+    private PausedVms paused;
     private RemoteMemory remoteMemory;
     private KeeperEndpointFile memoryKeeper;
     private volatile DiskService disks;
@@ -193,6 +192,7 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
             var held = vmLeases.reattach();
             log.info("re-attached to {} VM lease(s): {}", held.size(), held);
         }
+        paused = new PausedVms(hypervisor, this::diskTrouble, 60_000, Thread::sleep);
         disks = serveDisks();
         remoteMemory = RemoteMemories.open(config.remoteMemory());
         memoryKeeper = new KeeperEndpointFile(config.memoryKeeperDir());
@@ -205,7 +205,7 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         }
         inventory = new Inventory(hypervisor, vmLeases, config.cpus(), config.memoryMiB(), disks);
         inventory.memoryKeeper(memoryKeeper::endpoint);
-        inventory.problems(problems::get);
+        inventory.problems(paused::problem);
         logInventory();
         inventoryFeed.start(500);
         hypervisor.onLifecycle(this::onLifecycle);
@@ -341,46 +341,12 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         return cached;
     }
 
-    /**
-     * QEMU pauses a VM whose disk request failed while its disks were not served. Its NBD client connects again in
-     * the background, backing off up to 16 s while the socket was gone, and a resumed request fails (pausing the VM
-     * again) until it has: so resume with a backoff (0.5 s doubling to 8 s: a few lifecycle events, not hundreds), for
-     * up to a minute. A VM still paused then is reported with the cause the agent sees (its socket, QEMU's log).
-     */
+    /** Resumes the VMs QEMU paused on a disk error (see {@link PausedVms}); a VM left paused is reported. */
     private void resumePaused(List<String> vms) {
-        List<String> paused = new java.util.ArrayList<>();
-        for (String vm : vms) if (resuming.add(vm)) paused.add(vm);
         try {
-            long deadline = System.nanoTime() + 60_000_000_000L;
-            long pause = 500;
-            while (!paused.isEmpty() && System.nanoTime() < deadline) {
-                paused.removeIf(vm -> {
-                    try {
-                        Optional<DomainStatus> d = hypervisor.domain(vm);
-                        if (d.isEmpty() || d.get().state() != VmPowerState.PAUSED) return true;
-                        if (d.get().stateReason() != null && !"ioerror".equals(d.get().stateReason())
-                                && !"unknown".equals(d.get().stateReason())) return true; // paused on purpose
-                        hypervisor.resume(vm);
-                    } catch (HypervisorException e) {
-                        log.warn("cannot resume {}: {}", vm, e.getMessage());
-                    }
-                    return false;
-                });
-                if (paused.isEmpty()) break;
-                Thread.sleep(pause);
-                pause = Math.min(8_000, pause * 2);
-            }
-            for (String vm : paused) {
-                String cause = diskTrouble(vm);
-                String problem = "paused on a disk error and could not be resumed for a minute: " + cause;
-                problems.put(vm, problem);
-                log.error("{}: {}", vm, problem);
-            }
-            if (!paused.isEmpty()) inventoryFeed.refreshSoon();
+            if (!paused.resume(vms).isEmpty() && inventoryFeed != null) inventoryFeed.refreshSoon();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } finally {
-            resuming.removeAll(vms);
         }
     }
 
@@ -444,9 +410,9 @@ public final class HostAgent implements ControllerLink.Agent, AutoCloseable {
         } catch (HypervisorException e) {
             state = VmPowerState.OTHER;
         }
-        if (state != VmPowerState.PAUSED) problems.remove(event.vm());
+        if (state != VmPowerState.PAUSED) paused.cleared(event.vm());
         if (state == VmPowerState.PAUSED && "ioerror".equals(reason) && disks instanceof CachedDisks
-                && !resuming.contains(event.vm()) && !problems.containsKey(event.vm())) {
+                && paused.worthResuming(event.vm())) {
             // a disk request failed (the agent restarted, or QEMU lost its connection): resume once QEMU reconnects
             String vm = event.vm();
             commandWorkers.execute(() -> resumePaused(List.of(vm)));

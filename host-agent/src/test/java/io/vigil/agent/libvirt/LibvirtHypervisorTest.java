@@ -99,6 +99,30 @@ class LibvirtHypervisorTest {
     }
 
     @Test
+    void qemusAccountIsLibvirtsDacLabelOrTheDomainsOwn() {
+        // The embedded root's qemu.conf runs QEMU as root; libvirt's capabilities say so.
+        assertEquals(java.util.Optional.of("+0:+0"), hypervisor.qemuDacLabel(null));
+        assertEquals(java.util.Optional.of("+0:+0"), hypervisor.qemuDacLabel(domainXml("lv-acct")));
+        String own = domainXml("lv-acct").replace("</domain>",
+                "<seclabel type='static' model='dac' relabel='yes'><label>+1234:+5678</label></seclabel></domain>");
+        assertEquals(java.util.Optional.of("+1234:+5678"), hypervisor.qemuDacLabel(own));
+    }
+
+    @Test
+    void dacBaseLabelsAreReadFromCapabilities() {
+        String caps = "<capabilities><host><secmodel><model>none</model><doi>0</doi></secmodel><secmodel><model>dac</model>"
+                + "<doi>0</doi><baselabel type='kvm'>+999:+995</baselabel><baselabel type='qemu'>+64055:+994</baselabel>"
+                + "</secmodel></host></capabilities>";
+        assertEquals(java.util.Map.of("kvm", "+999:+995", "qemu", "+64055:+994"),
+                LibvirtHypervisor.parseDacBaseLabels(caps).orElseThrow());
+        assertTrue(LibvirtHypervisor.parseDacBaseLabels("<capabilities><host/></capabilities>").isEmpty());
+        assertTrue(LibvirtHypervisor.parseDacBaseLabels("not xml").isEmpty());
+        assertEquals("ioerror", LibvirtHypervisor.pausedReason(5));
+        assertEquals("user", LibvirtHypervisor.pausedReason(1));
+        assertEquals("unknown", LibvirtHypervisor.pausedReason(99));
+    }
+
+    @Test
     void killStopsQemuWithSigkill() throws Exception {
         hypervisor.define(domainXml("lv-k1"));
         hypervisor.start("lv-k1");
