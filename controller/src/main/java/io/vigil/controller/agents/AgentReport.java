@@ -40,7 +40,7 @@ public sealed interface AgentReport {
             } else if (message instanceof AgentMessage.Heartbeat h) {
                 return new HaInput.AgentHeartbeat(h.host(), h.hostGeneration(), h.inventory(), h.storageOk());
             } else if (message instanceof AgentMessage.VmLifecycle l) {
-                return new HaInput.VmLifecycleObserved(l.host(), l.vm(), l.event(), l.state());
+                return new HaInput.VmLifecycleObserved(l.host(), l.vm(), l.event(), l.detail(), l.state());
             } else if (message instanceof AgentMessage.CommandResult r) {
                 return new HaInput.CommandCompleted(r.host(), r.commandId(), r.vm(), r.ok(), r.error(), r.leaseGeneration(),
                         r.detail(), r.recovery());

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -38,7 +39,10 @@ final class ClusterOverview {
     /** {@code usable}: connected, storage fine, not in maintenance (may take VMs, counts as failover capacity). */
     record HostCounts(int total, int usable, Map<String, Integer> byState) {}
 
-    /** {@code protectedVms}: restartable (haEnabled, priority not disabled, requested started); of them running. */
+    /**
+     * {@code protectedVms}: restartable (haEnabled, priority not disabled, requested started); of them running.
+     * {@code byState}: by the state the VM list shows (a VM its host reports paused is paused, not running).
+     */
     record VmCounts(int total, int running, int protectedVms, int protectedRunning, Map<String, Integer> byState) {}
 
     /** Sums over every host. */
@@ -89,13 +93,17 @@ final class ClusterOverview {
 
         Map<String, VmStatus> statusByName = statuses.stream().collect(Collectors.toMap(VmStatus::name,
                 Function.identity(), (a, b) -> a));
+        Map<String, HostStatus> hostByName = hostStatuses.stream().collect(Collectors.toMap(HostStatus::name,
+                Function.identity(), (a, b) -> a));
         Map<String, Integer> vmsByState = new TreeMap<>();
         int running = 0, protectedVms = 0, protectedRunning = 0;
         for (VmSpec s : specs) {
             VmStatus st = statusByName.get(s.name());
-            String state = st == null ? "unknown" : st.state().wireName();
+            // As the VM list shows it: a VM its host reports paused counts as paused, not running.
+            String state = st == null ? "unknown" : Views.vm(s, st, Views.hostOf(st,
+                    h -> Optional.ofNullable(hostByName.get(h)))).state();
             vmsByState.merge(state, 1, Integer::sum);
-            boolean isRunning = st != null && st.state() == VmState.RUNNING;
+            boolean isRunning = VmState.RUNNING.wireName().equals(state);
             if (isRunning) running++;
             if (s.restartable()) {
                 protectedVms++;

@@ -11,6 +11,7 @@ import io.vigil.controller.ha.RequestedState;
 import io.vigil.controller.ha.VmSpec;
 import io.vigil.controller.ha.VmState;
 import io.vigil.controller.ha.VmStatus;
+import io.vigil.protocol.VmPowerState;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -21,9 +22,13 @@ import java.util.function.Function;
 final class Views {
     private Views() {}
 
-    /** A VM: what the core reports (host, state, generation, lastError), then its spec's fields. */
-    record VmView(String name, String host, VmState state, RequestedState requestedState, Priority priority,
-            boolean haEnabled, long generation, long memoryMiB, int vcpus, String lastError,
+    /**
+     * A VM: what the core reports (host, state, generation, lastError) as its host's agent qualifies it
+     * ({@link ShownState}: state, stateReason, lastError), then its spec's fields. {@code state} is a
+     * {@link VmState} wire name, or {@value #PAUSED}.
+     */
+    record VmView(String name, String host, String state, String stateReason, RequestedState requestedState,
+            Priority priority, boolean haEnabled, long generation, long memoryMiB, int vcpus, String lastError,
             List<HostPreference> preferredHosts, boolean strict, List<String> startAfter, int startAfterTimeoutSeconds,
             int maxRestarts, int maxRelocations, boolean failback, CacheMode cacheMode, int cacheWeight,
             long cacheBudgetMiB, long cacheMiB, long cacheDirtyMiB) {}
@@ -48,38 +53,63 @@ final class Views {
     /** An accepted migrate or relocate request (202): the VM's state and host follow as the HA core moves it. */
     record MoveAccepted(String vm, String from, String target, String kind) {}
 
+    /** The state shown for a VM the core has running on a host whose agent reports it paused. */
+    static final String PAUSED = "paused";
+
+    /**
+     * How a VM is shown: its state, libvirt's reason for it, and its last error. The core's word, except that a VM
+     * the core has running whose host's agent reports it paused is shown {@value #PAUSED}, with the agent's problem
+     * (or libvirt's reason) as its last error: the core rightly leaves it alone (it still runs there, and restarting
+     * it elsewhere would not cure a disk it cannot reach), but the operator must see it is not running the guest.
+     * Once the agent reports it running again, the core's word stands again.
+     */
+    record ShownState(String state, String stateReason, String lastError) {
+        static ShownState of(VmStatus status, HostStatus.Reported reported) {
+            String state = status.state().wireName();
+            if (reported == null) return new ShownState(state, null, status.lastError());
+            if (status.state() == VmState.RUNNING && reported.state() == VmPowerState.PAUSED) {
+                return new ShownState(PAUSED, reported.stateReason(), reported.problem() != null ? reported.problem()
+                        : "paused by libvirt (reason: " + (reported.stateReason() == null ? "unknown"
+                                : reported.stateReason()) + ")");
+            }
+            return new ShownState(state, reported.stateReason(),
+                    status.lastError() != null ? status.lastError() : reported.problem());
+        }
+    }
+
     /**
      * {@code status} is null until the HA core has looked at a new VM; it is then shown as starting or stopped
-     * according to what was asked. {@code cache}: its cache figures on the host it is on (zero when none).
+     * according to what was asked. {@code host}: the status of the host it is on (null when none), for its cache
+     * figures and what its agent reports of it.
      */
-    static VmView vm(VmSpec spec, VmStatus status, HostCache.VmCache cache) {
-        String host = null;
-        VmState state;
+    static VmView vm(VmSpec spec, VmStatus status, HostStatus host) {
+        String hostName = null;
+        ShownState shown;
         long generation = 0;
-        String lastError = null;
         if (status == null) {
-            state = switch (spec.requestedState()) {
+            VmState expected = switch (spec.requestedState()) {
                 case STARTED -> VmState.STARTING;
                 case STOPPED, DISABLED, IGNORED -> VmState.STOPPED;
                 case DELETED -> VmState.DELETING;
             };
+            shown = new ShownState(expected.wireName(), null, null);
         } else {
-            host = status.host();
-            state = status.state();
+            hostName = status.host();
             generation = status.generation();
-            lastError = status.lastError();
+            shown = ShownState.of(status, host == null ? null : host.reported().get(spec.name()));
         }
-        return new VmView(spec.name(), host, state, spec.requestedState(), spec.priority(), spec.haEnabled(),
-                generation, spec.memoryMiB(), spec.vcpus(), lastError, spec.preferredHosts(), spec.strict(),
-                spec.startAfter(), spec.startAfterTimeoutSeconds(), spec.maxRestarts(), spec.maxRelocations(),
-                spec.failback(), spec.cacheMode(), spec.cacheWeight(), cache.budgetMiB(), cache.cacheMiB(),
-                cache.dirtyMiB());
+        HostCache.VmCache cache = host == null ? HostCache.VmCache.NONE : host.cache().vm(spec.name());
+        return new VmView(spec.name(), hostName, shown.state(), shown.stateReason(), spec.requestedState(),
+                spec.priority(), spec.haEnabled(), generation, spec.memoryMiB(), spec.vcpus(), shown.lastError(),
+                spec.preferredHosts(), spec.strict(), spec.startAfter(), spec.startAfterTimeoutSeconds(),
+                spec.maxRestarts(), spec.maxRelocations(), spec.failback(), spec.cacheMode(), spec.cacheWeight(),
+                cache.budgetMiB(), cache.cacheMiB(), cache.dirtyMiB());
     }
 
-    /** {@code status}'s cache figures on its host, as that host's status shows them. */
-    static HostCache.VmCache cacheOf(VmStatus status, Function<String, Optional<HostStatus>> hosts) {
-        if (status == null || status.host() == null) return HostCache.VmCache.NONE;
-        return hosts.apply(status.host()).map(h -> h.cache().vm(status.name())).orElse(HostCache.VmCache.NONE);
+    /** The status of the host {@code status} is on, or null when it is on none (or the host is unknown). */
+    static HostStatus hostOf(VmStatus status, Function<String, Optional<HostStatus>> hosts) {
+        if (status == null || status.host() == null) return null;
+        return hosts.apply(status.host()).orElse(null);
     }
 
     static HostView host(HostStatus h) {

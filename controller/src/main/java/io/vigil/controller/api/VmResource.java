@@ -2,7 +2,6 @@ package io.vigil.controller.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vigil.controller.cache.HostCache;
 import io.vigil.controller.ha.ClusterPolicy;
 import io.vigil.controller.ha.ClusterView;
 import io.vigil.controller.ha.FailoverReserve;
@@ -11,6 +10,7 @@ import io.vigil.controller.ha.MoveKind;
 import io.vigil.controller.ha.Priority;
 import io.vigil.controller.ha.RequestedState;
 import io.vigil.controller.ha.VmSpec;
+import io.vigil.controller.ha.VmState;
 import io.vigil.controller.ha.VmStatus;
 import io.vigil.controller.libvirt.DomainXmlValidator;
 import io.vigil.controller.runtime.MoveRequests;
@@ -41,8 +41,8 @@ final class VmResource {
             "startAfter", "startAfterTimeoutSeconds", "maxRestarts", "maxRelocations", "failback", "cacheMode",
             "cacheWeight");
     /** The fields the controller owns (read from the domain XML or reported by the core or the agents). */
-    static final List<String> READ_ONLY = List.of("name", "host", "state", "generation", "memoryMiB", "vcpus",
-            "lastError", "domainXml", "cacheBudgetMiB", "cacheMiB", "cacheDirtyMiB");
+    static final List<String> READ_ONLY = List.of("name", "host", "state", "stateReason", "generation", "memoryMiB",
+            "vcpus", "lastError", "domainXml", "cacheBudgetMiB", "cacheMiB", "cacheDirtyMiB");
     /** The writable fields' defaults: those of a VM created without them. */
     private static final ObjectNode DEFAULTS = Documents.tree(new VmSpec("defaults", "", 0, 1, true, Priority.MEDIUM,
             RequestedState.STARTED, 0));
@@ -66,7 +66,7 @@ final class VmResource {
                 .collect(Collectors.toMap(HostStatus::name, Function.identity(), (a, b) -> a));
         return store.specs().stream().sorted(Comparator.comparing(VmSpec::name)).map(s -> {
             VmStatus status = statuses.get(s.name());
-            return Views.vm(s, status, Views.cacheOf(status, h -> Optional.ofNullable(hosts.get(h))));
+            return Views.vm(s, status, Views.hostOf(status, h -> Optional.ofNullable(hosts.get(h))));
         }).toList();
     }
 
@@ -80,7 +80,7 @@ final class VmResource {
 
     private Views.VmView view(VmSpec spec) {
         VmStatus status = store.vmStatus(spec.name()).orElse(null);
-        return Views.vm(spec, status, Views.cacheOf(status, store::hostStatus));
+        return Views.vm(spec, status, Views.hostOf(status, store::hostStatus));
     }
 
     // ---- create ---------------------------------------------------------------------------------------------------
@@ -117,7 +117,7 @@ final class VmResource {
         overridden.ifPresent(a -> admission.recordOverride(spec, a, "create"));
         log.info("VM {} created ({} MiB, {} vCPUs, priority {}, ha {}, {})", spec.name(), spec.memoryMiB(),
                 spec.vcpus(), spec.priority().wireName(), spec.haEnabled(), spec.requestedState().wireName());
-        return Views.vm(spec, null, HostCache.VmCache.NONE);
+        return Views.vm(spec, null, null);
     }
 
     private ApiException duplicate(String name) {
@@ -155,20 +155,55 @@ final class VmResource {
         return view(after);
     }
 
-    /** Start, stop or delete: sets the requested state; starting passes admission control. */
+    /**
+     * Start, stop or delete: sets the requested state; starting passes admission control. Every start is recorded in
+     * the spec ({@link VmSpec#withStartRequested}), so that the core hears it even when the VM was already requested
+     * started: a VM the core gave up on (error), or one that stopped outside Vigil, is started afresh, and passes
+     * admission control as a new start would. The answer shows it starting then. A start that cannot be carried out
+     * is a 409 that changes nothing.
+     */
     Views.VmView request(String name, RequestedState requested, boolean override) {
         AtomicReference<Optional<FailoverReserve.Admission>> overridden = new AtomicReference<>(Optional.empty());
+        VmStatus status = store.vmStatus(name).orElse(null);
+        boolean startsAgain = requested == RequestedState.STARTED && status != null
+                && (status.state() == VmState.ERROR || status.state() == VmState.STOPPED);
         VmSpec after = store.updateSpec(name, before -> {
             if (before.requestedState() == RequestedState.DELETED) {
                 if (requested == RequestedState.DELETED) return before;
                 refuseIfDeleted(before, requested == RequestedState.STARTED ? "started" : "stopped");
             }
-            VmSpec next = before.withRequested(requested);
-            overridden.set(admission.check(before, next, override));
+            if (requested != RequestedState.STARTED) {
+                VmSpec next = before.withRequested(requested);
+                overridden.set(admission.check(before, next, override));
+                return next;
+            }
+            refuseStart(before, status);
+            VmSpec next = before.withStartRequested(System.currentTimeMillis());
+            overridden.set(admission.check(startsAgain ? null : before, next, override));
             return next;
         }).orElseThrow(() -> unknownVm(name));
         overridden.get().ifPresent(a -> admission.recordOverride(after, a, "start"));
-        return view(after);
+        if (!startsAgain) return view(after);
+        log.info("VM {} is started again (it was {}{})", name, status.state().wireName(),
+                status.lastError() == null ? "" : ": " + status.lastError());
+        // What the core does with it next: placed and started afresh, its error cleared.
+        return Views.vm(after, new VmStatus(name, null, VmState.STARTING, status.generation(), null,
+                System.currentTimeMillis()), null);
+    }
+
+    /** A start that would change nothing now: a 409 that says why and what to do instead. */
+    private void refuseStart(VmSpec before, VmStatus status) {
+        if (status == null || before.requestedState() != RequestedState.STARTED) return;
+        String name = before.name();
+        if (status.state() == VmState.FROZEN)
+            throw ApiException.conflict("VM '" + name + "' is frozen on " + status.host() + " (the host shut down under "
+                    + "the freeze policy) and starts there when " + status.host() + " is back; to start it elsewhere "
+                    + "now, stop it (POST /api/v1/vms/" + name + "/stop), then start it");
+        Views.VmView shown = Views.vm(before, status, Views.hostOf(status, store::hostStatus));
+        if (Views.PAUSED.equals(shown.state()))
+            throw ApiException.conflict("VM '" + name + "' runs on " + status.host() + " but is paused ("
+                    + shown.lastError() + "); a start cannot resume it: fix the cause and resume it on "
+                    + status.host() + " (virsh resume " + name + "), or stop it and start it again to boot it afresh");
     }
 
     private static void refuseIfDeleted(VmSpec spec, String what) {

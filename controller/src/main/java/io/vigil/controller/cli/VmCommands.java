@@ -107,13 +107,19 @@ final class VmCommands {
         s.out().table(null, changed.stream().map(r -> List.of("  " + r.get(0), r.get(1))).toList());
     }
 
-    /** start, stop (POST .../start|stop) and delete (DELETE): 202 with the VM. */
+    /**
+     * start, stop (POST .../start|stop) and delete (DELETE): 202 with the VM. A start the controller cannot carry out
+     * (being deleted, frozen, paused, admission control) is a 409 whose reason is printed, with a non-zero exit.
+     */
     private static void action(Args args, Session s, String what, boolean override) throws CliException {
         String name = args.atMost(1).positional(0, "NAME");
         JsonNode vm = what.equals("delete") ? s.api().delete(path("vms", name))
                 : s.api().post(override(path("vms", name, what), override), null);
+        String state = vm.path("state").asText();
         if (s.out().json) s.out().json(vm);
-        else s.out().say("vm " + name + ": " + what + " requested (state " + vm.path("state").asText() + ")");
+        else if (what.equals("start") && state.equals("running"))
+            s.out().say("vm " + name + ": already running on " + vm.path("host").asText());
+        else s.out().say("vm " + name + ": " + what + " requested (state " + state + ")");
     }
 
     private static void move(Args args, Session s, String kind) throws CliException {

@@ -11,7 +11,8 @@ import java.util.Map;
  * host-leases-expired, host-storage-lost, host-rejoined, host-lost-vms, vm-created, vm-placed, vm-start-requested,
  * vm-started, vm-start-failed, vm-stopped, vm-stop-requested, vm-delete-requested, vm-deleted, vm-destroy-requested
  * (a copy running where it must not), vm-command-resent (after a controller restart), vm-pending-capacity, vm-error,
- * vm-lifecycle, failover-completed, policy-changed, cache-reclaimed (a host gave back disk cache before starting a
+ * vm-lifecycle (a libvirt event; {@code details.repeated}: identical ones folded before it), vm-paused and vm-resumed
+ * (a running VM's host reports it paused, or no longer), failover-completed, policy-changed, cache-reclaimed (a host gave back disk cache before starting a
  * VM: {@code details.reclaimedMiB} and {@code details.reclaimMillis}, or {@code details.detail} with the agent's words
  * when they do not parse).
  *

@@ -135,7 +135,8 @@ public final class ClusterState {
             out.put(h.name(), new HostStatus(h.name(), h.state(), h.generation(), h.inventory().cpus(),
                     h.inventory().memoryTotalMiB(), capacity.usedMiB(), h.connected(), h.storageOk(),
                     capacity.vms(), h.lastHeartbeatMillis(), h.stateSinceMillis(), h.maintenance(),
-                    reserve.getOrDefault(h.name(), 0L), CacheLoans.figures(h, loan)));
+                    reserve.getOrDefault(h.name(), 0L), CacheLoans.figures(h, loan),
+                    HostStatus.Reported.of(h.inventory().vms())));
             // Only a connected host is told: a host missing a heartbeat or two keeps its caches until it is judged.
             if (h.state() == HostState.CONNECTED) budgets.put(h.name(), loan.budgetsMiB());
         }

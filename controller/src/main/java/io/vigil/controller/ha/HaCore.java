@@ -31,7 +31,7 @@ public final class HaCore {
         } else if (input instanceof HaInput.AgentDisconnected d) {
             hosts.onDisconnected(r, d.host());
         } else if (input instanceof HaInput.VmLifecycleObserved l) {
-            reconciler.onLifecycle(r, l.host(), l.vm(), l.event(), l.state());
+            reconciler.onLifecycle(r, l);
         } else if (input instanceof HaInput.CommandCompleted c) {
             results.onCompleted(r, c);
         } else if (input instanceof HaInput.StorageObserved s) {

@@ -18,7 +18,27 @@ public sealed interface HaInput {
     /** The agent's connection closed. Not a failure by itself: heartbeat timeouts decide. */
     record AgentDisconnected(String host) implements HaInput {}
 
-    record VmLifecycleObserved(String host, String vm, String event, VmPowerState state) implements HaInput {}
+    /**
+     * A libvirt lifecycle event the host's agent forwarded: libvirt's {@code event} and {@code detail} (may be null)
+     * and the power state after it. {@code repeated}: how many events the shell folded since the last one it passed on
+     * for this VM and host, identical to that one ({@code io.vigil.controller.runtime.LifecycleCoalescing}).
+     */
+    record VmLifecycleObserved(String host, String vm, String event, String detail, VmPowerState state, int repeated)
+            implements HaInput {
+
+        public VmLifecycleObserved(String host, String vm, String event, String detail, VmPowerState state) {
+            this(host, vm, event, detail, state, 0);
+        }
+
+        public VmLifecycleObserved(String host, String vm, String event, VmPowerState state) {
+            this(host, vm, event, null, state);
+        }
+
+        /** This event, carrying {@code n} folded repeats of the one before it. */
+        public VmLifecycleObserved withRepeated(int n) {
+            return new VmLifecycleObserved(host, vm, event, detail, state, n);
+        }
+    }
 
     /**
      * {@code detail} (may be null): how a successful command was carried out (e.g. a restore fell back to a cold

@@ -24,6 +24,7 @@ final class HostMonitor {
     /** Hello ({@code hello}) or heartbeat from a host's agent. */
     void onAgent(Round r, String name, long generation, HostInventory inventory, boolean storageOk, boolean hello) {
         HostRecord prev = r.host(name);
+        HostInventory before = prev == null ? null : prev.inventory();
         if (prev == null) {
             r.put(HostRecord.joined(name, generation, inventory, storageOk, r.now));
             r.capacityChanged = true;
@@ -85,7 +86,7 @@ final class HostMonitor {
         if (h.state() == HostState.CONNECTED && !h.storageOk())
             storageLost(r, name, "its agent reports it cannot renew its storage lease and has fenced itself");
         h = r.host(name);
-        if (h.state() == HostState.CONNECTED || h.state() == HostState.REJOINING) reconciler.reconcile(r, name);
+        if (h.state() == HostState.CONNECTED || h.state() == HostState.REJOINING) reconciler.reconcile(r, name, before);
     }
 
     void onDisconnected(Round r, String name) {

@@ -1,6 +1,7 @@
 package io.vigil.controller.ha;
 
 import io.vigil.protocol.AgentCommand;
+import io.vigil.protocol.HostInventory;
 import io.vigil.protocol.VmPowerState;
 import io.vigil.protocol.VmReport;
 import java.util.ArrayList;
@@ -12,7 +13,9 @@ import java.util.Map;
  * Level-triggered reconciliation: a healthy host's heartbeat inventory is observed truth, and the core converges
  * its view to it. VMs it confirms running become RUNNING; an HA VM that vanished from its host is restarted there
  * first (a bounded number of times); a managed VM running on a host the core did not put it on, while the core has
- * it on another host, is destroyed there: a VM never runs twice.
+ * it on another host, is destroyed there: a VM never runs twice. A paused domain is active: the core leaves it
+ * running where it is, and only records when its host first reports it paused (vm-paused, with libvirt's reason and
+ * the agent's problem) and running again (vm-resumed).
  */
 final class Reconciler {
     /** A VM running this long has its restart and relocation counts reset. */
@@ -26,16 +29,18 @@ final class Reconciler {
         this.desired = desired;
     }
 
-    void reconcile(Round r, String hostName) {
+    /** {@code before}: the host's inventory before this one (null for a host heard for the first time). */
+    void reconcile(Round r, String hostName, HostInventory before) {
         HostRecord host = r.host(hostName);
-        Map<String, VmReport> reported = new HashMap<>();
-        for (VmReport report : host.inventory().vms()) reported.put(report.name(), report);
+        Map<String, VmReport> reported = byName(host.inventory());
+        Map<String, VmReport> previously = byName(before);
 
         for (VmRecord v : List.copyOf(r.vms.values())) {
             if (!hostName.equals(v.host())) continue;
             VmReport report = reported.get(v.name());
             boolean active = report != null && report.state() != null && report.state().isActive();
             reconcileAssigned(r, host, v, report, active);
+            if (active) notePause(r, hostName, v, previously.get(v.name()), report);
         }
 
         List<String> lost = new ArrayList<>();
@@ -103,6 +108,36 @@ final class Reconciler {
         }
     }
 
+    private static Map<String, VmReport> byName(HostInventory inventory) {
+        Map<String, VmReport> out = new HashMap<>();
+        if (inventory != null) for (VmReport report : inventory.vms()) out.put(report.name(), report);
+        return out;
+    }
+
+    /**
+     * Records when a VM starts or stops being shown paused (the core has it running and its host reports it paused;
+     * see the REST view), and when the agent, once it is paused, says what it could not fix. Nothing else: it still
+     * runs there, and restarting it elsewhere would not cure what paused it.
+     */
+    private static void notePause(Round r, String hostName, VmRecord v, VmReport before, VmReport now) {
+        VmRecord after = r.vm(v.name());
+        boolean was = v.state() == VmState.RUNNING && before != null && before.state() == VmPowerState.PAUSED;
+        boolean is = after != null && after.state() == VmState.RUNNING && hostName.equals(after.host())
+                && now.state() == VmPowerState.PAUSED;
+        String reason = now.stateReason() == null ? "unknown" : now.stateReason();
+        if (is && (!was || before.problem() == null && now.problem() != null)) {
+            r.event("vm-paused", hostName, v.name(), hostName + "'s heartbeat reports it paused (reason: " + reason + ")",
+                    v.name() + " is paused on " + hostName + " (reason: " + reason + ")"
+                            + (now.problem() == null ? "" : ": " + now.problem())
+                            + "; the controller leaves it there: it still runs on its host",
+                    Round.details("stateReason", now.stateReason(), "problem", now.problem()));
+        } else if (was && !is && now.state() != VmPowerState.PAUSED) {
+            r.event("vm-resumed", hostName, v.name(), hostName + "'s heartbeat reports it " + now.state().wireName(),
+                    v.name() + " is no longer paused on " + hostName + " (now " + now.state().wireName() + ")",
+                    Round.details("stateReason", now.stateReason()));
+        }
+    }
+
     private void vanished(Round r, String hostName, VmRecord v, VmReport report) {
         String seen = report == null ? "no longer listed" : "reported " + report.state().wireName();
         r.event("vm-lifecycle", hostName, v.name(), hostName + "'s heartbeat: " + seen,
@@ -134,11 +169,18 @@ final class Reconciler {
                 "destroying the copy of " + v.name() + " on " + hostName + ": " + why, Map.of());
     }
 
-    void onLifecycle(Round r, String host, String vm, String event, VmPowerState state) {
-        if (r.vm(vm) == null) return;
-        r.event("vm-lifecycle", host, vm, "libvirt event " + event,
-                vm + " on " + host + ": " + event + (state == null ? "" : " (now " + state.wireName() + ")"),
-                Round.details("event", event, "state", state == null ? null : state.wireName()));
+    /** Records a libvirt lifecycle event of a managed VM; it changes nothing (heartbeats are the truth). */
+    void onLifecycle(Round r, HaInput.VmLifecycleObserved l) {
+        if (r.vm(l.vm()) == null) return;
+        VmPowerState state = l.state();
+        r.event("vm-lifecycle", l.host(), l.vm(), "libvirt event " + l.event()
+                        + (l.detail() == null ? "" : " (" + l.detail() + ")"),
+                l.vm() + " on " + l.host() + ": " + l.event() + (l.detail() == null ? "" : " " + l.detail())
+                        + (state == null ? "" : " (now " + state.wireName() + ")")
+                        + (l.repeated() > 0 ? "; " + l.repeated() + " repeat(s) of the event before it not recorded"
+                                : ""),
+                Round.details("event", l.event(), "detail", l.detail(), "state",
+                        state == null ? null : state.wireName(), "repeated", l.repeated() > 0 ? l.repeated() : null));
     }
 
     private static boolean wanted(Round r, String vm) {

@@ -9,8 +9,8 @@ import java.util.Locale;
  * <ul>
  *   <li>STARTED: keep it running; restart it where it belongs when it stops or its host fails.</li>
  *   <li>STOPPED: keep it stopped (stop it if it runs).</li>
- *   <li>DISABLED: stopped and out of HA: it is stopped, never started or restarted, and an error is cleared (the
- *       way out of the error state).</li>
+ *   <li>DISABLED: stopped and out of HA: it is stopped, never started or restarted, and an error is cleared (one
+ *       way out of the error state; the operator's start is the other, see {@link VmSpec#withStartRequested}).</li>
  *   <li>IGNORED: not managed: the controller reports where it sees it running but never starts, stops, restarts,
  *       moves or destroys it.</li>
  *   <li>DELETED: internal, set by DELETE: destroyed, undefined and forgotten.</li>

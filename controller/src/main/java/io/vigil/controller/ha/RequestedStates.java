@@ -40,7 +40,7 @@ final class RequestedStates {
         }
         if (old != null && !old.ruleFields().equals(spec.ruleFields())) r.capacityChanged = true;
         switch (spec.requestedState()) {
-            case STARTED -> wantRunning(r, v, old);
+            case STARTED -> wantRunning(r, v, old, spec);
             case IGNORED -> ignore(r, v, old);
             default -> wantStopped(r, v, spec.requestedState() == RequestedState.DISABLED);
         }
@@ -61,13 +61,24 @@ final class RequestedStates {
                         + "where its host says it runs", Map.of());
     }
 
-    private void wantRunning(Round r, VmRecord v, VmSpec old) {
+    /**
+     * Places a VM that should run and does not. A VM in error starts afresh: the operator's start (or any change of
+     * its spec) acknowledges the error, which is cleared, and its restarts and relocations count from zero.
+     */
+    private void wantRunning(Round r, VmRecord v, VmSpec old, VmSpec spec) {
         // A frozen VM waits for its host even if its settings change; stop and start it to start it elsewhere.
         if (v.state() == VmState.FROZEN && old != null && old.requestedState() == RequestedState.STARTED) return;
         if (v.state() != VmState.STOPPED && v.state() != VmState.ERROR && v.state() != VmState.FROZEN) return;
-        r.event("vm-start-requested", v.host(), v.name(), "the operator asked for it to run",
-                v.name() + " is to run" + (old == null ? "" : " again") + "; placing it",
-                Round.details("generation", v.nextGeneration()));
+        boolean asked = old == null || old.requestedState() != RequestedState.STARTED
+                || old.startRequestedAtMillis() != spec.startRequestedAtMillis();
+        String acknowledged = v.state() == VmState.ERROR ? v.lastError() : null;
+        r.event("vm-start-requested", v.host(), v.name(), asked ? "the operator asked for it to run"
+                        : "the operator changed its settings while it should run",
+                v.name() + " is to run" + (old == null ? "" : " again")
+                        + (acknowledged == null ? "" : " after an error, which is cleared (" + acknowledged + ")")
+                        + "; placing it",
+                Round.details("generation", v.nextGeneration(), "acknowledgedError", acknowledged));
+        if (v.state() == VmState.ERROR) v = v.withError(null);
         HostRecord last = r.host(v.host());
         if (last != null && (last.state() == HostState.SUSPECT || last.state() == HostState.ISOLATED
                 || last.state() == HostState.FAILED)) {

@@ -23,12 +23,15 @@ import java.util.Set;
  *   <li>{@code cacheMode}: how its disk writes are cached.</li>
  *   <li>{@code cacheWeight}: its share of the disk cache its host lends out of the failover reserve, relative to the
  *       other VMs running there (0..1000; 0: no cache memory). See {@code io.vigil.controller.cache.CacheLending}.</li>
+ *   <li>{@code startRequestedAtMillis}: when the operator last asked for it to start (0: never). Not a setting: each
+ *       start request changes it, so that the core hears the request even when {@code requestedState} already was
+ *       started; that is how an operator's start takes a VM out of error ({@link RequestedStates}).</li>
  * </ul>
  */
 public record VmSpec(String name, String domainXml, long memoryMiB, int vcpus, boolean haEnabled, Priority priority,
         RequestedState requestedState, long createdAtMillis, List<HostPreference> preferredHosts, boolean strict,
         List<String> startAfter, int startAfterTimeoutSeconds, int maxRestarts, int maxRelocations, boolean failback,
-        CacheMode cacheMode, int cacheWeight) {
+        CacheMode cacheMode, int cacheWeight, long startRequestedAtMillis) {
 
     public static final int DEFAULT_START_AFTER_TIMEOUT_SECONDS = 120;
     public static final int DEFAULT_CACHE_WEIGHT = 1;
@@ -61,6 +64,16 @@ public record VmSpec(String name, String domainXml, long memoryMiB, int vcpus, b
                     + " (0: no cache memory)");
     }
 
+    /** A VM never explicitly started. */
+    public VmSpec(String name, String domainXml, long memoryMiB, int vcpus, boolean haEnabled, Priority priority,
+            RequestedState requestedState, long createdAtMillis, List<HostPreference> preferredHosts, boolean strict,
+            List<String> startAfter, int startAfterTimeoutSeconds, int maxRestarts, int maxRelocations, boolean failback,
+            CacheMode cacheMode, int cacheWeight) {
+        this(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis, preferredHosts,
+                strict, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, failback, cacheMode,
+                cacheWeight, 0);
+    }
+
     /** A VM with the default cache weight. */
     public VmSpec(String name, String domainXml, long memoryMiB, int vcpus, boolean haEnabled, Priority priority,
             RequestedState requestedState, long createdAtMillis, List<HostPreference> preferredHosts, boolean strict,
@@ -82,49 +95,56 @@ public record VmSpec(String name, String domainXml, long memoryMiB, int vcpus, b
     public VmSpec withRequested(RequestedState state) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, state, createdAtMillis,
                 preferredHosts, strict, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, failback,
-                cacheMode, cacheWeight);
+                cacheMode, cacheWeight, startRequestedAtMillis);
     }
 
     public VmSpec withPriority(Priority p) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, p, requestedState, createdAtMillis,
                 preferredHosts, strict, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, failback,
-                cacheMode, cacheWeight);
+                cacheMode, cacheWeight, startRequestedAtMillis);
     }
 
     public VmSpec withPreferredHosts(List<HostPreference> hosts, boolean strictly) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis,
                 hosts, strictly, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, failback, cacheMode,
-                cacheWeight);
+                cacheWeight, startRequestedAtMillis);
     }
 
     public VmSpec withStartAfter(List<String> vms, int timeoutSeconds) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis,
                 preferredHosts, strict, vms, timeoutSeconds, maxRestarts, maxRelocations, failback, cacheMode,
-                cacheWeight);
+                cacheWeight, startRequestedAtMillis);
     }
 
     public VmSpec withRetries(int restarts, int relocations) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis,
                 preferredHosts, strict, startAfter, startAfterTimeoutSeconds, restarts, relocations, failback, cacheMode,
-                cacheWeight);
+                cacheWeight, startRequestedAtMillis);
     }
 
     public VmSpec withFailback(boolean on) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis,
                 preferredHosts, strict, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, on, cacheMode,
-                cacheWeight);
+                cacheWeight, startRequestedAtMillis);
     }
 
     public VmSpec withCacheMode(CacheMode mode) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis,
                 preferredHosts, strict, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, failback,
-                mode, cacheWeight);
+                mode, cacheWeight, startRequestedAtMillis);
     }
 
     public VmSpec withCacheWeight(int weight) {
         return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, requestedState, createdAtMillis,
                 preferredHosts, strict, startAfter, startAfterTimeoutSeconds, maxRestarts, maxRelocations, failback,
-                cacheMode, weight);
+                cacheMode, weight, startRequestedAtMillis);
+    }
+
+    /** This spec with a new start request from the operator, made at {@code millis} (always a change). */
+    public VmSpec withStartRequested(long millis) {
+        return new VmSpec(name, domainXml, memoryMiB, vcpus, haEnabled, priority, RequestedState.STARTED,
+                createdAtMillis, preferredHosts, strict, startAfter, startAfterTimeoutSeconds, maxRestarts,
+                maxRelocations, failback, cacheMode, cacheWeight, Math.max(millis, startRequestedAtMillis + 1));
     }
 
     /** The settings placement depends on: when they change, VMs waiting to be placed are looked at again. */

@@ -21,7 +21,10 @@ public enum VmState {
     MIGRATING,
     /** Stopped on a host that shut down under the freeze policy: it starts there again when the host returns. */
     FROZEN,
-    /** Gave up (start refused everywhere it was tried); {@code lastError} says why. */
+    /**
+     * Gave up (start refused everywhere it was tried, or a stop or delete failed); {@code lastError} says why. The
+     * operator's start takes it out (placed afresh), as do requestedState disabled, stop and delete.
+     */
     ERROR,
     /** Being destroyed and undefined; disappears when done. */
     DELETING;

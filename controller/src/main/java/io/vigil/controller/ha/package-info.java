@@ -27,11 +27,14 @@
  *       result within the command's timeout counts as a failure. A start that succeeds after the core gave up on
  *       it is destroyed. Command ids are derived from the state.</li>
  *   <li>Desired state ({@link io.vigil.controller.ha.RequestedStates}): running places and starts, stopped sends
- *       StopVm, deleted undefines the VM on its host and forgets it.</li>
+ *       StopVm, deleted undefines the VM on its host and forgets it. The operator's start of a VM in error (every
+ *       start changes the spec, {@link io.vigil.controller.ha.VmSpec#withStartRequested}) acknowledges the error:
+ *       it is cleared and the VM placed afresh, its restarts and relocations counted from zero.</li>
  *   <li>Reconciliation ({@link io.vigil.controller.ha.Reconciler}): heartbeats are observed truth. Starting VMs
  *       reported running are running; an HA VM gone from a healthy host is restarted there first (at most three
  *       times); a managed VM running on a host other than the one the core has it on is destroyed there and the
- *       host told it lost it.</li>
+ *       host told it lost it. A paused domain is active: the core leaves it running where it is and records only
+ *       vm-paused and vm-resumed (the REST view shows it paused, from the host's report).</li>
  *   <li>Rejoin ({@link io.vigil.controller.ha.Rejoin}): a fenced host (or a failed one with a new generation)
  *       that comes back is rejoining, is told which VMs it lost, and is connected at its next heartbeat. A failed
  *       host back with the same generation before its leases expired is simply connected; its VMs stay.</li>
@@ -42,7 +45,8 @@
  *       agent's account of that reclaim is a cache-reclaimed event.</li>
  *   <li>Policy: stored, broadcast to agents, recorded.</li>
  *   <li>Every decision is a {@link io.vigil.controller.ha.ClusterEvent} with a cause and a message; failover steps
- *       carry the failover id and the milliseconds since detection.</li>
+ *       carry the failover id and the milliseconds since detection. A libvirt lifecycle event of a managed VM is
+ *       recorded as vm-lifecycle; the shell folds repeats first, and the count comes as {@code repeated}.</li>
  *   <li>{@link io.vigil.controller.ha.ClusterState#restore} and {@link io.vigil.controller.ha.Resumption}: after a
  *       controller restart hosts are judged from the first input on, and commands whose results were lost are
  *       re-sent if no result comes.</li>

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * {@link HaCore#step}, carries out the commands, and writes the changed VM and host statuses to the store after
  * each step. Inputs come from the agent gateway, the storage watcher, the store's change listeners (specs, policy,
  * rules, maintenance requests), the operator's move requests and a 250 ms tick; they may be submitted from any
- * thread.
+ * thread. Repeats of a libvirt lifecycle event within seconds are folded before the core sees them
+ * ({@link LifecycleCoalescing}).
  *
  * <p>Only the leader (the oldest Hazelcast member) runs the core. A member that is not the leader holds no state and
  * drops inputs; when it becomes the leader it rebuilds the state from the store ({@link ClusterState#restore}) and
@@ -68,6 +69,7 @@ public final class HaLoop implements AutoCloseable {
     private ClusterState state; // owned by the loop thread; null while not leader or not yet restored
     private final AgentConnections connections = new AgentConnections(); // owned by the loop thread
     private final CacheBudgetSender cacheBudgets; // owned by the loop thread
+    private final LifecycleCoalescing lifecycle = new LifecycleCoalescing(); // owned by the loop thread
     /** Stored maintenance requests the restored state does not show, by host; owned by the loop thread. */
     private final Map<String, Boolean> unappliedMaintenance = new TreeMap<>();
     private long lastFailureLogNanos;
@@ -158,6 +160,7 @@ public final class HaLoop implements AutoCloseable {
                 state = null;
                 connections.clear();
                 cacheBudgets.clear();
+                lifecycle.clear();
                 unappliedMaintenance.clear();
                 return;
             }
@@ -175,6 +178,11 @@ public final class HaLoop implements AutoCloseable {
                 publishAll();
             }
             if (input instanceof HaInput.MaintenanceRequested m) unappliedMaintenance.remove(m.host());
+            if (input instanceof HaInput.VmLifecycleObserved l) {
+                var kept = lifecycle.admit(l, System.nanoTime());
+                if (kept.isEmpty()) return; // a repeat, counted in the next one passed on
+                input = kept.get();
+            }
             ClusterState before = state;
             Step step = core.step(before, input, new Now(System.nanoTime(), System.currentTimeMillis()));
             // Write-ahead: the placements and host decisions this step made are durable before any command that

@@ -148,6 +148,42 @@ class VigilCliTest {
     }
 
     @Test
+    void aVmInErrorIsStartedAgainAndAPausedOneIsShownPaused() throws Exception {
+        h1.refuseStarts.add("cli-err");
+        h2.refuseStarts.add("cli-err");
+        ok(admin.run("vms", "create", "--xml", domainFile("cli-err"), "--start", "--set", "maxRestarts=0",
+                "--set", "maxRelocations=0"));
+        Await.until("cli-err in error", WAIT, () -> "error".equals(ctl.get("/api/v1/vms/cli-err").json().get("state")));
+        h1.refuseStarts.clear();
+        h2.refuseStarts.clear();
+        assertEquals("vm cli-err: start requested (state starting)\n", ok(admin.run("vms", "start", "cli-err")).out());
+        Await.until("cli-err running", WAIT, () -> "running".equals(ctl.get("/api/v1/vms/cli-err").json().get("state")));
+        assertTrue(ok(admin.run("vms", "get", "cli-err", "-o", "json")).json().get("lastError").isNull());
+        String host = (String) ctl.get("/api/v1/vms/cli-err").json().get("host");
+        assertEquals("vm cli-err: already running on " + host + "\n", ok(admin.run("vms", "start", "cli-err")).out());
+
+        FakeAgent runsIt = host.equals("cli-h1") ? h1 : h2;
+        String problem = "paused on an I/O error and could not be resumed: disk socket refused";
+        runsIt.report("cli-err", io.vigil.protocol.VmPowerState.PAUSED, "ioerror", problem);
+        Await.until("cli-err paused", WAIT, () -> "paused".equals(ctl.get("/api/v1/vms/cli-err").json().get("state")));
+        List<String> paused = ok(admin.run("vms", "--state", "paused")).lines();
+        assertEquals(2, paused.size(), paused.toString());
+        assertTrue(paused.get(1).startsWith("cli-err  paused  " + host + "  started"), paused.toString());
+        assertTrue(paused.get(1).endsWith(problem), paused.toString());
+        List<String> shown = ok(admin.run("vms", "get", "cli-err")).lines();
+        assertTrue(shown.stream().anyMatch(l -> l.matches("state +paused")), shown.toString());
+        assertTrue(shown.stream().anyMatch(l -> l.matches("stateReason +ioerror")), shown.toString());
+        assertTrue(shown.stream().anyMatch(l -> l.matches("lastError +" + problem)), shown.toString());
+        fails(7, admin.run("vms", "start", "cli-err"), "vigil: ", "is paused", "virsh resume cli-err");
+
+        runsIt.report("cli-err", io.vigil.protocol.VmPowerState.RUNNING, null, null);
+        Await.until("cli-err running again", WAIT, () -> "running".equals(ctl.get("/api/v1/vms/cli-err").json().get("state")));
+        assertTrue(ok(admin.run("vms", "get", "cli-err")).lines().stream().anyMatch(l -> l.matches("lastError +-")));
+        ok(admin.run("vms", "delete", "cli-err"));
+        Await.until("cli-err gone", WAIT, () -> ctl.get("/api/v1/vms/cli-err").status() == 404);
+    }
+
+    @Test
     void admissionControlRefusalsShowTheMissingCapacity() throws Exception {
         ok(admin.run("policy", "set", "admissionControl=percentage", "reservePercent=99"));
         String file = domainFile("cli-big");

@@ -7,6 +7,7 @@ import io.vigil.protocol.AgentCommand;
 import io.vigil.protocol.VmPowerState;
 import io.vigil.protocol.VmReport;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Rule 6: heartbeats are observed truth. */
@@ -148,5 +149,69 @@ class ReconcilerTest {
         assertTrue(e.message().contains("suspended"));
         c.step(new HaInput.VmLifecycleObserved("h1", "unmanaged", "started", VmPowerState.RUNNING));
         assertTrue(c.lastCommands.isEmpty());
+    }
+
+    @Test
+    void aPausedVmIsLeftRunningWhereItIsAndItsHostsReportSaysWhy() {
+        FakeCluster c = new FakeCluster();
+        FakeCluster.Agent h1 = c.addHost("h1");
+        c.addHost("h2");
+        c.create("vm1", 128, true, Priority.HIGH);
+        c.assertVm("vm1", VmState.RUNNING, "h1");
+        int commands = c.allCommands.size();
+        VmReport running = h1.domains.get("vm1");
+        String problem = "paused on an I/O error and could not be resumed: disk socket refused";
+        h1.domains.put("vm1", new VmReport("vm1", running.uuid(), VmPowerState.PAUSED, 128, 1, running.leaseGeneration(),
+                0, 0, 0, "ioerror", problem));
+        c.run(5000);
+
+        c.assertVm("vm1", VmState.RUNNING, "h1");
+        assertTrue(c.allCommands.subList(commands, c.allCommands.size()).stream()
+                .noneMatch(x -> x instanceof HaCommand.SendToAgent), "not restarted, stopped or moved");
+        assertEquals(Map.of("vm1", new HostStatus.Reported(VmPowerState.PAUSED, "ioerror", problem)),
+                c.host("h1").reported());
+        assertEquals(1, c.events("vm-paused").size(), "recorded once: " + c.eventTypes());
+        ClusterEvent paused = c.lastEvent("vm-paused");
+        assertEquals(Map.of("stateReason", "ioerror", "problem", problem), paused.details());
+        assertTrue(paused.message().contains(problem), paused.message());
+
+        h1.domains.put("vm1", running);
+        c.run(2000);
+        assertEquals(Map.of(), c.host("h1").reported(), "a plain running domain needs no explaining");
+        assertEquals(1, c.events("vm-resumed").size(), c.eventTypes().toString());
+        assertEquals(1, c.events("vm-paused").size());
+    }
+
+    @Test
+    void theAgentsProblemWithAPausedVmIsRecordedWhenItComes() {
+        FakeCluster c = new FakeCluster();
+        FakeCluster.Agent h1 = c.addHost("h1");
+        c.create("vm1", 128, true, Priority.HIGH);
+        VmReport running = h1.domains.get("vm1");
+        h1.domains.put("vm1", new VmReport("vm1", running.uuid(), VmPowerState.PAUSED, 128, 1, running.leaseGeneration(),
+                0, 0, 0, "ioerror", null));
+        c.run(2000);
+        assertEquals("h1's heartbeat reports it paused (reason: ioerror)", c.lastEvent("vm-paused").cause());
+        h1.domains.put("vm1", new VmReport("vm1", running.uuid(), VmPowerState.PAUSED, 128, 1, running.leaseGeneration(),
+                0, 0, 0, "ioerror", "could not be resumed: disk gone"));
+        c.run(3000);
+        assertEquals(2, c.events("vm-paused").size(), c.eventTypes().toString());
+        assertEquals("could not be resumed: disk gone", c.lastEvent("vm-paused").details().get("problem"));
+    }
+
+    @Test
+    void lifecycleEventsCarryLibvirtsDetailAndTheRepeatsFoldedBeforeThem() {
+        FakeCluster c = new FakeCluster();
+        c.addHost("h1");
+        c.create("vm1", 128, true, Priority.HIGH);
+        c.step(new HaInput.VmLifecycleObserved("h1", "vm1", "suspended", "ioerror", VmPowerState.PAUSED));
+        ClusterEvent first = c.lastEvent("vm-lifecycle");
+        assertEquals(Map.of("event", "suspended", "detail", "ioerror", "state", "paused"), first.details());
+        assertTrue(first.message().contains("suspended ioerror (now paused)"), first.message());
+
+        c.step(new HaInput.VmLifecycleObserved("h1", "vm1", "suspended", "ioerror", VmPowerState.PAUSED, 4));
+        ClusterEvent next = c.lastEvent("vm-lifecycle");
+        assertEquals(4, next.details().get("repeated"));
+        assertTrue(next.message().contains("4 repeat(s)"), next.message());
     }
 }

@@ -110,4 +110,63 @@ class RequestedStateTest {
         c.desire("vm1", RequestedState.STARTED);
         c.assertVm("vm1", VmState.RUNNING, "h1");
     }
+
+    /** The operator's start: a new start request in the spec, as the REST API stores it. */
+    private static void startAgain(FakeCluster c, String vm) {
+        c.step(new HaInput.VmSpecChanged(c.state.specs().get(vm).withStartRequested(c.now.epochMillis())));
+        c.deliver();
+    }
+
+    @Test
+    void theOperatorsStartAcknowledgesAnErrorAndStartsTheVmAfresh() {
+        FakeCluster c = new FakeCluster();
+        c.addHost("h1");
+        c.agents.get("h1").refuse.add("vm1");
+        c.create(FakeCluster.spec("vm1", 128, true, Priority.HIGH, RequestedState.STARTED).withRetries(1, 0));
+        assertEquals(2, c.sent(AgentCommand.StartVm.class).size(), "the first attempt and one restart");
+        c.assertVm("vm1", VmState.ERROR, null);
+
+        // Its restarts count from zero again: two more attempts, then error again.
+        startAgain(c, "vm1");
+        assertEquals(4, c.sent(AgentCommand.StartVm.class).size());
+        c.assertVm("vm1", VmState.ERROR, null);
+        String error = c.vm("vm1").lastError();
+        assertTrue(error.contains("lease held by another host"), error);
+
+        c.agents.get("h1").refuse.clear();
+        startAgain(c, "vm1");
+        c.assertVm("vm1", VmState.RUNNING, "h1");
+        assertNull(c.vm("vm1").lastError());
+        ClusterEvent requested = c.lastEvent("vm-start-requested");
+        assertEquals("the operator asked for it to run", requested.cause());
+        assertEquals(error, requested.details().get("acknowledgedError"));
+        assertTrue(requested.message().contains("after an error, which is cleared"), requested.message());
+    }
+
+    @Test
+    void anAcknowledgedErrorIsClearedAtOnceEvenWhenTheVmMustWaitForRoom() {
+        FakeCluster c = new FakeCluster();
+        c.addHost("h1");
+        c.agents.get("h1").refuse.add("vm1");
+        c.create(FakeCluster.spec("vm1", 128, true, Priority.HIGH, RequestedState.STARTED).withRetries(0, 0));
+        c.assertVm("vm1", VmState.ERROR, null);
+        c.step(new HaInput.MaintenanceRequested("h1", true));
+        c.deliver();
+
+        startAgain(c, "vm1");
+        c.assertVm("vm1", VmState.PENDING_CAPACITY, null);
+        assertNull(c.vm("vm1").lastError(), "the operator acknowledged it; it waits for a host, not in error");
+    }
+
+    @Test
+    void aStartOfARunningVmChangesNothing() {
+        FakeCluster c = new FakeCluster();
+        c.addHost("h1");
+        c.create("vm1", 128, true, Priority.HIGH);
+        int events = c.events.size();
+        startAgain(c, "vm1");
+        c.assertVm("vm1", VmState.RUNNING, "h1");
+        assertEquals(1, c.sent(AgentCommand.StartVm.class).size());
+        assertEquals(events, c.events.size(), "nothing to record: " + c.eventTypes());
+    }
 }

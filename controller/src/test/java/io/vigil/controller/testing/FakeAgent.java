@@ -49,6 +49,8 @@ public final class FakeAgent implements AutoCloseable {
     private long timer = -1;
     private long counter;
     public volatile boolean answerCommands = true;
+    /** VMs whose StartVm it answers with a failure (libvirt refused it), until removed. */
+    public final java.util.Set<String> refuseStarts = ConcurrentHashMap.newKeySet();
     private AgentCredentials credentials;
     private boolean withoutCertificate;
 
@@ -130,6 +132,20 @@ public final class FakeAgent implements AutoCloseable {
                 v.leaseGeneration(), bytes, dirtyBytes));
     }
 
+    /**
+     * How libvirt sees {@code vm} from the next heartbeat on: its power state, libvirt's reason for it and the
+     * problem the agent could not fix (both may be null).
+     */
+    public void report(String vm, VmPowerState state, String stateReason, String problem) {
+        vms.computeIfPresent(vm, (k, v) -> new VmReport(v.name(), v.uuid(), state, v.memoryMiB(), v.vcpus(),
+                v.leaseGeneration(), v.cacheBytes(), v.cacheDirtyBytes(), v.cacheWriteBackMillis(), stateReason, problem));
+    }
+
+    /** Forwards a libvirt lifecycle event of {@code vm}, as the agent does when libvirt raises one. */
+    public void lifecycle(String vm, String event, String detail, VmPowerState state) {
+        sendRaw(Json.write(new AgentMessage.VmLifecycle(host, vm, event, detail, state)));
+    }
+
     public void sendRaw(String text) {
         ws.writeTextMessage(text);
     }
@@ -182,7 +198,11 @@ public final class FakeAgent implements AutoCloseable {
     private void carryOut(AgentCommand command) {
         commands.add(command);
         long generation = 0;
-        if (command instanceof AgentCommand.StartVm s) {
+        if (command instanceof AgentCommand.StartVm s && refuseStarts.contains(s.vm())) {
+            sendRaw(Json.write(new AgentMessage.CommandResult(host, command.id(), command.vm(), false,
+                    "libvirt refused to start " + s.vm() + " (test)", 0)));
+            return;
+        } else if (command instanceof AgentCommand.StartVm s) {
             vms.put(s.vm(), new VmReport(s.vm(), "uuid-" + s.vm(), VmPowerState.RUNNING, 64, 1, s.generation()));
             generation = s.generation();
             sendRaw(Json.write(new AgentMessage.VmLifecycle(host, s.vm(), "started", "booted", VmPowerState.RUNNING)));
