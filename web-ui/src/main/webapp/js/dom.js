@@ -60,7 +60,7 @@ export function ms(n) {
 /** A state badge: the state's name, coloured by what it means. */
 export function badge(state) {
   const bad = ['failed', 'fenced', 'error', 'offline', 'isolated'];
-  const warn = ['suspect', 'rejoining', 'starting', 'stopping', 'recovery', 'pending-capacity', 'migrating', 'frozen',
+  const warn = ['paused', 'suspect', 'rejoining', 'starting', 'stopping', 'recovery', 'pending-capacity', 'migrating', 'frozen',
     'deleting', 'in-progress', 'cancelled'];
   const good = ['connected', 'running', 'completed'];
   const tone = bad.includes(state) ? 'bad' : warn.includes(state) ? 'warn' : good.includes(state) ? 'good' : 'neutral';

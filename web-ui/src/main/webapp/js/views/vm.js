@@ -20,7 +20,7 @@ export const VM_FIELDS = [
 ];
 
 const FACTS = [
-  ['state', 'State'], ['host', 'Host'], ['generation', 'Lease generation'], ['memoryMiB', 'Memory'], ['vcpus', 'vCPUs'],
+  ['state', 'State'], ['stateReason', 'State reason'], ['host', 'Host'], ['generation', 'Lease generation'], ['memoryMiB', 'Memory'], ['vcpus', 'vCPUs'],
   ['cacheBudgetMiB', 'Cache budget'], ['cacheMiB', 'Cache held'], ['cacheDirtyMiB', 'Cache dirty'], ['lastError', 'Last error'],
 ];
 

@@ -186,6 +186,7 @@ public final class LocalCluster implements AutoCloseable {
                 "sharedStorage: " + mount,
                 "stateDir: " + stateDir(host),
                 "cacheDir: " + stateDir(host).resolve("cache"),
+                "nbdSocketDir: " + dir.resolve(host + "-nbd"),
                 "memoryKeeperDir: " + keeperDir(host),
                 "remoteMemory: tcp",
                 "cacheFlushIntervalMillis: 30000",
@@ -231,7 +232,7 @@ public final class LocalCluster implements AutoCloseable {
 
     /** The agent's NBD socket for {@code vm} on {@code host}, where that VM's disks are served ({@code <vm>/<target>}). */
     public Path nbdSocket(String host, String vm) {
-        return stateDir(host).resolve("nbd").resolve(vm + ".sock");
+        return dir.resolve(host + "-nbd").resolve(vm + ".sock");
     }
 
     /** A raw disk image of {@code mib} MiB on shared storage, zero-filled, for a VM's domain XML. */

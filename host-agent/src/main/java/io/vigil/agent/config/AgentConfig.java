@@ -134,7 +134,8 @@ public record AgentConfig(
         if (hostShutdownVmStopTimeoutSeconds < 0)
             throw new IllegalArgumentException("hostShutdownVmStopTimeoutSeconds must not be negative");
         if (diskCache == null) diskCache = true;
-        if (nbdSocketDir == null) nbdSocketDir = stateDir.resolve("nbd");
+        // Not under stateDir, which holds the agent's keys and is the agent's alone (0700): QEMU must reach its socket.
+        if (nbdSocketDir == null) nbdSocketDir = Path.of("/run/vigil/nbd");
         // a VM's socket is DIR/NAME.sock, or DIR/vm-<16 hex digits>.sock for a long name: 107 bytes at most
         if (nbdSocketDir.toAbsolutePath().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 85)
             throw new IllegalArgumentException("nbdSocketDir must be a path of at most 85 bytes (it holds UNIX sockets), "
@@ -225,8 +226,8 @@ public record AgentConfig(
                 new String[] {"hostShutdownVmStopTimeoutSeconds", "host shutdown: then give each VM still running this long "
                         + "to shut down before destroying it (default 30)"},
                 new String[] {"diskCache", "serve raw image disks over NBD through the write-back cache (default true)"},
-                new String[] {"nbdSocketDir", "folder of the NBD server's per-VM UNIX sockets, given to QEMU's account "
-                        + "(default STATEDIR/nbd)"},
+                new String[] {"nbdSocketDir", "folder of the NBD server's per-VM UNIX sockets, given to QEMU's account, which "
+                        + "must be able to search every folder on the way (default /run/vigil/nbd)"},
                 new String[] {"cacheDir", "where cache arenas (shared-memory files) live (default /dev/shm/vigil-HOST)"},
                 new String[] {"memoryKeeperDir", "the memory keeper's state directory with keeper.json (default STATEDIR/keeper)"},
                 new String[] {"cacheFlushIntervalMillis", "write dirty cache blocks back once the oldest waited this "
