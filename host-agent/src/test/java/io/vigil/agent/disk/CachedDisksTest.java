@@ -237,7 +237,8 @@ class CachedDisksTest {
 
         Process fio = new ProcessBuilder("fio", "--name=load", "--ioengine=nbd", "--uri=" + uri("busy1/vda"),
                 "--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=48m", "--rate_iops=4000", "--verify=crc32c",
-                "--do_verify=1", "--verify_fatal=1").redirectErrorStream(true).start();
+                "--do_verify=1", "--verify_fatal=1").redirectErrorStream(true)
+                .directory(dir.toFile()).start(); // fio writes its verify state into its working directory
         Thread.sleep(1000);
         assertTrue(fio.isAlive(), "the writer is still writing when the reclaim starts");
         Duration took = disks.reclaim(48);

@@ -154,6 +154,7 @@ class NbdRealClientsTest {
         requireInstalled(command[0]);
         Path output = Files.createTempFile(tmp, "out", ".txt");
         Process process = new ProcessBuilder(new ArrayList<>(List.of(command))).redirectErrorStream(true)
+                .directory(tmp.toFile()) // fio writes its verify state into its working directory
                 .redirectOutput(output.toFile()).start();
         try {
             if (!process.waitFor(90, TimeUnit.SECONDS)) fail(String.join(" ", command) + " did not finish in 90 s");
