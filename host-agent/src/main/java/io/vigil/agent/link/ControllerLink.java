@@ -91,8 +91,7 @@ public final class ControllerLink implements IsolationMonitor.Link, AutoCloseabl
     });
     /** Orders the messages written to the socket (a heartbeat read after a command's result goes out after it). */
     private final Object sendLock = new Object();
-    private volatile long lastHeartbeatSentNanos;
-    private volatile long longestHeartbeatGapNanos;
+
     private final AtomicLong sequence = new AtomicLong();
 
     // Connection state: written on the Vert.x context, read anywhere.
@@ -193,10 +192,6 @@ public final class ControllerLink implements IsolationMonitor.Link, AutoCloseabl
                     if (!welcomed || socket != ws) return;
                     ws.writeTextMessage(Json.write(beat));
                 }
-                long sent = System.nanoTime();
-                long previous = lastHeartbeatSentNanos;
-                if (previous != 0) longestHeartbeatGapNanos = Math.max(longestHeartbeatGapNanos, sent - previous);
-                lastHeartbeatSentNanos = sent;
             }
         } catch (RuntimeException e) {
             log.warn("heartbeat to controller failed: {}", e.toString());
@@ -218,16 +213,6 @@ public final class ControllerLink implements IsolationMonitor.Link, AutoCloseabl
             if (socket != ws || !welcomed) return;
             ws.writeTextMessage(Json.write(message));
         }
-    }
-
-    /** The longest time between two heartbeats sent on a welcomed connection since the last {@link #resetHeartbeatGaps}. */
-    public long longestHeartbeatGapMillis() {
-        return longestHeartbeatGapNanos / 1_000_000;
-    }
-
-    public void resetHeartbeatGaps() {
-        longestHeartbeatGapNanos = 0;
-        lastHeartbeatSentNanos = 0;
     }
 
     /**
@@ -357,7 +342,6 @@ public final class ControllerLink implements IsolationMonitor.Link, AutoCloseabl
         socket = null;
         if (welcomed) downSinceNanos = System.nanoTime();
         welcomed = false;
-        lastHeartbeatSentNanos = 0; // the next connection's gaps count from its first heartbeat
         log.warn("{}", why);
         if (!ws.isClosed()) ws.close();
         redial(backoffMillis);

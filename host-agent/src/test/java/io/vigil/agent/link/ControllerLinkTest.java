@@ -145,18 +145,19 @@ class ControllerLinkTest {
         try {
             link.start(200);
             await(link::isConnected, 5000);
-            relay.close(); // the connection drops; the link dials again and says Hello again
-            relay = null;
+            await(() -> received.contains("1 VmLifecycle"), 5000); // lifecycle events go out once welcomed
+            // The connection drops (the controller closes it); the link dials again and says Hello again.
+            connections.get(0).close();
+            await(() -> connections.size() == 2 && received.contains("2 VmLifecycle"), 10_000);
         } finally {
             events.interrupt();
             events.join();
         }
-        for (int c = 1; c <= connections.size(); c++) {
+        for (int c = 1; c <= 2; c++) {
             String prefix = c + " ";
             List<String> on = received.stream().filter(m -> m.startsWith(prefix)).toList();
-            if (!on.isEmpty()) assertEquals(prefix + "Hello", on.get(0), "first message on connection " + c + ": " + on);
+            assertEquals(prefix + "Hello", on.get(0), "first message on connection " + c + ": " + on);
         }
-        assertTrue(received.contains("1 VmLifecycle"), "lifecycle events go out once welcomed: " + received);
     }
 
     @Test
@@ -165,14 +166,12 @@ class ControllerLinkTest {
         connect(agent);
         agent.policyMillis = 3000; // the next policy takes libvirt 3 s to apply
         int before = heartbeats.get();
-        link.resetHeartbeatGaps();
         connections.get(0).writeTextMessage(Json.write(new ControllerMessage.PolicyUpdate(
                 new AgentPolicy(200, 5000, IsolationResponse.NONE))));
         Thread.sleep(2500);
         // Every 200 ms; before, none while the worker was busy (the heartbeat ran on it).
         assertTrue(heartbeats.get() - before >= 3, "heartbeats while the policy is applied: "
                 + (heartbeats.get() - before) + " in 2.5 s");
-        assertTrue(link.longestHeartbeatGapMillis() < 2000, "longest gap " + link.longestHeartbeatGapMillis() + " ms");
     }
 
     @Test
