@@ -8,7 +8,6 @@ import io.vigil.controller.ha.ClusterEvent;
 import io.vigil.controller.store.ClusterStore;
 import io.vigil.protocol.Json;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -114,6 +113,13 @@ final class EventStream implements AutoCloseable {
         private final HttpServerResponse res;
         /** Live events that arrived while the backlog was being read; null once it was sent. */
         private List<ClusterEvent> waiting = new ArrayList<>();
+        /**
+         * The sequences of the events sent lately (the last {@value #RECENT}): an event read in the backlog can still
+         * be offered live after the backlog went out (its notification comes after its append), and must not be
+         * sent twice.
+         */
+        private final java.util.LinkedHashSet<Long> recent = new java.util.LinkedHashSet<>();
+        private static final int RECENT = 4096;
         volatile boolean closed;
 
         Subscriber(Context context, HttpServerResponse res) {
@@ -129,12 +135,8 @@ final class EventStream implements AutoCloseable {
         }
 
         void backlog(List<ClusterEvent> events) {
-            Set<Long> sent = new HashSet<>();
-            for (ClusterEvent e : events) {
-                send(e);
-                sent.add(e.sequence());
-            }
-            for (ClusterEvent e : waiting) if (!sent.contains(e.sequence())) send(e);
+            for (ClusterEvent e : events) send(e);
+            for (ClusterEvent e : waiting) send(e);
             waiting = null;
         }
 
@@ -143,7 +145,8 @@ final class EventStream implements AutoCloseable {
         }
 
         private void send(ClusterEvent e) {
-            if (closed) return;
+            if (closed || !recent.add(e.sequence())) return; // closed, or sent already
+            if (recent.size() > RECENT) recent.remove(recent.iterator().next());
             if (res.writeQueueFull()) {
                 log.info("event stream client is not reading; disconnecting it (it resumes from its last event id)");
                 closed = true;
