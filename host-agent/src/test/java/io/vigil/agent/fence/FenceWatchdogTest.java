@@ -42,7 +42,8 @@ class FenceWatchdogTest {
         Process p = new ProcessBuilder("bash", "-c", "exec -a \"$0\" sleep 60", argv0).start();
         children.add(p);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!ProcFiles.cmdline(p.pid()).contains(argv0)) {
+        // argv0 as the first argument: exec'd already (before, bash's own argv lists argv0 as its last argument)
+        while (!ProcFiles.cmdline(p.pid()).stream().findFirst().orElse("").equals(argv0)) {
             assertTrue(System.nanoTime() < deadline, "the stand-in never showed its argv");
             Thread.sleep(10);
         }
