@@ -142,7 +142,9 @@ public final class Controller implements AutoCloseable {
         Router router = await(RestApi.router(vertx, store, validator, gateway, moves, tokens, users, audit, config.name(),
                 new io.vigil.controller.api.AgentCertificateResource(certificates, joinTokens, agentEvents)));
         // The REST API (and the dashboard) only: agents connect to the agent port.
-        server = await(vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort()))
+        server = await(vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
+                        .setMaxInitialLineLength(RestApi.MAX_REQUEST_LINE).setMaxHeaderSize(RestApi.MAX_HEADER_BYTES))
+                .invalidRequestHandler(RestApi::invalidRequest)
                 .requestHandler(router)
                 .listen());
         agentServer = await(vertx.createHttpServer(agentServerOptions())

@@ -323,6 +323,34 @@ public final class RestApi {
         blocking(ctx, () -> audit.list(since, params.get("principal"), status, limit), 200);
     }
 
+    /** The longest request line (method, URI, version) the REST server reads; a longer one is answered 414. */
+    public static final int MAX_REQUEST_LINE = 8 * 1024;
+    /** The most header bytes the REST server reads; more are answered 431. */
+    public static final int MAX_HEADER_BYTES = 16 * 1024;
+
+    /**
+     * The REST server's answer to a request its HTTP decoder could not read (a request line or headers over the
+     * limits above, a malformed request line): a problem document instead of the bare status Vert.x sends by default.
+     * No handler, no authentication and no audit is reached: nothing was understood, so nothing can change.
+     */
+    public static void invalidRequest(io.vertx.core.http.HttpServerRequest request) {
+        Throwable cause = request.decoderResult() == null ? null : request.decoderResult().cause();
+        Problem p;
+        if (cause instanceof io.netty.handler.codec.TooLongFrameException && cause.getClass().getSimpleName().contains("Line")) {
+            p = Problem.of(414, "URI Too Long", "the request line is longer than " + MAX_REQUEST_LINE
+                    + " bytes; send long values in a request body", null);
+        } else if (cause instanceof io.netty.handler.codec.TooLongFrameException) {
+            p = Problem.of(431, "Request Header Fields Too Large", "the request headers are larger than " + MAX_HEADER_BYTES
+                    + " bytes", null);
+        } else {
+            p = Problem.of(400, "Bad Request", "the request could not be read as HTTP/1.1"
+                    + (cause == null || cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")"), null);
+        }
+        request.response().putHeader("Connection", "close");
+        p.send(request.response());
+        request.response().close();
+    }
+
     // ---- plumbing -------------------------------------------------------------------------------------------------
 
     private static String name(RoutingContext ctx) {

@@ -34,7 +34,12 @@ public record ControllerConfig(
         Integer heartbeatIntervalSeconds,
         Integer failureTimeoutSeconds,
         Integer leaseTimeoutSeconds,
-        IsolationResponse isolationResponse) {
+        IsolationResponse isolationResponse,
+        Boolean plainHttp,
+        String tlsCertificateFile,
+        String tlsKeyFile,
+        String hazelcastInterface,
+        String clusterSecretFile) {
 
     public static final String ENV_PREFIX = "VIGIL_CONTROLLER_";
 
@@ -90,6 +95,11 @@ public record ControllerConfig(
         if (failureTimeoutSeconds == null) failureTimeoutSeconds = d.failureTimeoutSeconds();
         if (leaseTimeoutSeconds == null) leaseTimeoutSeconds = d.leaseTimeoutSeconds();
         if (isolationResponse == null) isolationResponse = d.isolationResponse();
+        if (plainHttp == null) plainHttp = false;
+        if ((tlsCertificateFile == null) != (tlsKeyFile == null))
+            throw new IllegalArgumentException("tlsCertificateFile and tlsKeyFile go together: give both or neither");
+        if (hazelcastInterface != null && hazelcastInterface.isBlank()) hazelcastInterface = null;
+        if (clusterSecretFile == null || clusterSecretFile.isBlank()) clusterSecretFile = Path.of(stateDir, "cluster-secret").toString();
         // ClusterPolicy's own checks name the field (heartbeatIntervalSeconds, ...), which are the config's names too.
         ClusterPolicy.timing(heartbeatIntervalSeconds, failureTimeoutSeconds, leaseTimeoutSeconds, isolationResponse);
     }
@@ -116,7 +126,8 @@ public record ControllerConfig(
     public ControllerConfig withHttpPort(int port) {
         return new ControllerConfig(name, httpHost, port, sharedStorage, hazelcastPort, hazelcastMembers,
                 advertisedAgentUrl, agentPort, stateDir, adminTokenFile, heartbeatIntervalSeconds, failureTimeoutSeconds,
-                leaseTimeoutSeconds, isolationResponse);
+                leaseTimeoutSeconds, isolationResponse, plainHttp, tlsCertificateFile, tlsKeyFile, hazelcastInterface,
+                clusterSecretFile);
     }
 
     /** The controller's own local state (its copy of the cluster's certificate authority); never on shared storage. */

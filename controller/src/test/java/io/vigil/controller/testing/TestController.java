@@ -67,9 +67,11 @@ public final class TestController implements AutoCloseable {
         dir = Files.createTempDirectory("vigil-ctl-test-");
         shared = sharedStorage != null ? sharedStorage : dir.resolve("shared");
         Files.createDirectories(shared.resolve("hosts"));
+        // Members of one test cluster share their storage folder, and so the cluster secret beside it.
+        Path clusterSecret = shared.resolveSibling(shared.getFileName() + ".cluster-secret");
         ControllerConfig config = new ControllerConfig(name, "127.0.0.1", 0, shared.toString(), hazelcastPort,
                 hazelcastMembers, null, 0, (stateDir != null ? stateDir : dir.resolve("state")).toString(), null, null,
-                null, null, null);
+                null, null, null, null, null, null, null, clusterSecret.toString());
         controller = Controller.start(config);
         BY_PORT.put(controller.httpPort(), this);
         BY_PORT.put(controller.agentPort(), this);
