@@ -2,21 +2,24 @@ package io.vigil.memory.keeper;
 
 import io.vigil.memory.VerbsExporter;
 import io.vigil.memory.VerbsTicket;
+import io.vigil.protocol.memory.RegionGrant;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One peer's connection to the keeper, served by one thread in blocking mode: the OPEN, then its pipelined READs,
- * answered in order. Every blocking step has a deadline that the keeper's reaper enforces by closing the channels
- * (which wakes the blocked thread), so a peer that stops sending or stops reading loses its connection and nothing
- * else.
+ * One peer's connection to the keeper, served by one thread in blocking mode, in two stages: the handshake (its OPEN
+ * is read and its grant checked, in one of the keeper's handshake slots; a refusal is answered and the connection
+ * closed at once), then, once the grant is accepted and a serving slot taken, the region is opened and its pipelined
+ * READs answered in order. Every blocking step has a deadline that the keeper's reaper enforces by closing the
+ * channels (which wakes the blocked thread), so a peer that stops sending or stops reading loses its connection and
+ * nothing else.
  */
 final class KeeperConnection implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(KeeperConnection.class);
@@ -29,12 +32,31 @@ final class KeeperConnection implements Runnable {
     private static final long LINGER_NANOS = 2_000_000_000L;
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 << 10).asReadOnlyBuffer();
 
+    /** How the keeper moves a connection between its stages; called on the connection's thread. */
+    interface Stages {
+        /** The handshake ended, its grant accepted or not; called once. */
+        void handshakeEnded(KeeperConnection c);
+
+        /** Takes a serving slot for a connection whose grant was accepted; false when every slot is taken. */
+        boolean takeServingSlot();
+
+        /** The connection ended; {@code served}: it held a serving slot. Called once, last. */
+        void ended(KeeperConnection c, boolean served);
+    }
+
+    /** An OPEN whose grant {@link RegionAccess#admit} accepted. */
+    private record Granted(int op, String region, RegionGrant grant) {}
+
     private final SocketChannel channel;
+    private final InetAddress address;
+    private final String peer;
     private final RegionAccess access;
     private final VerbsExporter verbs;
     private final KeeperLimits limits;
-    private final Consumer<KeeperConnection> onEnd;
-    private final String peer;
+    private final Stages stages;
+    private final LogThrottle turnedAway;
+    /** Written by this connection's thread only; read by the reaper. */
+    private volatile boolean handshaking = true;
     /** System.nanoTime() by which the current blocking step must end. */
     private volatile long deadline;
     private volatile ArenaRegion region;
@@ -42,20 +64,34 @@ final class KeeperConnection implements Runnable {
     private long reads;
     private long bytes;
 
-    KeeperConnection(SocketChannel channel, String peer, RegionAccess access, VerbsExporter verbs, KeeperLimits limits,
-            long acceptedNanos, Consumer<KeeperConnection> onEnd) {
+    /**
+     * A connection whose handshake starts now, in a handshake slot the caller took for it.
+     *
+     * @param turnedAway decides which refusals are logged one by one, so that a flood of them is not
+     */
+    KeeperConnection(SocketChannel channel, InetAddress address, String peer, RegionAccess access, VerbsExporter verbs,
+            KeeperLimits limits, LogThrottle turnedAway, Stages stages) {
         this.channel = channel;
+        this.address = address;
         this.peer = peer;
         this.access = access;
         this.verbs = verbs;
         this.limits = limits;
-        this.onEnd = onEnd;
-        this.deadline = acceptedNanos + limits.handshakeTimeout().toNanos(); // absolute: the whole OPEN counts
+        this.turnedAway = turnedAway;
+        this.stages = stages;
+        this.deadline = System.nanoTime() + limits.handshakeTimeout().toNanos(); // absolute: the whole OPEN counts
+    }
+
+    /** The peer's address, as the keeper's handshake limits count it. */
+    InetAddress address() {
+        return address;
     }
 
     /** Closes the connection if its current step is overdue; called by the keeper's reaper. */
     void expireIfOverdue(long nowNanos) {
-        if (nowNanos - deadline > 0) abort("no progress before its deadline");
+        if (nowNanos - deadline > 0)
+            abort(handshaking ? "no complete OPEN within the handshake deadline of " + limits.handshakeTimeout().toMillis()
+                    + " ms" : "no progress before its deadline");
     }
 
     /** Closes both channels, waking this connection's thread from whatever it blocks in. */
@@ -68,13 +104,26 @@ final class KeeperConnection implements Runnable {
 
     @Override
     public void run() {
+        boolean served = false;
         try {
-            ArenaRegion r = open();
-            if (r != null) serve(r);
+            Granted granted = handshake();
+            if (granted == null) return;
+            if (!stages.takeServingSlot()) {
+                if (turnedAway.allow(address.getHostAddress()))
+                    log.warn("turned away {}: its grant is valid but all {} serving slots are taken", peer,
+                            limits.maxConnections());
+                refuseNow(new KeeperRefusal(KeeperStatus.BUSY, "memory keeper busy: it serves " + limits.maxConnections()
+                        + " connections already"));
+                return;
+            }
+            served = true;
+            serve(granted);
         } catch (OpenRequest.NotAKeeperClient e) {
-            log.info("closed connection from {}: not a memory keeper client ({})", peer, e.getMessage());
+            if (turnedAway.allow(address.getHostAddress()))
+                log.info("closed connection from {}: not a memory keeper client ({})", peer, e.getMessage());
         } catch (ClosedChannelException e) {
-            if (abortReason != null) log.info("closed connection from {}: {}", peer, abortReason);
+            if (abortReason != null && (served || turnedAway.allow(address.getHostAddress())))
+                log.info("closed connection from {}: {}", peer, abortReason);
         } catch (IOException e) {
             log.debug("connection from {} ended: {}", peer, e.toString());
         } catch (RuntimeException e) {
@@ -86,46 +135,66 @@ final class KeeperConnection implements Runnable {
                 log.info("{} closed region {}: {} reads, {} bytes", peer, r.name(), reads, bytes);
             }
             closeQuietly(channel);
-            onEnd.accept(this);
+            endHandshake();
+            stages.ended(this, served);
         }
     }
 
-    /** Reads and answers the OPEN; returns the region to serve READs of, or null when the connection ends here. */
-    private ArenaRegion open() throws IOException {
+    /**
+     * Reads the OPEN and checks its grant. Returns the granted OPEN, having left the handshake stage; or null when the
+     * OPEN was refused, after answering it and half-closing the connection.
+     */
+    private Granted handshake() throws IOException {
         OpenRequest request;
         try {
             request = OpenRequest.read(channel);
         } catch (KeeperRefusal e) {
-            log.info("bad OPEN from {}: {}", peer, printable(e.getMessage()));
-            refuseAndClose(e);
+            if (turnedAway.allow(address.getHostAddress())) log.info("bad OPEN from {}: {}", peer, printable(e.getMessage()));
+            refuseNow(e);
             return null;
         }
         try {
-            if (request.op() == KeeperProtocol.OP_OPEN_VERBS) {
-                answerVerbs(request);
-                return null;
+            RegionGrant grant = access.admit(request.region(), request.grant());
+            endHandshake();
+            return new Granted(request.op(), request.region(), grant);
+        } catch (KeeperRefusal e) {
+            if (turnedAway.allow(address.getHostAddress()))
+                log.warn("refused {} region {}: {} ({})", peer, printable(request.region()), e.status(), printable(e.getMessage()));
+            refuseNow(e);
+            return null;
+        }
+    }
+
+    private void endHandshake() {
+        if (!handshaking) return;
+        handshaking = false;
+        stages.handshakeEnded(this);
+    }
+
+    /** Opens the granted region and answers its OPEN, then its READs (op 1) or hands out a verbs ticket (op 2). */
+    private void serve(Granted granted) throws IOException {
+        try {
+            if (granted.op() == KeeperProtocol.OP_OPEN_VERBS) {
+                answerVerbs(granted);
+                return;
             }
-            ArenaRegion r = access.open(request.region(), request.grant());
+            ArenaRegion r = access.open(granted.region(), granted.grant());
             region = r;
             if (abortReason != null) throw new ClosedChannelException(); // reaped while opening
             ByteBuffer reply = openReply(KeeperStatus.OK, KeeperProtocol.OPEN_TCP_BODY_BYTES)
                     .putLong(r.size()).putInt(limits.maxReadBytes()).flip();
             writeFully(reply);
             log.info("{} opened region {} ({} bytes) for {}", peer, r.name(), r.size(), r.grant().grantee());
-            return r;
+            serveReads(r);
         } catch (KeeperRefusal e) {
-            log.warn("refused {} region {}: {} ({})", peer, printable(request.region()), e.status(), printable(e.getMessage()));
+            log.warn("refused {} region {}: {} ({})", peer, printable(granted.region()), e.status(), printable(e.getMessage()));
             refuseAndClose(e);
-            return null;
         }
     }
 
-    private void answerVerbs(OpenRequest request) throws IOException, KeeperRefusal {
-        if (verbs == null) {
-            access.admit(request.region(), request.grant()); // a bad grant is REFUSED whether or not RDMA is here
-            throw new KeeperRefusal(KeeperStatus.NO_VERBS, "this keeper serves no RDMA; read over TCP");
-        }
-        ArenaRegion r = access.open(request.region(), request.grant()); // checks the grant and that the arena exists
+    private void answerVerbs(Granted granted) throws IOException, KeeperRefusal {
+        if (verbs == null) throw new KeeperRefusal(KeeperStatus.NO_VERBS, "this keeper serves no RDMA; read over TCP");
+        ArenaRegion r = access.open(granted.region(), granted.grant()); // that the arena exists
         closeQuietly(r.channel());
         VerbsTicket ticket;
         try {
@@ -141,7 +210,7 @@ final class KeeperConnection implements Runnable {
         lingeringClose();
     }
 
-    private void serve(ArenaRegion r) throws IOException {
+    private void serveReads(ArenaRegion r) throws IOException {
         ByteBuffer in = ByteBuffer.allocateDirect(IN_BYTES).flip();
         ByteBuffer out = ByteBuffer.allocateDirect(OUT_BYTES);
         while (true) {
@@ -243,6 +312,23 @@ final class KeeperConnection implements Runnable {
     }
 
     /**
+     * Answers a refusal at the handshake and ends the connection at once, without {@link #lingeringClose}: a peer
+     * without a grant, or one turned away BUSY, gives its slot back now. A correct client sends nothing after its OPEN
+     * before the reply, so there is nothing unread to turn the close into a reset; what a peer sent anyway and is
+     * already here is discarded, without waiting for more.
+     */
+    private void refuseNow(KeeperRefusal refusal) throws IOException {
+        byte[] text = message(refusal.getMessage());
+        writeFully(openReply(refusal.status(), text.length).put(text).flip());
+        channel.shutdownOutput();
+        channel.configureBlocking(false);
+        ByteBuffer sink = ByteBuffer.allocate(4096);
+        for (int i = 0; i < 16 && channel.read(sink.clear()) > 0; i++) {
+            // discard
+        }
+    }
+
+    /**
      * Ends the connection after a last reply so that the peer gets to read it: closing at once with the peer's
      * pipelined requests unread would send a reset, which may discard the reply before the peer reads it.
      */
@@ -282,9 +368,10 @@ final class KeeperConnection implements Runnable {
         out.clear();
     }
 
+    /** Writes all of {@code buf}; after the handshake, each write may wait the stall timeout for the peer. */
     private void writeFully(ByteBuffer buf) throws IOException {
         while (buf.hasRemaining()) {
-            deadline = System.nanoTime() + limits.stallTimeout().toNanos();
+            if (!handshaking) deadline = System.nanoTime() + limits.stallTimeout().toNanos();
             channel.write(buf);
         }
     }

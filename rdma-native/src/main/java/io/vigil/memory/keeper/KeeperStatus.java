@@ -12,7 +12,10 @@ public enum KeeperStatus {
     OUT_OF_RANGE(3, RemoteMemoryException.Kind.OUT_OF_RANGE),
     /** Unsupported version or op, a length over a limit: the client broke the protocol. */
     BAD_REQUEST(4, RemoteMemoryException.Kind.PROTOCOL),
-    /** The keeper already serves its maximum number of connections. */
+    /**
+     * The grant is valid but every serving slot is taken; or, before the OPEN is read, the line of connections waiting
+     * for a handshake slot is full.
+     */
     BUSY(5, RemoteMemoryException.Kind.UNREACHABLE),
     /** OP_OPEN_VERBS at a keeper without an RDMA device: the region is not reachable over verbs. */
     NO_VERBS(6, RemoteMemoryException.Kind.UNREACHABLE),

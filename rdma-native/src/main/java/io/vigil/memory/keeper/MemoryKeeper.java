@@ -3,6 +3,7 @@ package io.vigil.memory.keeper;
 import io.vigil.memory.VerbsExporter;
 import io.vigil.protocol.memory.MemoryKeeperEndpoint;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -12,6 +13,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,6 +21,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -29,10 +32,18 @@ import org.slf4j.LoggerFactory;
  * {@link io.vigil.protocol.memory.RegionGrant} signed under its grant key, over TCP (protocol: rdma-native/README.md)
  * and, given a {@link VerbsExporter}, hands out RDMA tickets through the same grant check. Arenas are opened
  * read-only per connection, so a keeper serves whatever the agent left, alive or not.
+ *
+ * <p>A connection takes one of the {@code maxConnections} serving slots only once its grant is accepted; until then
+ * it is in the {@link HandshakeStage}, whose own small limits are all that peers without a grant can fill
+ * ({@link KeeperLimits}). So a flood of silent peers or bad grants can delay another peer's handshake, never take
+ * the slot that a host recovering dirty pages needs.
  */
 public final class MemoryKeeper implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MemoryKeeper.class);
     private static final int MIN_KEY_BYTES = 16;
+    /** Turned-away connections logged one by one per window; the rest are counted in one line. */
+    private static final int TURNED_AWAY_LINES = 10;
+    private static final Duration TURNED_AWAY_WINDOW = Duration.ofSeconds(10);
 
     private final String host;
     private final Path arenaDir;
@@ -41,8 +52,12 @@ public final class MemoryKeeper implements AutoCloseable {
     private final VerbsExporter verbs;
     private final KeeperLimits limits;
     private final RegionAccess access;
+    private final HandshakeStage<Pending> handshakes;
+    private final Semaphore servingSlots;
+    private final LogThrottle turnedAway = new LogThrottle(TURNED_AWAY_LINES, TURNED_AWAY_WINDOW, System::nanoTime);
+    private final KeeperConnection.Stages stages = new Stages();
+    /** Connections with a thread: in their handshake or served. */
     private final Set<KeeperConnection> connections = ConcurrentHashMap.newKeySet();
-    private final AtomicInteger active = new AtomicInteger();
     private ServerSocketChannel server;
     private ExecutorService workers;
     private ScheduledExecutorService reaper;
@@ -73,7 +88,12 @@ public final class MemoryKeeper implements AutoCloseable {
         this.verbs = verbs;
         this.limits = limits;
         this.access = new RegionAccess(host, arenaDir, grantKey, clock);
+        this.handshakes = new HandshakeStage<>(limits);
+        this.servingSlots = new Semaphore(limits.maxConnections());
     }
+
+    /** An accepted connection that has not presented a grant yet. */
+    private record Pending(SocketChannel channel, InetAddress address, String peer) {}
 
     private static void checkKey(String grantKey) {
         byte[] key;
@@ -135,9 +155,24 @@ public final class MemoryKeeper implements AutoCloseable {
         return new MemoryKeeperEndpoint(host, advertisedAddress, port(), verbsPort(), grantKey);
     }
 
-    /** Connections open now, including those still in their OPEN. */
+    /** Connections open now: served, in their handshake, or waiting for a handshake slot. */
     int connections() {
-        return active.get();
+        return connections.size() + handshakes.waiting();
+    }
+
+    /** Connections holding a serving slot (at most {@code maxConnections}). */
+    int serving() {
+        return limits.maxConnections() - servingSlots.availablePermits();
+    }
+
+    /** Connections in their handshake now (at most {@code maxHandshakes}). */
+    int handshaking() {
+        return handshakes.handshakes();
+    }
+
+    /** Connections waiting for a handshake slot. */
+    int waiting() {
+        return handshakes.waiting();
     }
 
     private void acceptLoop() {
@@ -156,38 +191,63 @@ public final class MemoryKeeper implements AutoCloseable {
         }
     }
 
+    /** Into the handshake stage: a handshake now, a place in the waiting line, or BUSY when the line is full. */
     private void admit(SocketChannel channel) {
-        long accepted = System.nanoTime();
-        String peer;
+        Pending pending;
         try {
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true); // replies are batched by hand
-            peer = String.valueOf(channel.getRemoteAddress());
+            InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
+            pending = new Pending(channel, remote.getAddress(), String.valueOf(remote));
         } catch (IOException e) {
             closeQuietly(channel);
             return;
         }
-        if (active.incrementAndGet() > limits.maxConnections()) {
-            active.decrementAndGet();
-            log.warn("refused a connection from {}: already serving {} connections", peer, limits.maxConnections());
-            rejectBusy(channel);
-            return;
+        HandshakeStage.Arrival<Pending> arrival = handshakes.arrive(pending, pending.address());
+        if (arrival.turnedAway() != null) {
+            Pending away = arrival.turnedAway();
+            if (turnedAway.allow(away.address().getHostAddress()))
+                log.warn("turned away {}: all {} places in the handshake waiting line are taken, most by its address",
+                        away.peer(), limits.maxWaiting());
+            rejectBusy(away.channel());
         }
-        KeeperConnection connection = new KeeperConnection(channel, peer, access, verbs, limits, accepted, c -> {
-            if (connections.remove(c)) active.decrementAndGet();
-        });
+        if (arrival.started()) startHandshake(pending);
+    }
+
+    private void startHandshake(Pending p) {
+        KeeperConnection connection = new KeeperConnection(p.channel(), p.address(), p.peer(), access, verbs, limits,
+                turnedAway, stages);
         connections.add(connection);
         try {
             workers.execute(connection);
         } catch (RejectedExecutionException e) { // closing
             connections.remove(connection);
-            active.decrementAndGet();
-            closeQuietly(channel);
+            closeQuietly(p.channel());
+        }
+    }
+
+    /** Moves connections from their handshake to a serving slot, and gives freed handshake slots to those waiting. */
+    private final class Stages implements KeeperConnection.Stages {
+        @Override
+        public void handshakeEnded(KeeperConnection c) {
+            Pending next = handshakes.handshakeEnded(c.address());
+            if (next != null) startHandshake(next);
+        }
+
+        @Override
+        public boolean takeServingSlot() {
+            return servingSlots.tryAcquire();
+        }
+
+        @Override
+        public void ended(KeeperConnection c, boolean served) {
+            if (served) servingSlots.release();
+            connections.remove(c);
         }
     }
 
     /** Answers BUSY without reading anything; a fresh socket's send buffer always takes the few bytes. */
     private static void rejectBusy(SocketChannel channel) {
-        byte[] text = "memory keeper busy: too many connections".getBytes(StandardCharsets.UTF_8);
+        byte[] text = "memory keeper busy: too many connections waiting for a handshake".getBytes(StandardCharsets.UTF_8);
         ByteBuffer reply = ByteBuffer.allocate(KeeperProtocol.OPEN_REPLY_BYTES + text.length).putInt(KeeperProtocol.MAGIC)
                 .putShort((short) KeeperProtocol.VERSION).putShort((short) KeeperStatus.BUSY.code()).putInt(text.length)
                 .put(text).flip();
@@ -205,6 +265,8 @@ public final class MemoryKeeper implements AutoCloseable {
     private void reap() {
         long now = System.nanoTime();
         for (KeeperConnection c : connections) c.expireIfOverdue(now);
+        String summary = turnedAway.summary();
+        if (summary != null) log.warn("memory keeper {}", summary);
     }
 
     private long shortestTimeoutMillis() {
@@ -223,6 +285,7 @@ public final class MemoryKeeper implements AutoCloseable {
         if (s != null) {
             closeQuietly(s);
             reaper.shutdownNow();
+            for (Pending p : handshakes.close()) closeQuietly(p.channel());
             for (KeeperConnection c : connections) c.abort("memory keeper closing");
             workers.shutdown();
             try {

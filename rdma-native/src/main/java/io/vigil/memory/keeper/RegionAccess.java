@@ -55,9 +55,11 @@ final class RegionAccess {
         return file;
     }
 
-    /** Admits the peer and opens the region's arena read-only. The caller owns the returned channel. */
-    ArenaRegion open(String region, String grantToken) throws KeeperRefusal {
-        RegionGrant grant = admit(region, grantToken);
+    /**
+     * Opens the arena of {@code region} read-only, for a peer whose {@code grant} {@link #admit} accepted for it. The
+     * caller owns the returned channel.
+     */
+    ArenaRegion open(String region, RegionGrant grant) throws KeeperRefusal {
         Path file = arenaFile(region);
         try {
             // Only a regular file the agent made: a symlink in the arena directory is not followed anywhere else.

@@ -20,8 +20,9 @@ import java.util.Random;
 /** A memory keeper on loopback with short timeouts, over an arena directory of the test's, and grants for it. */
 public final class KeeperFixture implements AutoCloseable {
     public static final String HOST = "keeper-host";
+    /** 8 serving; handshakes: 1 s, 8 at once, 4 per address (every test peer is 127.0.0.1), 64 waiting. */
     public static final KeeperLimits LIMITS = new KeeperLimits(8, 1 << 20, Duration.ofSeconds(1), Duration.ofSeconds(5),
-            Duration.ofSeconds(2));
+            Duration.ofSeconds(2), 8, 4, 64);
 
     public final Path arenas;
     public final String key = newKey();

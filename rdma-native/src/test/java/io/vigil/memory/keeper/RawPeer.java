@@ -25,6 +25,12 @@ final class RawPeer implements AutoCloseable {
     final DataInputStream in;
 
     RawPeer(int port) throws IOException {
+        this("127.0.0.1", port);
+    }
+
+    /** A peer connecting from {@code from}, a loopback address (any of 127.0.0.0/8) the keeper counts separately. */
+    RawPeer(String from, int port) throws IOException {
+        socket.bind(new InetSocketAddress(from, 0));
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         socket.setSoTimeout(5000);
         out = new DataOutputStream(socket.getOutputStream());
