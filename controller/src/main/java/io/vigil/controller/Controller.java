@@ -145,7 +145,7 @@ public final class Controller implements AutoCloseable {
         server = await(vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
                         .setMaxInitialLineLength(RestApi.MAX_REQUEST_LINE).setMaxHeaderSize(RestApi.MAX_HEADER_BYTES))
                 .invalidRequestHandler(RestApi::invalidRequest)
-                .requestHandler(router)
+                .requestHandler(RestApi.entrance(router))
                 .listen());
         agentServer = await(vertx.createHttpServer(agentServerOptions())
                 .webSocketHandshakeHandler(gateway::handshake)

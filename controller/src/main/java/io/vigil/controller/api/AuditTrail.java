@@ -22,7 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes every mutating request under /api/v1 (POST, PUT, PATCH, DELETE) to the {@link AuditLog} once its response has
+ * Writes every mutating request (POST, PUT, PATCH, DELETE), whatever path it names, to the {@link AuditLog} once its response has
  * ended, whatever it ended with: refusals by {@link Authentication} (401, 403) and by validation or a resource (400,
  * 404, 409, 413, 429) too. A root handler ahead of the body handler and Authentication (Vert.x orders handlers by
  * kind, hence a {@link PlatformHandler}), so it sees every request; who made it is read at the end, from what
@@ -63,7 +63,9 @@ final class AuditTrail implements PlatformHandler {
 
     @Override
     public void handle(RoutingContext ctx) {
-        if (MUTATING.contains(ctx.request().method()) && ctx.request().path().startsWith("/api/v1/")) {
+        // Every mutating request, whatever path it names: "//api/v1/vms" or "/api/v1/./vms" reach the same operation
+        // as "/api/v1/vms", and a request to no operation at all is an attempt worth recording too.
+        if (MUTATING.contains(ctx.request().method())) {
             long arrivedMillis = System.currentTimeMillis();
             // Before the status line goes out: an entry is durable by the time its client can see the answer, so no
             // acknowledged change is ever missing from the log. This blocks the event loop for one append and fsync.
@@ -89,9 +91,25 @@ final class AuditTrail implements PlatformHandler {
         }
     }
 
+    /**
+     * Records a mutating request the router never saw, because its target is no path at all ({@code \\api\\v1\\vms},
+     * {@code *}): nobody is authenticated and no operation is named, but the attempt is on record.
+     */
+    void recordUnroutable(io.vertx.core.http.HttpServerRequest request, Problem answer) {
+        if (!MUTATING.contains(request.method())) return;
+        try {
+            audit.append(new AuditEntry(0, System.currentTimeMillis(), null, null, null, null,
+                    request.remoteAddress() == null ? null : request.remoteAddress().hostAddress(), request.method().name(),
+                    clip(String.valueOf(request.uri())), null, null, answer.status(), answer.title() + ": " + answer.detail(), null));
+        } catch (RuntimeException e) {
+            log.error("audit entry not stored: {} {} -> {} ({})", request.method(), request.uri(), answer.status(), e.toString());
+        }
+    }
+
     private AuditEntry entry(RoutingContext ctx, long arrivedMillis) {
         String path = ctx.request().path();
-        Operation operation = contract.findOperation(path, ctx.request().method());
+        String operationId = Authentication.operationId(ctx);
+        Operation operation = operationId == null ? null : contract.operation(operationId);
         Principal who = Authentication.principal(ctx);
         int status = ctx.response().getStatusCode();
         Description described = ctx.get(DESCRIBED);
@@ -118,11 +136,12 @@ final class AuditTrail implements PlatformHandler {
      */
     static String target(Operation operation, String path, RoutingContext ctx, JsonNode body) {
         if (operation != null) {
-            String[] template = operation.getOpenAPIPath().split("/");
-            String[] actual = path.split("/");
+            // The router's own reading of the path parameters: the same values the handler was given.
             List<String> values = new ArrayList<>();
-            for (int i = 0; i < template.length && i < actual.length; i++) {
-                if (template[i].startsWith("{")) values.add(java.net.URLDecoder.decode(actual[i], java.nio.charset.StandardCharsets.UTF_8));
+            for (String segment : operation.getOpenAPIPath().split("/")) {
+                if (!segment.startsWith("{")) continue;
+                String value = ctx.pathParam(segment.substring(1, segment.length() - 1));
+                if (value != null) values.add(value);
             }
             if (!values.isEmpty()) return clip(String.join("/", values));
         }

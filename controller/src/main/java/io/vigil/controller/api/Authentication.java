@@ -5,7 +5,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.openapi.contract.OpenAPIContract;
-import io.vertx.openapi.contract.Operation;
 import io.vigil.controller.auth.ApiTokens;
 import io.vigil.controller.auth.Principal;
 import io.vigil.controller.auth.Role;
@@ -15,28 +14,33 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The API's door: a root handler that runs before any operation's validation. It finds the operation a request is
- * for, and the least role the OpenAPI document gives it ({@code x-vigil-role}: {@code public}, {@code viewer},
- * {@code operator} or {@code admin}); unless the operation is public, the request must carry
- * {@code Authorization: Bearer <token>} of a valid token (else 401) whose role includes that one (else 403). Neither
- * refusal reaches a handler, so neither changes anything. The caller's {@link Principal} rides on the context for
- * the handlers and the audit log ({@link #principal}).
+ * The API's door, one per operation: the first handler on the route that serves it, ahead of validation and of the
+ * operation's own handler. The router has already matched the request (whatever its spelling: a trailing slash,
+ * repeated slashes, dot segments, percent-encoding), so the operation decided here is exactly the one that will run;
+ * no second parse of the path can disagree with it. Each operation's least role comes from the OpenAPI document
+ * ({@code x-vigil-role}: {@code public}, {@code viewer}, {@code operator} or {@code admin}); unless the operation is
+ * public, the request must carry {@code Authorization: Bearer <token>} of a valid token (else 401) whose role includes
+ * that one (else 403). Neither refusal reaches a handler, so neither changes anything. The caller's {@link Principal}
+ * rides on the context for the handlers and the audit log ({@link #principal}), and so does the operation
+ * ({@link #operationId}).
  *
- * <p>Every operation must name its role: one that does not stops the controller at start (fail closed).
+ * <p>A request that matches no operation gets {@link #refuseStranger}: 401 unless it carries a valid token, so an
+ * unknown path tells an anonymous caller nothing about which paths exist.
+ *
+ * <p>Fail closed: every operation must name its role, or the controller does not start.
  */
-public final class Authentication implements Handler<RoutingContext> {
+public final class Authentication {
     public static final String PUBLIC = "public";
     private static final String PRINCIPAL = "vigil.principal";
+    private static final String OPERATION = "vigil.operation";
 
     private final Vertx vertx;
-    private final OpenAPIContract contract;
     private final ApiTokens tokens;
     /** operationId -> role, null for public operations. */
     private final Map<String, Role> roles = new HashMap<>();
 
     public Authentication(Vertx vertx, OpenAPIContract contract, ApiTokens tokens) {
         this.vertx = vertx;
-        this.contract = contract;
         this.tokens = tokens;
         JsonObject paths = contract.getRawContract().getJsonObject("paths", new JsonObject());
         for (String path : paths.fieldNames()) {
@@ -58,9 +62,14 @@ public final class Authentication implements Handler<RoutingContext> {
         return Optional.ofNullable(roles.get(operationId));
     }
 
-    /** Who made the request, once this handler let it through (null for a public operation without a token). */
+    /** Who made the request, once its operation's door let it through (null only for a public operation without a token). */
     public static Principal principal(RoutingContext ctx) {
         return ctx.get(PRINCIPAL);
+    }
+
+    /** The operation whose route took the request, or null if none did (an unknown path). */
+    public static String operationId(RoutingContext ctx) {
+        return ctx.get(OPERATION);
     }
 
     /** A login's new session: the audit log names who logged in. */
@@ -77,40 +86,68 @@ public final class Authentication implements Handler<RoutingContext> {
         return header.substring(7).trim();
     }
 
-    @Override
-    public void handle(RoutingContext ctx) {
-        Operation operation = contract.findOperation(ctx.request().path(), ctx.request().method());
-        if (operation == null) {
-            ctx.next(); // not an operation: the router answers 404 or 405
-            return;
-        }
-        Role required = roles.get(operation.getOperationId());
-        String token = bearer(ctx);
-        if (required == null && token == null) {
-            ctx.next();
-            return;
-        }
-        vertx.executeBlocking(() -> tokens.authenticate(token, System.currentTimeMillis())).onComplete(ar -> {
-            if (ar.failed()) {
-                ctx.fail(ar.cause());
+    /** The first handler of {@code operationId}'s route. */
+    public Handler<RoutingContext> door(String operationId) {
+        if (!roles.containsKey(operationId)) throw new IllegalStateException("openapi.yaml has no operation " + operationId);
+        Role required = roles.get(operationId);
+        return ctx -> {
+            ctx.put(OPERATION, operationId);
+            String token = bearer(ctx);
+            if (required == null && token == null) {
+                ctx.next();
                 return;
             }
-            Optional<Principal> who = ar.result();
-            if (who.isEmpty() && required == null) {
-                ctx.next(); // a public operation: a bad token is no reason to refuse it
-            } else if (who.isEmpty()) {
-                ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"vigil\"");
-                ctx.fail(new ApiException(401, "Unauthorized", token == null
-                        ? "this request needs an API token: send Authorization: Bearer <token> (see /api/v1/openapi.yaml)"
-                        : "the API token is unknown, expired or revoked"));
-            } else if (required != null && !who.get().role().includes(required)) {
-                ctx.put(PRINCIPAL, who.get()); // refused, but known: the audit log names who was refused
-                ctx.fail(new ApiException(403, "Forbidden", who.get().name() + " has role " + who.get().role().wireName()
-                        + "; " + operation.getOperationId() + " needs " + required.wireName()));
+            authenticate(token).onComplete(ar -> {
+                if (ar.failed()) {
+                    ctx.fail(ar.cause());
+                    return;
+                }
+                Optional<Principal> who = ar.result();
+                if (who.isEmpty() && required == null) {
+                    ctx.next(); // a public operation: a bad token is no reason to refuse it
+                } else if (who.isEmpty()) {
+                    ctx.fail(unauthorized(ctx, token));
+                } else if (required != null && !who.get().role().includes(required)) {
+                    ctx.put(PRINCIPAL, who.get()); // refused, but known: the audit log names who was refused
+                    ctx.fail(new ApiException(403, "Forbidden", who.get().name() + " has role " + who.get().role().wireName()
+                            + "; " + operationId + " needs " + required.wireName()));
+                } else {
+                    ctx.put(PRINCIPAL, who.get());
+                    ctx.next();
+                }
+            });
+        };
+    }
+
+    /**
+     * For a request no operation took: {@code answer} runs (a 404 or 405) only if it carries a valid token; without
+     * one it is 401, whatever the path.
+     */
+    public void refuseStranger(RoutingContext ctx, Runnable answer, java.util.function.Consumer<ApiException> refuse) {
+        String token = bearer(ctx);
+        if (token == null) {
+            refuse.accept(unauthorized(ctx, null));
+            return;
+        }
+        authenticate(token).onComplete(ar -> {
+            if (ar.succeeded() && ar.result().isPresent()) {
+                ctx.put(PRINCIPAL, ar.result().get());
+                answer.run();
             } else {
-                ctx.put(PRINCIPAL, who.get());
-                ctx.next();
+                refuse.accept(unauthorized(ctx, token));
             }
         });
+    }
+
+    private io.vertx.core.Future<Optional<Principal>> authenticate(String token) {
+        if (token == null) return io.vertx.core.Future.succeededFuture(Optional.empty());
+        return vertx.executeBlocking(() -> tokens.authenticate(token, System.currentTimeMillis()), false);
+    }
+
+    private static ApiException unauthorized(RoutingContext ctx, String token) {
+        ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"vigil\"");
+        return new ApiException(401, "Unauthorized", token == null
+                ? "this request needs an API token: send Authorization: Bearer <token> (see /api/v1/openapi.yaml)"
+                : "the API token is unknown, expired or revoked");
     }
 }

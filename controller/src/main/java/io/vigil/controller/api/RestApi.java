@@ -56,6 +56,8 @@ public final class RestApi {
     static final long SEQUENCE_THRESHOLD = 1_000_000_000_000_000L;
     /** How often the event stream sends a comment line to an idle client. */
     static final long EVENT_STREAM_KEEP_ALIVE_MILLIS = 15_000;
+    /** The largest request body read (in memory, never on disk); a larger one is answered 413. */
+    static final int MAX_BODY_BYTES = 2 * 1024 * 1024;
 
     private static final com.fasterxml.jackson.databind.ObjectMapper YAML =
             new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
@@ -82,6 +84,12 @@ public final class RestApi {
     private final ClusterOverview overview;
     private final FailoverHistory failovers;
     private final EventStream stream;
+    /** Set when the router is built from the contract. */
+    private OpenAPIContract contract;
+    private Authentication authentication;
+    private io.vertx.openapi.validation.RequestValidator validator;
+    private RequestExtractor requestExtractor;
+    private final java.util.Set<String> routed = new java.util.HashSet<>();
 
     private RestApi(Vertx vertx, ClusterStore store, DomainXmlValidator validator, AgentGateway gateway,
             MoveRequests moves, ApiTokens tokens, Users users, AuditLog auditLog, String controllerName,
@@ -174,10 +182,17 @@ public final class RestApi {
     }
 
     private Router build(OpenAPIContract contract) {
-        RouterBuilder builder = RouterBuilder.create(vertx, contract, extractor());
-        builder.rootHandler(new AuditTrail(vertx, contract, auditLog)); // first: it records refusals of the later ones too
-        builder.rootHandler(BodyHandler.create().setBodyLimit(2 * 1024 * 1024));
-        builder.rootHandler(new Authentication(vertx, contract, tokens));
+        RequestExtractor extractor = extractor();
+        RouterBuilder builder = RouterBuilder.create(vertx, contract, extractor);
+        this.contract = contract;
+        this.authentication = new Authentication(vertx, contract, tokens);
+        this.validator = io.vertx.openapi.validation.RequestValidator.create(vertx, contract);
+        this.requestExtractor = extractor;
+        AuditTrail trail = new AuditTrail(vertx, contract, auditLog);
+        builder.rootHandler(trail); // first: it records refusals of the later ones too
+        builder.rootHandler((io.vertx.ext.web.handler.PlatformHandler) RestApi::admitBodyType); // ahead of the body handler
+        // In memory only: nothing a request sends is written to disk (Vert.x would keep uploads in ./file-uploads).
+        builder.rootHandler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
         route(builder, "health", ctx -> blocking(ctx, () -> new Views.Health("ok", controllerName,
                 store.isLocalLeader(), gateway.connectedHosts().size()), 200));
         route(builder, "openapi", ctx -> ctx.response().putHeader("Content-Type", "application/yaml").end(openApiText));
@@ -256,22 +271,86 @@ public final class RestApi {
         route(builder, "getCluster", ctx -> blocking(ctx, overview::get, 200));
         route(builder, "listFailovers", ctx -> blocking(ctx, () -> failovers.list(intParam(ctx, "limit", 20)), 200));
 
+        for (io.vertx.openapi.contract.Operation operation : contract.operations()) {
+            if (!routed.contains(operation.getOperationId())) // fail closed: the router would answer it without a door
+                throw new IllegalStateException("openapi.yaml operation " + operation.getOperationId() + " has no handler");
+        }
         Router router = builder.createRouter();
+        router.putMetadata(AUDIT_TRAIL, trail);
         io.vigil.controller.ui.Dashboard.mount(router);
-        router.errorHandler(404, ctx -> problem(ctx, new ApiException(404, "Not Found",
-                "no resource at " + ctx.request().path() + "; the API is described at /api/v1/openapi.yaml")));
-        router.errorHandler(405, ctx -> problem(ctx, new ApiException(405, "Method Not Allowed",
-                ctx.request().method() + " is not supported on " + ctx.request().path())));
+        // No operation took these: an anonymous caller learns nothing about which paths exist (401 for all of them).
+        router.errorHandler(404, ctx -> authentication.refuseStranger(ctx, () -> problem(ctx, new ApiException(404,
+                "Not Found", "no resource at " + printable(ctx.request().path())
+                        + "; the API is described at /api/v1/openapi.yaml")), refusal -> problem(ctx, refusal)));
+        router.errorHandler(405, ctx -> authentication.refuseStranger(ctx, () -> problem(ctx, new ApiException(405,
+                "Method Not Allowed", ctx.request().method() + " is not supported on " + printable(ctx.request().path()))),
+                refusal -> problem(ctx, refusal)));
         router.errorHandler(413, ctx -> problem(ctx, new ApiException(413, "Payload Too Large",
-                "the request body is larger than 2 MiB")));
+                "the request body is larger than " + MAX_BODY_BYTES / (1024 * 1024) + " MiB")));
         router.errorHandler(500, this::failure);
+        // Any other refusal Vert.x makes by status alone still answers with a problem document.
+        for (int status : new int[] {400, 401, 403, 406, 408, 411, 414, 415, 416, 422, 431, 501, 503})
+            router.errorHandler(status, this::failure);
         return router;
     }
 
+    /**
+     * Routes {@code operationId} to {@code handler}, behind its door ({@link Authentication#door}) and then the
+     * OpenAPI validation of its parameters and body: who may call it is settled on the very route that serves it,
+     * before anything about the request is looked at.
+     */
     private void route(RouterBuilder builder, String operationId, io.vertx.core.Handler<RoutingContext> handler) {
         OpenAPIRoute route = builder.getRoute(operationId);
         if (route == null) throw new IllegalStateException("openapi.yaml has no operation " + operationId);
-        route.addHandler(handler).addFailureHandler(this::failure);
+        io.vertx.openapi.contract.Operation operation = contract.operation(operationId);
+        route.setDoValidation(false) // the builder would validate ahead of the door
+                .addHandler(authentication.door(operationId))
+                .addHandler(ctx -> requestExtractor.extractValidatableRequest(ctx, operation)
+                        .compose(request -> validator.validate(request, operationId))
+                        .onSuccess(validated -> {
+                            ctx.put(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST, validated);
+                            ctx.next();
+                        })
+                        .onFailure(ctx::fail))
+                .addHandler(handler)
+                .addFailureHandler(this::failure);
+        routed.add(operationId);
+    }
+
+    /** A path as a person can read it in a problem: control characters shown as '?', at most 200 characters. */
+    static String printable(String path) {
+        String p = path == null ? "" : path.replaceAll("\\p{Cntrl}", "?");
+        return p.length() <= 200 ? p : p.substring(0, 200) + "...";
+    }
+
+    /** A Content-Type as RFC 9110 spells it: type/subtype, then parameters whose values are tokens or quoted strings. */
+    private static final java.util.regex.Pattern MEDIA_TYPE = java.util.regex.Pattern.compile(
+            "\\s*[-!#$%&'*+.^_`|~0-9A-Za-z]+/[-!#$%&'*+.^_`|~0-9A-Za-z]+"
+                    + "(\\s*;\\s*[-!#$%&'*+.^_`|~0-9A-Za-z]+=([-!#$%&'*+.^_`|~0-9A-Za-z]+|\"([^\"\\\\]|\\\\.)*\"))*\\s*;?\\s*");
+
+    /**
+     * Turns away, before its body is read, a request whose body the API could never take: a malformed Content-Type
+     * (400), or a form or multipart body (415), which the body handler would otherwise decode field by field. Every
+     * operation takes JSON; which JSON type an operation accepts is the validator's to say.
+     */
+    private static void admitBodyType(RoutingContext ctx) {
+        String type = ctx.request().getHeader("Content-Type");
+        if (type == null) {
+            ctx.next();
+            return;
+        }
+        if (type.length() > 256 || !MEDIA_TYPE.matcher(type).matches()) { // short: a regex on a long one recurses deep
+            ctx.fail(ApiException.badRequest("Malformed Content-Type", "the Content-Type header is not a media type "
+                    + "(type/subtype; name=value): send application/json"));
+            return;
+        }
+        String media = type.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+        if (media.startsWith("multipart/") || media.equals("application/x-www-form-urlencoded")) {
+            ctx.fail(new ApiException(415, "Unsupported Media Type", "the API takes JSON bodies (application/json, "
+                    + "application/merge-patch+json), not " + media));
+            return;
+        }
+        ctx.next();
     }
 
     // ---- handlers -------------------------------------------------------------------------------------------------
@@ -323,6 +402,38 @@ public final class RestApi {
         blocking(ctx, () -> audit.list(since, params.get("principal"), status, limit), 200);
     }
 
+    /**
+     * What the REST server hands each request: the router, unless the request's target is not a path (a backslash
+     * for a slash, an asterisk), which the router would turn away with a bare 404 before any of its handlers (the
+     * audit trail included) ran. Such a request gets a problem document, and a mutating one is audited.
+     */
+    public static io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> entrance(Router router) {
+        AuditTrail trail = router.getMetadata(AUDIT_TRAIL);
+        return request -> {
+            String path = request.path();
+            String wrong = path == null || !path.startsWith("/") ? "the request target must be a path starting with '/'"
+                    : !wellEscaped(path) ? "the request path has a '%' that is not followed by two hex digits"
+                    : null;
+            if (wrong == null) {
+                router.handle(request);
+                return;
+            }
+            Problem p = Problem.of(400, "Bad Request", wrong, null);
+            if (trail != null) trail.recordUnroutable(request, p);
+            p.send(request.response());
+        };
+    }
+
+    private static final String AUDIT_TRAIL = "vigil.audit-trail";
+    /** Whether every '%' in {@code path} starts an escape (RFC 3986: '%' HEXDIG HEXDIG). */
+    static boolean wellEscaped(String path) {
+        for (int i = path.indexOf('%'); i >= 0; i = path.indexOf('%', i + 1)) {
+            if (i + 2 >= path.length() || Character.digit(path.charAt(i + 1), 16) < 0 || Character.digit(path.charAt(i + 2), 16) < 0)
+                return false;
+        }
+        return true;
+    }
+
     /** The longest request line (method, URI, version) the REST server reads; a longer one is answered 414. */
     public static final int MAX_REQUEST_LINE = 8 * 1024;
     /** The most header bytes the REST server reads; more are answered 431. */
@@ -348,7 +459,7 @@ public final class RestApi {
         }
         request.response().putHeader("Connection", "close");
         p.send(request.response());
-        request.response().close();
+        request.connection().close();
     }
 
     // ---- plumbing -------------------------------------------------------------------------------------------------
@@ -386,7 +497,7 @@ public final class RestApi {
     private <T> void withBody(RoutingContext ctx, Function<JsonNode, T> work, int status, Function<T, String> location) {
         JsonNode body;
         try {
-            String text = ctx.body().asString();
+            String text = bodyText(ctx);
             body = text == null || text.isBlank() ? Json.mapper().createObjectNode() : Json.mapper().readTree(text);
         } catch (IOException e) {
             problem(ctx, new DecodeException(e.getMessage()));
@@ -456,15 +567,23 @@ public final class RestApi {
         p.send(ctx.response());
     }
 
+    /**
+     * The request body as text. JSON is UTF-8 (RFC 8259), whatever charset the Content-Type names; Vert.x's own
+     * {@code asString()} would follow the header, and fails on a malformed one.
+     */
+    static String bodyText(RoutingContext ctx) {
+        return ctx.body() == null || ctx.body().buffer() == null ? null : ctx.body().buffer().toString(StandardCharsets.UTF_8);
+    }
+
     /** The parser's own words on where the body stops being JSON. */
     private static String jsonError(RoutingContext ctx) {
         try {
-            Json.mapper().readTree(ctx.body().asString());
+            Json.mapper().readTree(bodyText(ctx));
             return "it could not be decoded";
         } catch (Exception e) {
-            String m = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage()
-                    + " at line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr() : e.getMessage();
-            return m;
+            if (!(e instanceof com.fasterxml.jackson.core.JsonProcessingException j)) return e.getMessage();
+            return j.getLocation() == null ? j.getOriginalMessage()
+                    : j.getOriginalMessage() + " at line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr();
         }
     }
 
