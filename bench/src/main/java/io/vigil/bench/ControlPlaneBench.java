@@ -527,7 +527,7 @@ public final class ControlPlaneBench {
         try {
             StateDirectory disk = StateDirectory.open(Files.createDirectories(root.resolve("in-process/control-plane")),
                     "bench", System::currentTimeMillis);
-            StateMaps maps = new StateMaps(hz, disk);
+            StateMaps maps = new StateMaps(hz, disk, io.vigil.controller.store.ClusterSecret.random().sealingKey());
             StateMap<Rule> durable = maps.map(StateMaps.Name.RULES, Rule.class);
             StateMap<Rule> memory = maps.map(StateMaps.Name.LOGIN_FAILURES, Rule.class); // any MEMORY name; the type is ours
             if (durable.name().durability() != StateMaps.Durability.DURABLE || memory.name().durability() != StateMaps.Durability.MEMORY)

@@ -117,6 +117,7 @@ final class ControllerCluster implements AutoCloseable {
                     "sharedStorage: " + shared,
                     "stateDir: " + m.dir.resolve("state"),
                     "adminTokenFile: " + root.resolve("admin-token"),
+                    "clusterSecretFile: " + root.resolve("cluster-secret"), // one secret for the whole cluster
                     ""));
             members.add(m);
         }

@@ -104,7 +104,7 @@ public final class Controller implements AutoCloseable {
                 System::nanoTime, System::currentTimeMillis);
         store.leadBy(leaderLease::isLeader);
         policy.set(store.initPolicy(config.initialPolicy()));
-        authority = CertificateAuthority.adopt(store.hazelcast(), config.stateDirPath());
+        authority = CertificateAuthority.adopt(store.maps(), config.stateDirPath());
         certificates = new AgentCertificates(store.maps(), authority, config.stateDirPath()).start();
         joinTokens = new JoinTokens(store.maps(), authority, System::currentTimeMillis);
         agentEvents = new AgentEvents(store::appendEvent, System::currentTimeMillis);
@@ -115,7 +115,7 @@ public final class Controller implements AutoCloseable {
         gateway = new AgentGateway(config.name(), store.hazelcast().getCluster().getLocalMember().getUuid().toString(),
                 store::controllerAgentUrls, () -> policy.get().agentPolicy(), r -> relay.report(r), certificates, agentEvents);
         certificates.onRevoked(gateway::revoked);
-        relay = new AgentRelay(store.hazelcast(), store::isLocalLeader, gateway, (connection, input) ->
+        relay = new AgentRelay(store.hazelcast(), store.maps().sealing(), store::isLocalLeader, gateway, (connection, input) ->
                 loop.submitFromAgent(connection, input));
         loop = new HaLoop(store, relay, config.initialPolicy(), leaderLease::epoch);
         relay.start();

@@ -22,6 +22,10 @@ public final class ControllerMain {
               sharedStorage             shared storage directory holding hosts/<host>.heartbeat (required)
               hazelcastPort             cluster store port (default 5701)
               hazelcastMembers          other controllers, host:port (default none: a cluster of one)
+              hazelcastInterface        the one IP address the cluster store listens on (default: 127.0.0.1
+                                        without members, else httpHost when it is an IP address)
+              clusterSecretFile         the controller cluster's shared secret, 0600, made when missing; copy it
+                                        to every other controller (default STATEDIR/cluster-secret)
               advertisedAgentUrl        URL agents dial (default wss://httpHost:agentPort/agent/v1)
               heartbeatIntervalSeconds, failureTimeoutSeconds, leaseTimeoutSeconds, isolationResponse
                                         the initial cluster policy (default 1, 3, 4, none); after first start

@@ -126,7 +126,8 @@ class ControlPlaneDurabilityTest {
             assertEquals(201, c.post("/api/v1/users", user("keep", "viewer")).status());
             assertEquals(201, c.post("/api/v1/users", user("rot", "viewer")).status());
             Path rotten = shared.resolve("control-plane/state/users/rot/0000000000000001.rec");
-            Files.writeString(rotten, Files.readString(rotten).replace("\"viewer\"", "\"admin\"")); // checksum no longer matches
+            // The value is sealed: flip the envelope instead. The checksum no longer matches.
+            Files.writeString(rotten, Files.readString(rotten).replace("\"deleted\":false", "\"deleted\":true"));
             Await.until("a store-record-corrupt event naming the file", Duration.ofSeconds(Controller.RESYNC_SECONDS + 10),
                     () -> c.get("/api/v1/events?type=store-record-corrupt").jsonList().stream()
                             .anyMatch(e -> String.valueOf(((Map<?, ?>) e).get("message")).contains(rotten.toString())));

@@ -324,6 +324,8 @@ public final class LocalControllers {
                 "hazelcastPort: " + c.hazelcastPort,
                 members.isEmpty() ? "" : "hazelcastMembers: [ " + String.join(", ", members) + " ]",
                 "sharedStorage: " + dir.resolve("shared"),
+                // One secret for the whole controller cluster: the first controller creates it, the others read it.
+                "clusterSecretFile: " + dir.resolve("cluster-secret"),
                 ""));
         c.frozen = false;
         c.ready = false;

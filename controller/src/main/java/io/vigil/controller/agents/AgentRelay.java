@@ -5,6 +5,7 @@ import com.hazelcast.topic.ITopic;
 import com.hazelcast.topic.Message;
 import io.vigil.controller.ha.HaInput;
 import io.vigil.controller.runtime.AgentLink;
+import io.vigil.controller.store.SealingKey;
 import io.vigil.protocol.ControllerMessage;
 import io.vigil.protocol.Json;
 import java.util.UUID;
@@ -27,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * Topics are plain {@code ITopic}s: a member's messages arrive in the order it published them (so one connection's
  * reports stay in order), and a lost message only delays convergence: heartbeats carry the full inventory and the
  * core re-sends unanswered commands. Nothing here is safety-critical; the storage leases are.
+ *
+ * <p>Every message is sealed with the cluster's key ({@link SealingKey}, the topic's name as context): reports carry
+ * the memory keepers' grant keys and commands carry region grants, and a member admitted to Hazelcast without the
+ * cluster secret must neither read them nor have a forged report reach the HA core or a forged command reach an
+ * agent. A message that does not open is dropped and logged.
  */
 public final class AgentRelay implements AgentLink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AgentRelay.class);
@@ -37,6 +43,7 @@ public final class AgentRelay implements AgentLink, AutoCloseable {
     public record Delivery(String host, ControllerMessage message) {}
 
     private final HazelcastInstance hz;
+    private final SealingKey sealing;
     private final ITopic<String> reports;
     private final ITopic<String> deliveries;
     private final BooleanSupplier isLeader;
@@ -49,8 +56,10 @@ public final class AgentRelay implements AgentLink, AutoCloseable {
      * @param local        this member's agent connections (the gateway)
      * @param leaderInputs the local HA loop, given each agent input with its connection's name
      */
-    public AgentRelay(HazelcastInstance hz, BooleanSupplier isLeader, AgentLink local, BiConsumer<String, HaInput> leaderInputs) {
+    public AgentRelay(HazelcastInstance hz, SealingKey sealing, BooleanSupplier isLeader, AgentLink local,
+            BiConsumer<String, HaInput> leaderInputs) {
         this.hz = hz;
+        this.sealing = sealing;
         this.reports = hz.getTopic(REPORTS_TOPIC);
         this.deliveries = hz.getTopic(DELIVERIES_TOPIC);
         this.isLeader = isLeader;
@@ -69,7 +78,7 @@ public final class AgentRelay implements AgentLink, AutoCloseable {
             if (isLeader.getAsBoolean()) {
                 leaderInputs.accept(report.connection(), report.toInput());
             } else {
-                reports.publish(Json.write(report));
+                reports.publish(sealing.seal(REPORTS_TOPIC, Json.write(report)));
             }
         } catch (RuntimeException e) { // the member is shutting down or cut off: the leader's timeouts take over
             log.warn("could not relay {} of host {} to the leader: {}", report.getClass().getSimpleName(),
@@ -81,7 +90,7 @@ public final class AgentRelay implements AgentLink, AutoCloseable {
         // Checked on arrival, not at publishing: a report published just before the leader left reaches its successor.
         if (!isLeader.getAsBoolean()) return;
         try {
-            AgentReport report = Json.read(m.getMessageObject(), AgentReport.class);
+            AgentReport report = Json.read(sealing.openString(REPORTS_TOPIC, m.getMessageObject()), AgentReport.class);
             leaderInputs.accept(report.connection(), report.toInput());
         } catch (RuntimeException e) {
             log.warn("ignored a relayed agent report from {}: {}", m.getPublishingMember(), e.toString());
@@ -92,20 +101,21 @@ public final class AgentRelay implements AgentLink, AutoCloseable {
     public boolean send(String host, ControllerMessage message) {
         if (local.send(host, message)) return true;
         if (hz.getCluster().getMembers().size() < 2) return false;
-        deliveries.publish(Json.write(new Delivery(host, message)));
+        deliveries.publish(sealing.seal(DELIVERIES_TOPIC, Json.write(new Delivery(host, message))));
         return true;
     }
 
     @Override
     public void broadcast(ControllerMessage message) {
         local.broadcast(message);
-        if (hz.getCluster().getMembers().size() > 1) deliveries.publish(Json.write(new Delivery(null, message)));
+        if (hz.getCluster().getMembers().size() > 1)
+            deliveries.publish(sealing.seal(DELIVERIES_TOPIC, Json.write(new Delivery(null, message))));
     }
 
     private void onDelivery(Message<String> m) {
         if (m.getPublishingMember() != null && m.getPublishingMember().localMember()) return; // tried locally already
         try {
-            Delivery d = Json.read(m.getMessageObject(), Delivery.class);
+            Delivery d = Json.read(sealing.openString(DELIVERIES_TOPIC, m.getMessageObject()), Delivery.class);
             if (d.message() == null) throw new IllegalArgumentException("no message");
             if (d.host() == null) {
                 local.broadcast(d.message());

@@ -99,6 +99,7 @@ public record ControllerConfig(
         if ((tlsCertificateFile == null) != (tlsKeyFile == null))
             throw new IllegalArgumentException("tlsCertificateFile and tlsKeyFile go together: give both or neither");
         if (hazelcastInterface != null && hazelcastInterface.isBlank()) hazelcastInterface = null;
+        hazelcastInterface = HazelcastInterface.choose(hazelcastInterface, httpHost, hazelcastMembers);
         if (clusterSecretFile == null || clusterSecretFile.isBlank()) clusterSecretFile = Path.of(stateDir, "cluster-secret").toString();
         // ClusterPolicy's own checks name the field (heartbeatIntervalSeconds, ...), which are the config's names too.
         ClusterPolicy.timing(heartbeatIntervalSeconds, failureTimeoutSeconds, leaseTimeoutSeconds, isolationResponse);

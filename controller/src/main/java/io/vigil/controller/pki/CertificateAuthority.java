@@ -1,9 +1,7 @@
 package io.vigil.controller.pki;
 
-import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.core.HazelcastJsonValue;
-import com.hazelcast.map.IMap;
-import io.vigil.protocol.Json;
+import io.vigil.controller.store.SealedMap;
+import io.vigil.controller.store.StateMaps;
 import io.vigil.protocol.tls.CertificateRequests;
 import io.vigil.protocol.tls.Fingerprints;
 import io.vigil.protocol.tls.KeyPairs;
@@ -53,7 +51,9 @@ import org.slf4j.LoggerFactory;
  * survives restarts: at start a member adopts the CA the Hazelcast cluster already holds (map {@value #MAP}; two
  * members starting together agree through {@code putIfAbsent}), else the one in its {@code stateDir/ca}, else a new
  * one; it then keeps its copy in {@code stateDir/ca} ({@code ca.key} 0600, {@code ca.crt}), so a controller cluster
- * restarted as a whole keeps trusting the agents it enrolled.
+ * restarted as a whole keeps trusting the agents it enrolled. In the map the CA is sealed with the cluster's key
+ * ({@link SealedMap}): a member admitted without the cluster secret reads ciphertext, and cannot slip in a CA of its
+ * own.
  */
 public final class CertificateAuthority {
     private static final Logger log = LoggerFactory.getLogger(CertificateAuthority.class);
@@ -84,12 +84,12 @@ public final class CertificateAuthority {
      * adopted CA to {@code stateDir/ca}; a different CA found there is moved aside ({@code ca.crt.replaced-<time>}),
      * never silently lost.
      */
-    public static CertificateAuthority adopt(HazelcastInstance hz, Path stateDir) throws IOException {
-        IMap<String, HazelcastJsonValue> map = hz.getMap(MAP);
+    public static CertificateAuthority adopt(StateMaps maps, Path stateDir) throws IOException {
+        SealedMap<Stored> map = maps.localMap(StateMaps.Name.CA, Stored.class);
         Path dir = stateDir.resolve("ca");
         Path keyFile = dir.resolve("ca.key");
         Path certFile = dir.resolve("ca.crt");
-        HazelcastJsonValue inCluster = map.get(KEY);
+        Stored inCluster = map.get(KEY).orElse(null);
         Stored onDisk = Files.exists(certFile) && Files.exists(keyFile) ? new Stored(Pem.read(certFile), Pem.read(keyFile)) : null;
         String source = "the controller cluster";
         if (inCluster == null) {
@@ -100,11 +100,10 @@ public final class CertificateAuthority {
                 candidate = fresh.stored();
                 source = "a new CA";
             }
-            HazelcastJsonValue raced = map.putIfAbsent(KEY, new HazelcastJsonValue(Json.write(candidate)));
-            inCluster = raced != null ? raced : new HazelcastJsonValue(Json.write(candidate));
-            if (raced != null) source = "the controller cluster";
+            inCluster = map.putIfAbsent(KEY, candidate);
+            if (!inCluster.equals(candidate)) source = "the controller cluster";
         }
-        Stored adopted = Json.read(inCluster.getValue(), Stored.class);
+        Stored adopted = inCluster;
         CertificateAuthority ca = fromPem(adopted.certificate(), adopted.key());
         if (onDisk != null && !sameCertificate(onDisk.certificate(), adopted.certificate())) {
             String suffix = ".replaced-" + System.currentTimeMillis();

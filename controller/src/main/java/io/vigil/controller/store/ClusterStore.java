@@ -90,10 +90,21 @@ public final class ClusterStore implements AutoCloseable {
      * otherwise it joins the listed members by TCP-IP. Multicast and auto-detection are always off, so that a
      * controller never joins a stranger's cluster by accident. Member failure detection is tuned down from
      * Hazelcast's minute to a few seconds; leadership does not depend on it (see the leader lease).
+     *
+     * <p>The community edition authenticates no member, so: the member listens on {@code hazelcastInterface} only;
+     * its cluster name is derived from the cluster secret ({@code clusterSecretFile}, created when missing), so that
+     * Hazelcast admits only members holding the secret; and secret values are sealed with a key derived from it (see
+     * {@link StateMaps}). The secret is checked against the one the durable state was sealed with before Hazelcast
+     * starts: a controller given another cluster's secret stops here, with the reason.
      */
     public static ClusterStore start(ControllerConfig config) throws java.io.IOException {
+        ClusterSecret secret = ClusterSecret.loadOrCreate(Path.of(config.clusterSecretFile()));
+        SealingKey sealing = secret.sealingKey();
+        Path controlPlane = new SharedStorage(config.sharedStoragePath()).controlPlaneDir();
+        StateDirectory disk = StateDirectory.open(controlPlane, config.name(), System::currentTimeMillis);
+        StorageSealing.bind(controlPlane, disk, sealing);
         Config c = new Config();
-        c.setClusterName("vigil");
+        c.setClusterName(secret.clusterName());
         c.setInstanceName("vigil-" + config.name() + "-" + config.hazelcastPort());
         c.setProperty("hazelcast.logging.type", "slf4j");
         c.setProperty("hazelcast.phone.home.enabled", "false");
@@ -102,10 +113,12 @@ public final class ClusterStore implements AutoCloseable {
         c.setProperty("hazelcast.max.no.heartbeat.seconds", "6");
         c.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
         c.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
-        // Hazelcast binds where the API does (loopback by default); a wildcard API address leaves Hazelcast's choice.
-        if (!config.httpHost().equals("0.0.0.0") && !config.httpHost().equals("::")) {
-            c.setProperty("hazelcast.local.localAddress", config.httpHost());
-        }
+        // One interface, never the wildcard: see HazelcastInterface for how it is chosen.
+        String bind = config.hazelcastInterface();
+        c.setProperty("hazelcast.socket.bind.any", "false");
+        c.setProperty("hazelcast.local.localAddress", bind);
+        c.getNetworkConfig().getInterfaces().setEnabled(true).addInterface(bind);
+        c.getNetworkConfig().setPublicAddress((bind.contains(":") ? "[" + bind + "]" : bind) + ":" + config.hazelcastPort());
         c.getNetworkConfig().setPort(config.hazelcastPort()).setPortAutoIncrement(false);
         JoinConfig join = c.getNetworkConfig().getJoin();
         join.getMulticastConfig().setEnabled(false);
@@ -115,11 +128,9 @@ public final class ClusterStore implements AutoCloseable {
         attributes.setAttribute(AGENT_URL_ATTRIBUTE, config.advertisedAgentUrl());
         attributes.setAttribute(CONTROLLER_NAME_ATTRIBUTE, config.name());
         c.setMemberAttributeConfig(attributes);
-        Path controlPlane = new SharedStorage(config.sharedStoragePath()).controlPlaneDir();
-        StateDirectory disk = StateDirectory.open(controlPlane, config.name(), System::currentTimeMillis);
         HazelcastInstance hz = Hazelcast.newHazelcastInstance(c);
         try {
-            ClusterStore store = new ClusterStore(new StateMaps(hz, disk), controlPlane.resolve("logs"), config.name(),
+            ClusterStore store = new ClusterStore(new StateMaps(hz, disk, sealing), controlPlane.resolve("logs"), config.name(),
                     10_000);
             // After a split heals, Hazelcast keeps one side's cache: storage is the truth, so load it again.
             hz.getLifecycleService().addLifecycleListener(e -> {

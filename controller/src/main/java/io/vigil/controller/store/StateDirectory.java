@@ -21,9 +21,9 @@ import java.util.regex.Pattern;
 
 /**
  * The durable cluster state on shared storage: the only place where acknowledged desired and security state lives.
- * Layout (format 1, documented in {@code controller/STORE.md}):
+ * Layout (format 2, documented in {@code controller/STORE.md}):
  * <pre>
- *   control-plane/FORMAT                                 "vigil-control-plane 1"
+ *   control-plane/FORMAT                                 "vigil-control-plane 2"
  *   control-plane/state/&lt;collection&gt;/&lt;key&gt;/&lt;revision&gt;.rec   one revision of one record ({@link StoredRecord})
  * </pre>
  * Keys are percent-encoded into file names. A write is a compare-and-set: it creates revision N + 1 whole and
@@ -32,10 +32,16 @@ import java.util.regex.Pattern;
  * a frozen or dead controller blocks nobody. A crash at any instant leaves the old revision or the new one, never a
  * torn record. Readers take the highest revision; all but the newest two are removed after each write.
  *
+ * <p>Format 2 differs from format 1 only in that records of the secret collections hold their value sealed
+ * ({@link StoredRecord#sealed}); a format-1 directory opens as such ({@link #holdsPlaintextSecrets}) until
+ * {@link StorageSealing} has sealed them and called {@link #secretsSealed}.
+ *
  * <p>A record whose checksum or JSON is bad is reported by its path and left out; nothing else stops. Thread-safe.
  */
 public final class StateDirectory {
-    public static final String FORMAT_LINE = "vigil-control-plane 1";
+    public static final String FORMAT_LINE = "vigil-control-plane 2";
+    /** Before secrets were sealed: opened, and converted by {@link StorageSealing}. */
+    static final String FORMAT_1_LINE = "vigil-control-plane 1";
     private static final Pattern REVISION = Pattern.compile("\\d{16}\\.rec");
 
     /** A record that could not be read: its file and why. */
@@ -45,12 +51,16 @@ public final class StateDirectory {
     public record Snapshot(Map<String, StoredRecord> records, List<Corrupt> corrupt) {}
 
     private final Path root;
+    private final Path formatFile;
+    private volatile boolean plaintextSecrets;
     private final String writer;
     private final LongSupplier clock;
     private final Map<Path, String> reportedCorrupt = new ConcurrentHashMap<>();
 
-    private StateDirectory(Path root, String writer, LongSupplier clock) {
+    private StateDirectory(Path root, Path formatFile, boolean plaintextSecrets, String writer, LongSupplier clock) {
         this.root = root;
+        this.formatFile = formatFile;
+        this.plaintextSecrets = plaintextSecrets;
         this.writer = writer;
         this.clock = clock;
     }
@@ -74,13 +84,33 @@ public final class StateDirectory {
             }
         }
         String found = Files.readString(format, StandardCharsets.UTF_8).strip();
-        if (!found.equals(FORMAT_LINE))
-            throw new IOException(format + " says '" + found + "'; this controller reads '" + FORMAT_LINE + "' only");
-        return new StateDirectory(controlPlaneDir.resolve("state"), writer, clock);
+        if (!found.equals(FORMAT_LINE) && !found.equals(FORMAT_1_LINE))
+            throw new IOException(format + " says '" + found + "'; this controller reads '" + FORMAT_LINE + "' (and converts '"
+                    + FORMAT_1_LINE + "') only");
+        return new StateDirectory(controlPlaneDir.resolve("state"), format, found.equals(FORMAT_1_LINE), writer, clock);
     }
 
     public Path root() {
         return root;
+    }
+
+    /** Whether this is a format-1 directory, whose secret collections may hold plaintext records. */
+    public boolean holdsPlaintextSecrets() {
+        return plaintextSecrets;
+    }
+
+    /** Records that every secret collection is sealed now: the directory becomes format 2 (an atomic rename). */
+    void secretsSealed() throws IOException {
+        Path tmp = formatFile.resolveSibling(".FORMAT." + java.util.UUID.randomUUID() + ".tmp");
+        try {
+            Files.writeString(tmp, FORMAT_LINE + "\n");
+            Files.move(tmp, formatFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            RecordFiles.syncDirectory(formatFile.getParent());
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        plaintextSecrets = false;
     }
 
     /** The newest revision of {@code key}, tombstones included; empty when it was never written. */
@@ -112,10 +142,19 @@ public final class StateDirectory {
      * revision exists already: someone else wrote {@code key} since it was read. Durable when it returns true.
      */
     public boolean write(String collection, String key, long expectedRevision, JsonNode value) {
+        return write(collection, key, expectedRevision, value, null);
+    }
+
+    /** As {@link #write}, for a record of a secret collection: its value {@code sealed}. */
+    public boolean writeSealed(String collection, String key, long expectedRevision, String sealed) {
+        return write(collection, key, expectedRevision, null, java.util.Objects.requireNonNull(sealed));
+    }
+
+    private boolean write(String collection, String key, long expectedRevision, JsonNode value, String sealed) {
         Path dir = keyDir(collection, key);
         long revision = expectedRevision + 1;
-        StoredRecord record = new StoredRecord(StoredRecord.FORMAT, collection, key, revision, value == null, value,
-                writer, clock.getAsLong());
+        StoredRecord record = new StoredRecord(StoredRecord.FORMAT, collection, key, revision, value == null && sealed == null,
+                value, sealed, writer, clock.getAsLong());
         try {
             boolean fresh = !Files.isDirectory(dir);
             Files.createDirectories(dir);
@@ -162,7 +201,7 @@ public final class StateDirectory {
         if (!collection.equals(r.collection()) || !key.equals(r.key()) || r.revision() != revision)
             throw new IOException("names " + r.collection() + "/" + r.key() + " revision " + r.revision()
                     + ", not the file it is in");
-        if (!r.deleted() && r.value() == null) throw new IOException("no value and not deleted");
+        if (!r.deleted() && r.value() == null && r.sealed() == null) throw new IOException("no value and not deleted");
     }
 
     private void report(Path file, String reason) {
@@ -170,6 +209,32 @@ public final class StateDirectory {
             org.slf4j.LoggerFactory.getLogger(StateDirectory.class).error(
                     "corrupt record {} ({}): left out; every other record is served. Restore it from a backup or "
                             + "delete the file to go back to the previous revision", file, reason);
+    }
+
+    /**
+     * Reports revision {@code revision} of {@code key} as corrupt for a reason found above this layer (a sealed value
+     * that does not open): logged once, like the ones found here.
+     */
+    public Corrupt reportCorrupt(String collection, String key, long revision, String reason) {
+        Path file = keyDir(collection, key).resolve(fileName(revision));
+        report(file, reason);
+        return new Corrupt(file, reason);
+    }
+
+    /**
+     * Removes every revision of {@code key} but the newest: after a conversion, so that no older revision keeps what
+     * the newest one no longer holds in plaintext.
+     */
+    void keepNewestRevisionOnly(String collection, String key) {
+        Path dir = keyDir(collection, key);
+        try {
+            List<Long> revisions = revisionsNewestFirst(dir);
+            if (!revisions.isEmpty()) removeOlderThan(dir, revisions.get(0));
+        } catch (NoSuchFileException e) {
+            // removed meanwhile
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not clean up " + dir, e);
+        }
     }
 
     /** Every corrupt record seen so far, by file. */

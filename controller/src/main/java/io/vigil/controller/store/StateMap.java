@@ -6,9 +6,12 @@ import com.hazelcast.core.HazelcastJsonValue;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.vigil.protocol.Json;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -27,9 +30,15 @@ import java.util.function.UnaryOperator;
  * the leader). Memory-only maps ({@link StateMaps.Durability#MEMORY}) skip the disk: what they hold is rebuilt or may
  * be lost (observed state, login throttling).
  *
+ * <p>A secret map ({@link StateMaps.Name#secret}) seals each value ({@link StoredRecord#sealed}) before it goes to
+ * storage or Hazelcast and opens it on reading; a value that does not open (altered, moved from another record,
+ * sealed under another secret, or plaintext) is never served: in the cache it reads as absent (and is logged), on
+ * storage it is a corrupt record (reported by a resync, and a write to it fails with the reason).
+ *
  * @param <T> the record type, mapped to JSON with the protocol's mapper
  */
 public final class StateMap<T> {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StateMap.class);
     /** A change seen on this map: {@code value} is null when {@code key} was removed. */
     public interface Listener<T> {
         void changed(String key, T value);
@@ -39,12 +48,14 @@ public final class StateMap<T> {
     private final Class<T> type;
     private final IMap<String, HazelcastJsonValue> cache;
     private final StateDirectory disk; // null: memory only
+    private final SealingKey sealing; // null: values in plaintext
 
-    StateMap(StateMaps.Name name, Class<T> type, HazelcastInstance hz, StateDirectory disk) {
+    StateMap(StateMaps.Name name, Class<T> type, HazelcastInstance hz, StateDirectory disk, SealingKey sealing) {
         this.name = name;
         this.type = type;
         this.cache = hz.getMap(name.mapName());
         this.disk = name.durability() == StateMaps.Durability.DURABLE ? Objects.requireNonNull(disk) : null;
+        this.sealing = sealing;
     }
 
     public StateMaps.Name name() {
@@ -52,11 +63,11 @@ public final class StateMap<T> {
     }
 
     public Optional<T> get(String key) {
-        return value(cache.get(key));
+        return value(key, cache.get(key));
     }
 
     public CompletionStage<Optional<T>> getAsync(String key) {
-        return cache.getAsync(key).thenApply(this::value);
+        return cache.getAsync(key).thenApply(v -> value(key, v));
     }
 
     public boolean containsKey(String key) {
@@ -66,7 +77,7 @@ public final class StateMap<T> {
     /** Every value (in no particular order). */
     public List<T> values() {
         List<T> out = new ArrayList<>();
-        for (HazelcastJsonValue v : cache.values()) value(v).ifPresent(out::add);
+        for (var e : cache.entrySet()) value(e.getKey(), e.getValue()).ifPresent(out::add);
         return out;
     }
 
@@ -121,19 +132,24 @@ public final class StateMap<T> {
             HazelcastJsonValue raw = disk != null ? null : cache.get(key);
             StoredRecord current = disk != null ? disk.read(name.collection(), key).orElse(null)
                     : raw == null ? null : Json.read(raw.getValue(), StoredRecord.class);
-            T before = current == null || current.deleted() ? null : Json.mapper().convertValue(current.value(), type);
+            T before = current == null ? null : decode(key, current).orElse(null);
             T after = next.apply(before);
             if (Objects.equals(before, after)) return after;
             long revision = current == null ? 0 : current.revision();
-            com.fasterxml.jackson.databind.JsonNode valueNode = after == null ? null : Json.mapper().valueToTree(after);
+            JsonNode valueNode = after == null ? null : Json.mapper().valueToTree(after);
+            String sealed = sealing == null || valueNode == null ? null
+                    : sealing.seal(StoredRecord.sealingContext(name.collection(), key), Json.write(valueNode));
+            if (sealed != null) valueNode = null;
             if (disk != null) {
-                if (!disk.write(name.collection(), key, revision, valueNode)) continue; // another writer: read again
+                boolean written = sealed != null ? disk.writeSealed(name.collection(), key, revision, sealed)
+                        : disk.write(name.collection(), key, revision, valueNode);
+                if (!written) continue; // another writer: read again
                 cacheIfNewer(key, new StoredRecord(StoredRecord.FORMAT, name.collection(), key, revision + 1,
-                        after == null, valueNode, null, System.currentTimeMillis()));
+                        after == null, valueNode, sealed, null, System.currentTimeMillis()));
                 return after;
             }
             StoredRecord record = new StoredRecord(StoredRecord.FORMAT, name.collection(), key, revision + 1,
-                    after == null, valueNode, null, System.currentTimeMillis());
+                    after == null, valueNode, sealed, null, System.currentTimeMillis());
             boolean stored = raw == null ? cache.putIfAbsent(key, json(record)) == null
                     : cache.replace(key, raw, json(record));
             if (stored) return after;
@@ -162,22 +178,36 @@ public final class StateMap<T> {
     public List<StateDirectory.Corrupt> resync() {
         if (disk == null) return List.of();
         StateDirectory.Snapshot snapshot = disk.readAll(name.collection());
-        snapshot.records().forEach(this::cacheIfNewer);
+        List<StateDirectory.Corrupt> corrupt = new ArrayList<>(snapshot.corrupt());
+        Map<String, StoredRecord> believed = new HashMap<>();
+        snapshot.records().forEach((key, record) -> {
+            try {
+                decode(key, record); // a record that does not open is corrupt, like one with a bad checksum
+                believed.put(key, record);
+            } catch (SealingKey.UnsealableException e) {
+                corrupt.add(disk.reportCorrupt(name.collection(), key, record.revision(), e.getMessage()));
+            }
+        });
+        believed.forEach(this::cacheIfNewer);
         for (String key : new ArrayList<>(cache.keySet())) {
-            if (snapshot.records().containsKey(key)) continue;
+            if (believed.containsKey(key)) continue;
             // Not in the snapshot: gone from storage, or written after the snapshot was read. Ask storage again, and
             // remove only the very value seen before asking (a writer that updates the cache meanwhile wins).
             HazelcastJsonValue seen = cache.get(key);
             if (seen == null) continue;
             try {
                 var now = disk.read(name.collection(), key);
-                if (now.isPresent()) cacheIfNewer(key, now.get());
-                else cache.remove(key, seen);
-            } catch (StateDirectory.CorruptRecordException e) {
+                if (now.isPresent()) {
+                    decode(key, now.get());
+                    cacheIfNewer(key, now.get());
+                } else {
+                    cache.remove(key, seen);
+                }
+            } catch (StateDirectory.CorruptRecordException | SealingKey.UnsealableException e) {
                 cache.remove(key, seen); // reported by the store; a record that cannot be believed is not served
             }
         }
-        return snapshot.corrupt();
+        return corrupt;
     }
 
     /**
@@ -198,26 +228,47 @@ public final class StateMap<T> {
 
         @Override
         public void entryAdded(EntryEvent<String, HazelcastJsonValue> e) {
-            listener.changed(e.getKey(), value(e.getValue()).orElse(null));
+            listener.changed(e.getKey(), value(e.getKey(), e.getValue()).orElse(null));
         }
 
         @Override
         public void entryUpdated(EntryEvent<String, HazelcastJsonValue> e) {
-            T before = value(e.getOldValue()).orElse(null);
-            T after = value(e.getValue()).orElse(null);
+            T before = value(e.getKey(), e.getOldValue()).orElse(null);
+            T after = value(e.getKey(), e.getValue()).orElse(null);
             if (before != null && after == null || after != null) listener.changed(e.getKey(), after);
         }
 
         @Override
         public void entryRemoved(EntryEvent<String, HazelcastJsonValue> e) {
-            if (value(e.getOldValue()).isPresent()) listener.changed(e.getKey(), null);
+            if (value(e.getKey(), e.getOldValue()).isPresent()) listener.changed(e.getKey(), null);
         }
     }
 
-    private Optional<T> value(HazelcastJsonValue v) {
+    /**
+     * The value the cache holds for {@code key}; one that does not open is not served (it can only have been put by a
+     * member without the cluster's key) and is logged: the next resync replaces it with storage's.
+     */
+    private Optional<T> value(String key, HazelcastJsonValue v) {
         if (v == null) return Optional.empty();
-        StoredRecord r = Json.read(v.getValue(), StoredRecord.class);
-        return r.deleted() ? Optional.empty() : Optional.of(Json.mapper().convertValue(r.value(), type));
+        try {
+            return decode(key, Json.read(v.getValue(), StoredRecord.class));
+        } catch (SealingKey.UnsealableException e) {
+            log.error("ignored the cached value of {}: {}", StoredRecord.sealingContext(name.collection(), key), e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The value {@code r}, found under {@code key}, holds (empty: a tombstone), opened when this map is secret: a
+     * sealed value opens under the key it was sealed for only.
+     */
+    private Optional<T> decode(String key, StoredRecord r) {
+        if (r.deleted()) return Optional.empty();
+        if (sealing == null) return Optional.of(Json.mapper().convertValue(r.value(), type));
+        String context = StoredRecord.sealingContext(name.collection(), key);
+        if (r.sealed() == null)
+            throw new SealingKey.UnsealableException(context + " holds a plaintext value where a sealed one belongs");
+        return Optional.of(Json.read(sealing.openString(context, r.sealed()), type));
     }
 
     private static HazelcastJsonValue json(StoredRecord r) {

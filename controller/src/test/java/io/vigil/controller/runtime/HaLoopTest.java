@@ -49,7 +49,8 @@ class HaLoopTest {
         c.getNetworkConfig().getJoin().getAutoDetectionConfig().setEnabled(false);
         java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("vigil-store-test-");
         store = new ClusterStore(new io.vigil.controller.store.StateMaps(Hazelcast.newHazelcastInstance(c),
-                io.vigil.controller.store.StateDirectory.open(dir, "test", System::currentTimeMillis)), dir.resolve("logs"), "test", 100);
+                io.vigil.controller.store.StateDirectory.open(dir, "test", System::currentTimeMillis),
+                io.vigil.controller.store.ClusterSecret.random().sealingKey()), dir.resolve("logs"), "test", 100);
         store.setPolicy(ClusterPolicy.DEFAULT);
         loop = new HaLoop(store, new AgentLink() {
             @Override

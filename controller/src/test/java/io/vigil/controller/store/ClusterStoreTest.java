@@ -34,7 +34,8 @@ class ClusterStoreTest {
         c.getNetworkConfig().getJoin().getAutoDetectionConfig().setEnabled(false);
         java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("vigil-store-test-");
         store = new ClusterStore(new io.vigil.controller.store.StateMaps(Hazelcast.newHazelcastInstance(c),
-                io.vigil.controller.store.StateDirectory.open(dir, "test", System::currentTimeMillis)), dir.resolve("logs"), "test", 10);
+                io.vigil.controller.store.StateDirectory.open(dir, "test", System::currentTimeMillis),
+                io.vigil.controller.store.ClusterSecret.random().sealingKey()), dir.resolve("logs"), "test", 10);
     }
 
     @AfterAll

@@ -96,8 +96,8 @@ class StateDirectoryTest {
 
     @Test
     void aDirectoryOfAnotherFormatIsRefused() throws IOException {
-        Files.writeString(dir.resolve("FORMAT"), "vigil-control-plane 2\n");
+        Files.writeString(dir.resolve("FORMAT"), "vigil-control-plane 3\n");
         IOException e = assertThrows(IOException.class, () -> StateDirectory.open(dir, "c1", () -> 1));
-        assertTrue(e.getMessage().contains("vigil-control-plane 2"), e.getMessage());
+        assertTrue(e.getMessage().contains("vigil-control-plane 3"), e.getMessage());
     }
 }

@@ -25,6 +25,7 @@ class StateMapTest {
     @TempDir
     Path dir;
     private HazelcastInstance hz;
+    private final SealingKey sealing = ClusterSecret.random().sealingKey();
 
     @BeforeEach
     void start() throws Exception {
@@ -43,13 +44,14 @@ class StateMapTest {
         hz.shutdown();
     }
 
-    private StateMap<Item> users() throws Exception {
-        return new StateMaps(hz, StateDirectory.open(dir, "t", System::currentTimeMillis)).map(StateMaps.Name.USERS, Item.class);
+    private StateMap<Item> rules() throws Exception {
+        return new StateMaps(hz, StateDirectory.open(dir, "t", System::currentTimeMillis), sealing).map(StateMaps.Name.RULES,
+                Item.class);
     }
 
     @Test
     void writesRacingAResyncAreNeverDroppedFromTheCache() throws Exception {
-        StateMap<Item> map = users();
+        StateMap<Item> map = rules();
         AtomicBoolean writing = new AtomicBoolean(true);
         Thread resyncs = new Thread(() -> {
             while (writing.get()) map.resync();
@@ -63,15 +65,15 @@ class StateMapTest {
 
     @Test
     void storageIsTheTruthForACacheThatMissedWrites() throws Exception {
-        StateMap<Item> map = users();
+        StateMap<Item> map = rules();
         assertTrue(map.create("a", new Item("a", 1)));
         assertTrue(map.create("b", new Item("b", 1)));
         // Another controller (a split's other side) wrote storage directly: b deleted, a changed, c created.
         StateDirectory other = StateDirectory.open(dir, "other", () -> 0);
         var mapper = io.vigil.protocol.Json.mapper();
-        assertTrue(other.write("users", "a", 1, mapper.valueToTree(new Item("a", 2))));
-        assertTrue(other.write("users", "b", 1, null));
-        assertTrue(other.write("users", "c", 0, mapper.valueToTree(new Item("c", 1))));
+        assertTrue(other.write("rules", "a", 1, mapper.valueToTree(new Item("a", 2))));
+        assertTrue(other.write("rules", "b", 1, null));
+        assertTrue(other.write("rules", "c", 0, mapper.valueToTree(new Item("c", 1))));
         assertEquals(Optional.of(new Item("a", 1)), map.get("a"), "the cache has not seen them yet");
         // A write here checks storage, not the cache: it cannot bring b back or overwrite a's newer revision blindly.
         assertFalse(map.update("b", i -> new Item("b", 99)).isPresent());
@@ -84,7 +86,7 @@ class StateMapTest {
 
     @Test
     void listenersSeeChangesAndRemovals() throws Exception {
-        StateMap<Item> map = users();
+        StateMap<Item> map = rules();
         List<String> seen = new CopyOnWriteArrayList<>();
         map.onChange((key, value) -> seen.add(key + "=" + (value == null ? "gone" : value.n())));
         map.create("x", new Item("x", 1));
