@@ -252,6 +252,16 @@ public final class TestController implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port() + path);
     }
 
+    /**
+     * A new connection to the REST port, speaking whatever the port speaks (TLS or not), for tests that must send
+     * bytes no HTTP client would (raw request lines, odd paths, broken encodings).
+     */
+    public java.net.Socket rawConnection() throws IOException {
+        java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port());
+        s.setSoTimeout(20_000);
+        return s;
+    }
+
     public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
