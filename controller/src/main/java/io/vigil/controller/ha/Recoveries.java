@@ -30,7 +30,7 @@ final class Recoveries {
         HostRecord failed = r.host(f.host());
         if (failed == null || failed.inventory() == null) return null;
         MemoryKeeperEndpoint keeper = failed.inventory().memoryKeeper();
-        if (keeper == null) return null;
+        if (keeper == null || keeper.grantKey() == null) return null;
         long lastWriteBack = 0, dirty = 0;
         for (VmReport report : failed.inventory().vms()) {
             if (!report.name().equals(v.name())) continue;
@@ -39,7 +39,9 @@ final class Recoveries {
         }
         String grant = RegionGrant.issue(keeper.grantKey(), v.name(), f.host(), target,
                 r.now.epochMillis() + GRANT_TTL_MILLIS).token();
-        return new RecoverySource(f.host(), keeper, grant, v.generation(), KEEPER_DEADLINE_MILLIS, lastWriteBack, dirty);
+        // The target gets a grant for this VM's arenas only, and the keeper's address without its key.
+        return new RecoverySource(f.host(), keeper.withoutGrantKey(), grant, v.generation(), KEEPER_DEADLINE_MILLIS,
+                lastWriteBack, dirty);
     }
 
     /** The event for what a start recovered (a step of the VM's failover). */

@@ -66,6 +66,7 @@ class DirtyBlockRecoveryCoreTest {
         assertNotNull(from, "a write-back VM's failover start recovers its dirty blocks");
         assertEquals(failed, from.host());
         assertEquals(7001, from.keeper().tcpPort());
+        assertEquals(null, from.keeper().grantKey(), "the target host gets a grant, never the keeper's key");
         assertEquals(generation, from.generation(), "arenas older than the generation h1 held are stale");
         assertEquals(1_700_000_000_000L, from.lastWriteBackMillis());
         assertEquals(8L << 20, from.dirtyBytes());
