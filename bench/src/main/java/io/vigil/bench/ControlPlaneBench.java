@@ -13,6 +13,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -454,7 +455,7 @@ public final class ControlPlaneBench {
         for (int c = 0; c < clients; c++) {
             int client0 = c;
             futures.add(pool.submit(() -> {
-                HttpClient own = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+                HttpClient own = cluster.newHttpClient(Duration.ofSeconds(10));
                 for (int i = client0; i < writes; i += clients) {
                     long t = System.nanoTime();
                     try {

@@ -2,8 +2,10 @@ package io.vigil.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vigil.controller.pki.CertificateAuthority;
 import io.vigil.protocol.storage.LeaderLeaseFiles;
 import io.vigil.protocol.storage.SharedStorage;
+import io.vigil.protocol.tls.Pem;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.net.ServerSocket;
@@ -15,7 +17,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -28,13 +33,16 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Real controller processes for bench/control-plane: {@code size} controllers on loopback, started with
  * {@code scripts/controller --config FILE} (so each is a JVM exactly as an operator starts it), in one Hazelcast
  * cluster (every member lists all of them), on one shared storage directory, all with one pre-written bootstrap admin
- * token file. Every incarnation of a controller logs to its own file. Signals are sent with kill(1); {@link #close}
- * kills whatever is still running (SIGKILL works on a stopped process too).
+ * token file and one HTTPS certificate for their REST APIs. Every incarnation of a controller logs to its own file.
+ * Signals are sent with kill(1); {@link #close} kills whatever is still running (SIGKILL works on a stopped process
+ * too).
  */
 final class ControllerCluster implements AutoCloseable {
     private static final Pattern MEMBERS = Pattern.compile("Members \\{size:(\\d+), ver:\\d+\\}");
@@ -93,8 +101,9 @@ final class ControllerCluster implements AutoCloseable {
     private final Path pidFile;
     private final String token;
     private final List<Member> members = new ArrayList<>();
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(1)).build();
+    /** Trusts the bench's own CA only, which issued the certificate every member's REST API presents. */
+    private final SSLContext tls;
+    private final HttpClient http;
 
     ControllerCluster(Path vigilHome, Path root, int size, Path pidFile) throws IOException {
         this.vigilHome = vigilHome;
@@ -102,6 +111,17 @@ final class ControllerCluster implements AutoCloseable {
         this.shared = Files.createDirectories(root.resolve("shared"));
         this.pidFile = pidFile;
         this.token = writeToken(root.resolve("admin-token"));
+        // HTTPS with one operator-provided certificate (tlsCertificateFile) for every member, from a CA of the bench's
+        // own: the members start together, and the bench trusts one CA from the start instead of whichever cluster CA
+        // they settle on.
+        CertificateAuthority ca = CertificateAuthority.create();
+        var restCertificate = ca.issueServerCertificate("bench controller", List.of("127.0.0.1", "localhost"));
+        Path certificateFile = root.resolve("rest.crt");
+        Path keyFile = root.resolve("rest.key");
+        Pem.writePublic(certificateFile, Pem.certificate(restCertificate.certificate()) + ca.certificatePem());
+        Pem.writeSecret(keyFile, Pem.privateKey(restCertificate.key()));
+        this.tls = trusting(ca.certificate());
+        this.http = newHttpClient(Duration.ofSeconds(1));
         int[] ports = freePorts(size * 3);
         String hzMembers = java.util.stream.IntStream.range(0, size)
                 .mapToObj(i -> "\"127.0.0.1:" + ports[size + i] + "\"").collect(Collectors.joining(", "));
@@ -117,6 +137,8 @@ final class ControllerCluster implements AutoCloseable {
                     "sharedStorage: " + shared,
                     "stateDir: " + m.dir.resolve("state"),
                     "adminTokenFile: " + root.resolve("admin-token"),
+                    "tlsCertificateFile: " + certificateFile,
+                    "tlsKeyFile: " + keyFile,
                     "clusterSecretFile: " + root.resolve("cluster-secret"), // one secret for the whole cluster
                     ""));
             members.add(m);
@@ -137,6 +159,26 @@ final class ControllerCluster implements AutoCloseable {
 
     HttpClient http() {
         return http;
+    }
+
+    /** A client of its own (its own connections), trusting the members' certificate. */
+    HttpClient newHttpClient(Duration connectTimeout) {
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(tls).connectTimeout(connectTimeout).build();
+    }
+
+    private static SSLContext trusting(X509Certificate ca) throws IOException {
+        try {
+            KeyStore anchors = KeyStore.getInstance("PKCS12");
+            anchors.load(null, null);
+            anchors.setCertificateEntry("ca", ca);
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+            tmf.init(anchors);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, tmf.getTrustManagers(), null);
+            return context;
+        } catch (GeneralSecurityException e) {
+            throw new IOException("cannot set up TLS: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -314,7 +356,7 @@ final class ControllerCluster implements AutoCloseable {
     // ---- REST ------------------------------------------------------------------------------------------------------
 
     URI uri(Member m, String path) {
-        return URI.create("http://127.0.0.1:" + m.httpPort + path);
+        return URI.create("https://127.0.0.1:" + m.httpPort + path);
     }
 
     /** One /health request; null when there is no answer within {@code timeoutMillis}. */

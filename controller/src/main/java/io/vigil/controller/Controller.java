@@ -24,6 +24,7 @@ import io.vigil.controller.pki.AgentEvents;
 import io.vigil.controller.pki.CertificateAuthority;
 import io.vigil.controller.pki.Enrollment;
 import io.vigil.controller.pki.JoinTokens;
+import io.vigil.controller.pki.ServerIdentity;
 import io.vigil.controller.runtime.HaLoop;
 import io.vigil.controller.runtime.MoveRequests;
 import io.vigil.controller.runtime.StorageWatcher;
@@ -32,9 +33,7 @@ import io.vigil.controller.store.DurableLog;
 import io.vigil.controller.leader.LeaderLease;
 import io.vigil.protocol.storage.LeaderLeaseFiles;
 import io.vigil.protocol.storage.SharedStorage;
-import io.vigil.protocol.tls.Pem;
 import java.net.URI;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -42,7 +41,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One running controller: its Hazelcast member (the cluster store), the cluster's certificate authority with the
- * agent certificates and join tokens, the HA loop with its storage watcher, the HTTP server of the REST API, the TLS
+ * agent certificates and join tokens, the HA loop with its storage watcher, the HTTPS server of the REST API, the TLS
  * server of the agent port (enrollment and the agent gateway, mutual TLS), and the relay between the gateway and the
  * leader's loop. {@link #start} wires them; {@link #close} stops them in reverse order.
  */
@@ -63,6 +62,9 @@ public final class Controller implements AutoCloseable {
     private Users users;
     private AuditLog audit;
     private HttpServer agentServer;
+    /** What the agent port presents (a certificate from the cluster CA), and what the REST port does (null: plain HTTP). */
+    private ServerIdentity agentIdentity;
+    private ServerIdentity restIdentity;
     private CertificateAuthority authority;
     private AgentCertificates certificates;
     private JoinTokens joinTokens;
@@ -97,6 +99,11 @@ public final class Controller implements AutoCloseable {
     }
 
     private void startAll() throws Exception {
+        // The operator's certificate and key first: a wrong file stops the start before this member joins the cluster.
+        if (config.tlsCertificateFile() != null) {
+            restIdentity = ServerIdentity.fromFiles(java.nio.file.Path.of(config.tlsCertificateFile()),
+                    java.nio.file.Path.of(config.tlsKeyFile()));
+        }
         store = ClusterStore.start(config);
         SharedStorage shared = new SharedStorage(config.sharedStoragePath());
         leaderLease = new LeaderLease(new LeaderLeaseFiles(shared), config.name(),
@@ -141,9 +148,10 @@ public final class Controller implements AutoCloseable {
         audit = new AuditLog(store.hazelcast(), auditLog, AuditLog.DEFAULT_MAX_ENTRIES);
         Router router = await(RestApi.router(vertx, store, validator, gateway, moves, tokens, users, audit, config.name(),
                 new io.vigil.controller.api.AgentCertificateResource(certificates, joinTokens, agentEvents)));
+        agentIdentity = ServerIdentity.issuedBy(authority, config.name(),
+                ServerIdentity.controllerNames(config.httpHost(), hostOf(config.advertisedAgentUrl())));
         // The REST API (and the dashboard) only: agents connect to the agent port.
-        server = await(vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
-                        .setMaxInitialLineLength(RestApi.MAX_REQUEST_LINE).setMaxHeaderSize(RestApi.MAX_HEADER_BYTES))
+        server = await(vertx.createHttpServer(restServerOptions())
                 .invalidRequestHandler(RestApi::invalidRequest)
                 .requestHandler(RestApi.entrance(router))
                 .listen());
@@ -194,31 +202,72 @@ public final class Controller implements AutoCloseable {
     }
 
     /**
+     * The REST port (API and dashboard): HTTPS, TLS 1.3 or 1.2, with the operator's certificate when the configuration
+     * names one, else the cluster CA's certificate for this controller (the agent port's). No client certificate: the
+     * API authenticates with bearer tokens. Plain HTTP only when {@code plainHttp: true} says so; a plain-HTTP request
+     * to the HTTPS port gets no answer (the TLS layer closes the connection).
+     */
+    private HttpServerOptions restServerOptions() {
+        HttpServerOptions options = new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
+                .setMaxInitialLineLength(RestApi.MAX_REQUEST_LINE).setMaxHeaderSize(RestApi.MAX_HEADER_BYTES);
+        if (config.plainHttp()) {
+            if (isLoopback(config.httpHost())) {
+                log.info("REST API and dashboard on plain HTTP (plainHttp: true), loopback only");
+            } else {
+                log.warn("REST API and dashboard on plain HTTP (plainHttp: true) at {}: API tokens and passwords cross the "
+                        + "network unencrypted; remove plainHttp to serve HTTPS", config.httpHost());
+            }
+            return options;
+        }
+        if (restIdentity == null) restIdentity = agentIdentity;
+        log.info("REST API and dashboard on HTTPS with the certificate {} ({})",
+                restIdentity.certificate().getSubjectX500Principal().getName(), restIdentity.source());
+        return options.setSsl(true).setKeyCertOptions(keyCert(restIdentity))
+                .setEnabledSecureTransportProtocols(ServerIdentity.PROTOCOLS).setSslHandshakeTimeout(10);
+    }
+
+    /**
      * The agent port: TLS 1.3 or 1.2 with a server certificate from the cluster's CA (sent with the CA, so that an
      * enrolling agent can pin the CA by its fingerprint), a client certificate requested but not required (enrollment
      * has none yet; the gateway refuses a WebSocket without one) and verified against the CA when given.
      */
     private HttpServerOptions agentServerOptions() {
-        String advertisedHost = URI.create(config.advertisedAgentUrl()).getHost();
-        if (advertisedHost != null && advertisedHost.startsWith("[")) advertisedHost = advertisedHost.substring(1, advertisedHost.length() - 1);
-        var server = authority.issueServerCertificate("Vigil controller " + config.name(),
-                java.util.stream.Stream.of(config.httpHost(), advertisedHost, "localhost", "127.0.0.1")
-                        .filter(java.util.Objects::nonNull).toList());
-        String chain = Pem.certificate(server.certificate()) + authority.certificatePem();
         return new HttpServerOptions()
                 .setHost(config.httpHost()).setPort(config.agentPort())
                 .setSsl(true)
-                .setKeyCertOptions(new PemKeyCertOptions().setKeyValue(Buffer.buffer(Pem.privateKey(server.key())))
-                        .setCertValue(Buffer.buffer(chain)))
+                .setKeyCertOptions(keyCert(agentIdentity))
                 .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(authority.certificatePem())))
                 .setClientAuth(ClientAuth.REQUEST)
-                .setEnabledSecureTransportProtocols(Set.of("TLSv1.3", "TLSv1.2"))
+                .setEnabledSecureTransportProtocols(ServerIdentity.PROTOCOLS)
                 .setSslHandshakeTimeout(10)
                 .setMaxWebSocketFrameSize(1024 * 1024).setMaxWebSocketMessageSize(8 * 1024 * 1024);
     }
 
+    private static PemKeyCertOptions keyCert(ServerIdentity identity) {
+        return new PemKeyCertOptions().setKeyValue(Buffer.buffer(identity.keyPem())).setCertValue(Buffer.buffer(identity.chainPem()));
+    }
+
+    /** The host of {@code url}, without the brackets of an IPv6 literal; null when it has none. */
+    private static String hostOf(String url) {
+        String host = URI.create(url).getHost();
+        return host != null && host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+    }
+
+    private static boolean isLoopback(String host) {
+        try {
+            return java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
     public int httpPort() {
         return server.actualPort();
+    }
+
+    /** The certificate the REST port presents (the leaf of its chain), or null when it serves plain HTTP. */
+    public java.security.cert.X509Certificate restCertificate() {
+        return restIdentity == null ? null : restIdentity.certificate();
     }
 
     public String restBaseUrl() {

@@ -15,7 +15,11 @@ public final class ControllerMain {
             (camelCase becomes UPPER_SNAKE, lists are comma-separated):
 
               name                      member name (default: the host name)
-              httpHost, httpPort        REST API and dashboard address (default 127.0.0.1:8080)
+              httpHost, httpPort        REST API and dashboard address (default 127.0.0.1:8080), HTTPS with a
+                                        certificate from the cluster CA (STATEDIR/ca/ca.crt) for this controller
+              tlsCertificateFile, tlsKeyFile
+                                        the REST API's certificate chain and key instead (PEM; both or neither)
+              plainHttp                 true: plain HTTP instead of HTTPS (default false; loopback only, please)
               agentPort                 agent gateway port, mutual TLS (default 8443)
               stateDir                  local state: the certificate authority (default /var/lib/vigil/controller)
               adminTokenFile            bootstrap admin token, created when missing (default STATEDIR/admin-token)
@@ -69,6 +73,16 @@ public final class ControllerMain {
             stopped.countDown();
         }, "vigil-shutdown"));
         System.out.println("Vigil controller " + config.name() + " REST API: " + controller.restBaseUrl());
+        if (controller.restCertificate() == null) {
+            System.out.println("Plain HTTP (plainHttp: true): API tokens and passwords cross the network unencrypted");
+        } else if (config.tlsCertificateFile() != null) {
+            System.out.println("HTTPS with the certificate of tlsCertificateFile " + config.tlsCertificateFile() + " ("
+                    + controller.restCertificate().getSubjectX500Principal().getName() + ")");
+        } else {
+            System.out.println("HTTPS with a certificate from the cluster CA: clients trust "
+                    + config.stateDirPath().resolve("ca").resolve("ca.crt") + " (vigil --ca-file) or pin its fingerprint"
+                    + " (vigil trust)");
+        }
         System.out.println("Agents connect to: " + controller.agentUrl());
         System.out.println("Cluster CA fingerprint (SHA-256): " + controller.certificates().authority().fingerprint()
                 + " (join tokens: POST /api/v1/join-tokens)");

@@ -60,7 +60,9 @@ class ControllerMainTest {
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             String line = out.readLine();
-            assertEquals("Vigil controller main-test REST API: http://127.0.0.1:" + port + "/api/v1", line);
+            assertEquals("Vigil controller main-test REST API: https://127.0.0.1:" + port + "/api/v1", line);
+            assertEquals("HTTPS with a certificate from the cluster CA: clients trust " + dir.resolve("state/ca/ca.crt")
+                    + " (vigil --ca-file) or pin its fingerprint (vigil trust)", out.readLine());
             p.destroy(); // SIGTERM
             assertTrue(p.waitFor(20, TimeUnit.SECONDS), "stops within 20 s of SIGTERM");
         } finally {

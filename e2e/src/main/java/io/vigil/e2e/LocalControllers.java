@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
  * Hazelcast ports and its own local state directory, all on the cluster's shared storage (where the durable
  * control-plane state and the leader lease live) and joined to each other over Hazelcast TCP. A controller keeps its
  * ports, configuration and state across {@link #kill kills}, {@link #stop clean stops} and restarts, and can be frozen
- * ({@link #freeze}, SIGSTOP) and thawed. One REST client per controller; {@link #rest()} picks one that answers.
+ * ({@link #freeze}, SIGSTOP) and thawed. One REST client per controller, over HTTPS trusting the cluster CA (as the
+ * controller keeps it in its state directory); {@link #rest()} picks one that answers.
  */
 public final class LocalControllers {
     private final LocalCluster cluster;
@@ -47,14 +48,15 @@ public final class LocalControllers {
         /** Answered its health endpoint since it was last started. */
         volatile boolean ready;
 
-        ControllerProcess(String name) throws IOException {
+        /** {@code caFile}: the cluster CA as this controller keeps it, which its REST clients trust (HTTPS). */
+        ControllerProcess(String name, Path caFile) throws IOException {
             this.name = name;
             this.httpPort = freePort();
             this.agentPort = freePort();
             this.hazelcastPort = freePort();
             this.unreachableAgentPort = freePort();
-            this.rest = new RestClient("http://127.0.0.1:" + httpPort + "/api/v1");
-            this.health = new RestClient("http://127.0.0.1:" + httpPort + "/api/v1", Duration.ofSeconds(3));
+            this.rest = new RestClient("https://127.0.0.1:" + httpPort + "/api/v1", Duration.ofSeconds(20), caFile);
+            this.health = new RestClient("https://127.0.0.1:" + httpPort + "/api/v1", Duration.ofSeconds(3), caFile);
         }
 
         boolean running() {
@@ -68,7 +70,10 @@ public final class LocalControllers {
         this.cluster = cluster;
         this.home = home;
         this.dir = cluster.dir();
-        for (int i = 1; i <= count; i++) controllers.put("c" + i, new ControllerProcess("c" + i));
+        for (int i = 1; i <= count; i++) {
+            String name = "c" + i;
+            controllers.put(name, new ControllerProcess(name, stateDir(name).resolve("ca").resolve("ca.crt")));
+        }
     }
 
     public List<String> names() {
@@ -105,7 +110,7 @@ public final class LocalControllers {
         for (ControllerProcess c : controllers.values()) c.rest.bearerToken(token);
     }
 
-    /** The REST API's base URL on controller {@code name}, for clients of a test's own (another token, say). */
+    /** The REST API's base URL on controller {@code name} (clients of a test's own: {@code rest(name).withoutToken()}). */
     public String restBase(String name) {
         return controller(name).rest.base();
     }

@@ -120,7 +120,7 @@ class ControllerRestartE2ETest extends ClusterTestBase {
         assertEquals("anti-affinity", apart.path("type").asText(), apart.toString());
         assertTrue(apart.path("strict").asBoolean(), apart.toString());
         assertEquals("operator", cluster.rest().get("/users/alice").body().path("role").asText());
-        RestClient.Reply login = new RestClient(controllers.restBase("c1")).post("/login", Map.of("user", "alice", "password", PASSWORD));
+        RestClient.Reply login = controllers.rest("c1").withoutToken().post("/login", Map.of("user", "alice", "password", PASSWORD));
         assertEquals(200, login.status(), () -> "alice logs in with her password: " + login.body());
         JsonNode policy = cluster.rest().get("/policy").body();
         assertEquals(30, policy.path("reservePercent").asInt(), policy.toString());
@@ -227,7 +227,7 @@ class ControllerRestartE2ETest extends ClusterTestBase {
     }
 
     private RestClient withToken(String token) {
-        RestClient r = new RestClient(controllers.restBase("c1"));
+        RestClient r = controllers.rest("c1").withoutToken();
         r.bearerToken(token);
         return r;
     }

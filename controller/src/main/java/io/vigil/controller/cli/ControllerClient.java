@@ -18,11 +18,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLException;
 
 /**
- * The REST API over {@link HttpClient}: one request per call, with the bearer token when there is one. A 2xx answer
- * is returned as its JSON (null when it has no body); anything else becomes a {@link CliException} with the exit
- * status of its HTTP status and the controller's problem. The token never appears in a message.
+ * The REST API over {@link HttpClient}: one request per call, with the bearer token when there is one, over HTTPS
+ * verified as {@link ControllerTrust} says (or plain HTTP for an http:// URL). A 2xx answer is returned as its JSON
+ * (null when it has no body); anything else becomes a {@link CliException} with the exit status of its HTTP status and
+ * the controller's problem. A controller whose certificate is not trusted is sent nothing. The token never appears in
+ * a message.
  */
 final class ControllerClient {
     static final String API = "/api/v1";
@@ -30,14 +33,35 @@ final class ControllerClient {
     private final String token;
     private final Duration timeout;
     private final ObjectMapper json;
+    private final ControllerTrust trust;
     private final HttpClient http;
 
-    ControllerClient(URI base, String token, Duration timeout, ObjectMapper json) {
+    ControllerClient(URI base, String token, Duration timeout, ObjectMapper json, ControllerTrust trust) {
         this.base = base;
         this.token = token;
         this.timeout = timeout;
         this.json = json;
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
+        this.trust = trust;
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout)
+                .sslContext(trust.sslContext()).sslParameters(ControllerTrust.parameters()).build();
+    }
+
+    /** The controller's URL, without /api/v1. */
+    URI base() {
+        return base;
+    }
+
+    Duration timeout() {
+        return timeout;
+    }
+
+    ControllerTrust trust() {
+        return trust;
+    }
+
+    /** The same controller with another trust and no token (vigil trust checks a pin before saving it). */
+    ControllerClient trusting(ControllerTrust other) {
+        return new ControllerClient(base, null, timeout, json, other);
     }
 
     /** {@code /api/v1/} and the segments, each percent-encoded. */
@@ -139,8 +163,12 @@ final class ControllerClient {
                     : e.getMessage() == null ? "connection refused" : e.getMessage();
             throw new CliException(ExitCode.UNREACHABLE, "controller unreachable at " + base + ": " + why,
                     List.of("set the controller's URL with --controller URL or VIGIL_CONTROLLER"), null);
+        } catch (SSLException e) {
+            throw trust.refused(base, e);
         } catch (IOException e) {
-            throw new CliException(ExitCode.FAILURE, "no readable answer from " + base + ": " + e);
+            throw new CliException(ExitCode.FAILURE, "no readable answer from " + base + ": " + e, "http".equals(base.getScheme())
+                    ? List.of("controllers serve HTTPS unless configured with plainHttp: true: try https://" + base.getRawAuthority())
+                    : List.of(), null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CliException(ExitCode.FAILURE, "interrupted");

@@ -10,7 +10,8 @@ public enum ExitCode {
     FORBIDDEN(5, "forbidden (403): the token's role is too small"),
     NOT_FOUND(6, "not found (404): no such host, VM, rule, token, user or certificate"),
     CONFLICT(7, "conflict (409): admission control, a duplicate name, a move the cluster cannot do now"),
-    INVALID(8, "invalid request (400, 413, 422): the detail names the field");
+    INVALID(8, "invalid request (400, 413, 422): the detail names the field"),
+    UNTRUSTED(9, "untrusted controller: unknown CA, not the pinned CA, wrong host name; nothing sent (vigil trust)");
 
     public final int code;
     public final String meaning;

@@ -22,17 +22,17 @@ import java.util.Set;
  * or after the command. {@link #run} is the whole program without {@code System.exit}; it returns the exit status.
  */
 public final class VigilCli {
-    static final String DEFAULT_CONTROLLER = "http://127.0.0.1:8080";
+    static final String DEFAULT_CONTROLLER = "https://127.0.0.1:8080";
     static final long DEFAULT_TIMEOUT_SECONDS = 30;
     private static final Set<String> GLOBAL_OPTIONS = Set.of("--controller", "--token", "--token-file", "--output", "-o",
-            "--timeout");
+            "--timeout", "--ca-file", "--ca-fingerprint");
     private static final int WIDTH = 110;
 
     static final List<Family> FAMILIES = List.of(
             HostCommands.health(), ClusterCommands.cluster(), HostCommands.hosts(), HostCommands.maintenance(), VmCommands.vms(),
             PolicyCommands.policy(), RuleCommands.rules(), EventCommands.events(), ClusterCommands.failovers(), AccessCommands.whoami(), AccessCommands.tokens(),
             AccessCommands.users(), AccessCommands.audit(), EnrollmentCommands.joinToken(),
-            EnrollmentCommands.agentCertificates());
+            EnrollmentCommands.agentCertificates(), TrustCommands.trust());
 
     private VigilCli() {}
 
@@ -161,7 +161,8 @@ public final class VigilCli {
             }
             if (timeout <= 0) throw CliException.usage("--timeout is a number of seconds, not '" + timeoutText + "'");
         }
-        return new ControllerClient(base, token(options, env), Duration.ofSeconds(timeout), json);
+        return new ControllerClient(base, token(options, env), Duration.ofSeconds(timeout), json,
+                ControllerTrust.resolve(base, options, env));
     }
 
     /** --token, --token-file, VIGIL_TOKEN, VIGIL_TOKEN_FILE: the first given; null when none is. */
@@ -203,7 +204,13 @@ public final class VigilCli {
         h.append("""
 
                 options:
-                  --controller URL      the controller (env VIGIL_CONTROLLER; default http://127.0.0.1:8080)
+                  --controller URL      the controller (env VIGIL_CONTROLLER; default https://127.0.0.1:8080); http://
+                                        only for a controller configured with plainHttp: true
+                  --ca-file FILE        trust the controller's certificate if it chains to a CA in FILE (PEM; env
+                                        VIGIL_CA_FILE); a controller's cluster CA is STATEDIR/ca/ca.crt
+                  --ca-fingerprint SHA256
+                                        trust only a controller that sends the CA with this SHA-256 fingerprint (env
+                                        VIGIL_CA_FINGERPRINT); vigil trust pins it for later commands
                   --token-file FILE     a file holding the API token (env VIGIL_TOKEN_FILE); the controller writes its
                                         bootstrap admin token to STATEDIR/admin-token
                   --token TOKEN         the API token itself (env VIGIL_TOKEN); prefer a file: argv is visible to others
@@ -216,6 +223,9 @@ public final class VigilCli {
                 """);
         for (ExitCode e : ExitCode.values()) h.append(String.format("  %d  %s%n", e.code, e.meaning));
         h.append("\nErrors go to stderr as 'vigil: <title>: <detail>'.\n");
+        h.append("\n").append(wrap("", "HTTPS: without --ca-file or --ca-fingerprint, vigil trusts the CA pinned for the"
+                + " controller by vigil trust (in $XDG_CONFIG_HOME/vigil/known-controllers, default"
+                + " ~/.config/vigil/known-controllers), else the system's CAs. It never trusts a certificate on its own."));
         return h.toString();
     }
 

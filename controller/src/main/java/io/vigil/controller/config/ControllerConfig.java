@@ -96,8 +96,13 @@ public record ControllerConfig(
         if (leaseTimeoutSeconds == null) leaseTimeoutSeconds = d.leaseTimeoutSeconds();
         if (isolationResponse == null) isolationResponse = d.isolationResponse();
         if (plainHttp == null) plainHttp = false;
+        if (tlsCertificateFile != null && tlsCertificateFile.isBlank()) tlsCertificateFile = null;
+        if (tlsKeyFile != null && tlsKeyFile.isBlank()) tlsKeyFile = null;
         if ((tlsCertificateFile == null) != (tlsKeyFile == null))
             throw new IllegalArgumentException("tlsCertificateFile and tlsKeyFile go together: give both or neither");
+        if (plainHttp && tlsCertificateFile != null)
+            throw new IllegalArgumentException("plainHttp: true serves no certificate: leave out tlsCertificateFile and "
+                    + "tlsKeyFile, or plainHttp");
         if (hazelcastInterface != null && hazelcastInterface.isBlank()) hazelcastInterface = null;
         hazelcastInterface = HazelcastInterface.choose(hazelcastInterface, httpHost, hazelcastMembers);
         if (clusterSecretFile == null || clusterSecretFile.isBlank()) clusterSecretFile = Path.of(stateDir, "cluster-secret").toString();
@@ -119,9 +124,10 @@ public record ControllerConfig(
         return Path.of(sharedStorage);
     }
 
-    /** Where the REST API is reachable, for people. */
+    /** Where the REST API is reachable, for people: https://, unless plainHttp says http://. */
     public String restBaseUrl(int actualPort) {
-        return "http://" + httpHost + ":" + actualPort + "/api/v1";
+        String host = httpHost.contains(":") ? "[" + httpHost + "]" : httpHost;
+        return (plainHttp ? "http" : "https") + "://" + host + ":" + actualPort + "/api/v1";
     }
 
     public ControllerConfig withHttpPort(int port) {

@@ -49,7 +49,7 @@ class AuthorizationMatrixTest {
             "listRules", "getRule", "listEvents", "logout", "streamEvents", "getCluster", "listFailovers");
 
     private TestController ctl;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private HttpClient http;
     private final Map<String, String> callers = new LinkedHashMap<>();
     private List<Op> operations;
 
@@ -71,6 +71,7 @@ class AuthorizationMatrixTest {
     @BeforeAll
     void start() throws Exception {
         ctl = new TestController();
+        http = HttpClient.newBuilder().sslContext(ctl.sslContext()).connectTimeout(Duration.ofSeconds(2)).build();
         callers.put("viewer", ctl.tokenFor("matrix-viewer", Role.VIEWER));
         callers.put("operator", ctl.tokenFor("matrix-operator", Role.OPERATOR));
         callers.put("admin", ctl.tokenFor("matrix-admin", Role.ADMIN));
@@ -180,7 +181,7 @@ class AuthorizationMatrixTest {
      * status line is read, so a streaming answer (server-sent events) does not hold the test.
      */
     private int status(Op op, String token) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ctl.port() + op.concretePath()))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(ctl.baseUrl() + op.concretePath()))
                 .timeout(Duration.ofSeconds(20));
         if (op.hasBody()) b.header("Content-Type", "application/json").method(op.method(), HttpRequest.BodyPublishers.ofString("{}"));
         else b.method(op.method(), HttpRequest.BodyPublishers.noBody());

@@ -44,7 +44,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DashboardApiTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private TestController ctl;
     private FakeAgent h1;
     private FakeAgent h2;
@@ -300,7 +299,8 @@ class DashboardApiTest {
         }
 
         SseClient(TestController to, String path, String token, String lastEventId) throws Exception {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + to.port() + path))
+            HttpClient http = HttpClient.newBuilder().sslContext(to.sslContext()).connectTimeout(Duration.ofSeconds(2)).build();
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(to.baseUrl() + path))
                     .header("Accept", "text/event-stream");
             if (token != null) b.header("Authorization", "Bearer " + token);
             if (lastEventId != null) b.header("Last-Event-ID", lastEventId);

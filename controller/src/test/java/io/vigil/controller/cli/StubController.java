@@ -1,22 +1,33 @@
 package io.vigil.controller.cli;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import io.vigil.controller.pki.CertificateAuthority;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 
 /**
- * A stand-in for endpoints this tree has no controller for yet: a JDK HTTP server on loopback that records each
- * request and answers it with the next canned answer for its method and path (the last one repeats).
+ * A stand-in for endpoints this tree has no controller for yet: a JDK HTTPS server on loopback, with a certificate
+ * from a CA of its own ({@link #caFile}), that records each request and answers it with the next canned answer for its
+ * method and path (the last one repeats).
  */
 final class StubController implements AutoCloseable {
     /** A request as the client sent it; {@code uri} is the path with its query. */
@@ -28,18 +39,55 @@ final class StubController implements AutoCloseable {
         void send(HttpExchange exchange) throws IOException;
     }
 
-    private final HttpServer server;
+    private final HttpsServer server;
+    private final CertificateAuthority ca = CertificateAuthority.create();
+    private final Path caFile;
     private final Map<String, Deque<Answer>> answers = new ConcurrentHashMap<>();
     private final LinkedBlockingQueue<Request> requests = new LinkedBlockingQueue<>();
 
+    /** With a certificate for 127.0.0.1 and localhost. */
     StubController() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        this(List.of("127.0.0.1", "localhost"));
+    }
+
+    /** With a certificate for {@code names} only. */
+    StubController(List<String> names) throws IOException {
+        caFile = Files.createTempFile("vigil-stub-ca-", ".crt");
+        Files.writeString(caFile, ca.certificatePem());
+        server = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.setHttpsConfigurator(new HttpsConfigurator(tls(names)));
         server.createContext("/", this::handle);
         server.start();
     }
 
+    private SSLContext tls(List<String> names) throws IOException {
+        var issued = ca.issueServerCertificate("stub controller", names);
+        try {
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            keys.load(null, null);
+            keys.setKeyEntry("server", issued.key(), new char[0], new Certificate[] {issued.certificate(), ca.certificate()});
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(keys, new char[0]);
+            SSLContext tls = SSLContext.getInstance("TLS");
+            tls.init(kmf.getKeyManagers(), null, null);
+            return tls;
+        } catch (GeneralSecurityException e) {
+            throw new IOException(e);
+        }
+    }
+
     String url() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return "https://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    /** The stub's CA certificate (PEM), for --ca-file or VIGIL_CA_FILE. */
+    Path caFile() {
+        return caFile;
+    }
+
+    /** The SHA-256 fingerprint of the stub's CA. */
+    String caFingerprint() {
+        return ca.fingerprint();
     }
 
     /** Answers {@code METHOD /path} (no query) with {@code answer}, after the answers queued before it. */
@@ -100,5 +148,10 @@ final class StubController implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        try {
+            Files.deleteIfExists(caFile);
+        } catch (IOException e) {
+            // a temporary file left behind
+        }
     }
 }

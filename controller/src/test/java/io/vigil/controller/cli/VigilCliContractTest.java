@@ -27,7 +27,7 @@ class VigilCliContractTest {
     @BeforeEach
     void start() throws Exception {
         stub = new StubController();
-        cli = new CliRun(stub.url()).env("VIGIL_TOKEN", TOKEN);
+        cli = new CliRun(stub.url()).env("VIGIL_TOKEN", TOKEN).env("VIGIL_CA_FILE", stub.caFile().toString());
     }
 
     @AfterEach

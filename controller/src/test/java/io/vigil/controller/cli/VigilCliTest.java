@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * The client against a real controller over real HTTP, with two fake hosts of 4096 MiB: every command family whose
- * endpoints exist, the table and JSON outputs, and the exit status of each kind of failure.
+ * The client against a real controller over real HTTPS (trusting its cluster CA), with two fake hosts of 4096 MiB:
+ * every command family whose endpoints exist, the table and JSON outputs, and the exit status of each kind of failure.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class VigilCliTest {
@@ -39,8 +39,8 @@ class VigilCliTest {
         ctl = new TestController();
         h1 = ctl.connectedHost("cli-h1", 4096);
         h2 = ctl.connectedHost("cli-h2", 4096);
-        url = "http://127.0.0.1:" + ctl.port();
-        admin = new CliRun(url).env("VIGIL_TOKEN_FILE", ctl.controller.config().adminTokenPath().toString());
+        url = ctl.baseUrl();
+        admin = cli().env("VIGIL_TOKEN_FILE", ctl.controller.config().adminTokenPath().toString());
         xml = ctl.dir.resolve("vm.xml");
     }
 
@@ -49,6 +49,11 @@ class VigilCliTest {
         h1.close();
         h2.close();
         ctl.close();
+    }
+
+    /** A client of the test controller trusting its cluster CA (--ca-file), with no token. */
+    private CliRun cli() {
+        return new CliRun(url).env("VIGIL_CA_FILE", ctl.caFile().toString());
     }
 
     private static Result ok(Result r) {
@@ -106,7 +111,7 @@ class VigilCliTest {
         assertTrue(ok(admin.run("failovers", "--limit", "5")).lines().get(0).startsWith("ID"), "a header, no failover yet");
         assertEquals(CliRun.parse(ctl.get("/api/v1/failovers").body()), ok(admin.run("failovers", "-o", "json")).json());
         fails(2, admin.run("failovers", "--limit", "many"), "whole number");
-        fails(4, new CliRun(url).run("cluster"), "Unauthorized");
+        fails(4, cli().run("cluster"), "Unauthorized");
     }
 
     @Test
@@ -287,15 +292,31 @@ class VigilCliTest {
 
     @Test
     void healthNeedsNoToken() {
-        String health = ok(new CliRun(url).run("health")).out();
+        String health = ok(cli().run("health")).out();
         assertTrue(health.startsWith("status           ok\n"), health);
-        assertEquals("ok", ok(new CliRun(url).run("health", "-o", "json")).json().get("status").asText());
+        assertEquals("ok", ok(cli().run("health", "-o", "json")).json().get("status").asText());
+    }
+
+    /** As an agent pins the cluster CA by the fingerprint its join token carries, a person pins it with vigil trust. */
+    @Test
+    void theClusterCaIsPinnedByItsFingerprint() throws Exception {
+        Path config = Files.createTempDirectory(ctl.dir, "xdg-config-");
+        String fingerprint = ctl.controller.certificates().authority().fingerprint();
+        CliRun fresh = new CliRun(url).env("XDG_CONFIG_HOME", config.toString()).env("VIGIL_TOKEN", ctl.adminToken());
+        fails(9, fresh.run("hosts"), "not trusted", fingerprint, "trust --ca-fingerprint " + fingerprint, "--ca-file");
+        fails(9, fresh.run("trust"), fingerprint, "--ca-fingerprint");
+        assertFalse(Files.exists(config.resolve("vigil/known-controllers")), "nothing pinned without a confirmation");
+
+        Result pinned = ok(fresh.run("trust", "--ca-fingerprint", fingerprint));
+        assertTrue(pinned.out().contains(fingerprint), pinned.toString());
+        assertTrue(Files.readAllLines(config.resolve("vigil/known-controllers")).contains(url + " " + fingerprint));
+        assertTrue(ok(fresh.run("hosts")).out().startsWith("NAME"), "trusted from then on, through the pin");
     }
 
     @Test
     void whoamiShowsTheTokensName() {
         assertTrue(ok(admin.run("whoami")).out().contains("role             admin"));
-        CliRun viewer = new CliRun(url).env("VIGIL_TOKEN", ctl.tokenFor("cli-viewer", Role.VIEWER));
+        CliRun viewer = cli().env("VIGIL_TOKEN", ctl.tokenFor("cli-viewer", Role.VIEWER));
         JsonNode me = ok(viewer.run("whoami", "--output", "json")).json();
         assertEquals("cli-viewer", me.get("name").asText());
         assertEquals("viewer", me.get("role").asText());
@@ -303,24 +324,24 @@ class VigilCliTest {
 
     @Test
     void aMissingOrBadTokenIsExit4AndATooSmallRoleExit5() throws Exception {
-        fails(4, new CliRun(url).run("hosts"), "vigil: Unauthorized: ", "--token-file");
+        fails(4, cli().run("hosts"), "vigil: Unauthorized: ", "--token-file");
         String bad = "vgl_nothere_secretsecret";
-        Result refused = fails(4, new CliRun(url).env("VIGIL_TOKEN", bad).run("vms"), "unknown, expired or revoked");
+        Result refused = fails(4, cli().env("VIGIL_TOKEN", bad).run("vms"), "unknown, expired or revoked");
         assertFalse(refused.err().contains("secretsecret"), "a token is never printed");
-        Result json = fails(4, new CliRun(url).run("hosts", "--output", "json"));
+        Result json = fails(4, cli().run("hosts", "--output", "json"));
         assertEquals(401, json.json().get("status").asInt());
 
         Path tokenFile = ctl.dir.resolve("viewer-token");
         Files.writeString(tokenFile, ctl.tokenFor("cli-viewer", Role.VIEWER) + "\n");
-        CliRun viewer = new CliRun(url).env("VIGIL_TOKEN_FILE", "/nonexistent");
+        CliRun viewer = cli().env("VIGIL_TOKEN_FILE", "/nonexistent");
         ok(viewer.run("--token-file", tokenFile.toString(), "policy"));
         fails(5, viewer.run("--token-file", tokenFile.toString(), "policy", "set", "reservePercent=30"),
                 "vigil: Forbidden: ", "admin");
         String operator = ctl.tokenFor("cli-operator", Role.OPERATOR);
-        fails(5, new CliRun(url).env("VIGIL_TOKEN", operator).run("rules", "delete", "x"), "Forbidden");
+        fails(5, cli().env("VIGIL_TOKEN", operator).run("rules", "delete", "x"), "Forbidden");
         fails(2, viewer.run("policy"), "cannot read the token file /nonexistent (VIGIL_TOKEN_FILE)");
         // --token beats the environment's token file
-        ok(new CliRun(url).env("VIGIL_TOKEN_FILE", "/nonexistent").run("whoami", "--token", ctl.adminToken()));
+        ok(cli().env("VIGIL_TOKEN_FILE", "/nonexistent").run("whoami", "--token", ctl.adminToken()));
     }
 
     private static final String ISO = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ";
@@ -334,7 +355,7 @@ class VigilCliTest {
         assertTrue(created.err().matches("(?s).*token " + id + " for cli-ci \\(role operator, expires " + ISO
                 + "\\); it is shown only this once.*"), created.err());
 
-        CliRun ci = new CliRun(url).env("VIGIL_TOKEN", token);
+        CliRun ci = cli().env("VIGIL_TOKEN", token);
         JsonNode me = ok(ci.run("whoami", "-o", "json")).json();
         assertEquals("cli-ci", me.get("name").asText());
         assertEquals("operator", me.get("role").asText());
@@ -378,7 +399,7 @@ class VigilCliTest {
         assertEquals(200, login.status(), login.body());
         assertEquals("session", login.json().get("kind"));
         assertEquals("operator", login.json().get("role"));
-        CliRun ana = new CliRun(url).env("VIGIL_TOKEN", (String) login.json().get("token"));
+        CliRun ana = cli().env("VIGIL_TOKEN", (String) login.json().get("token"));
         JsonNode me = ok(ana.run("whoami", "-o", "json")).json();
         assertEquals("cli-ana", me.get("name").asText());
         assertEquals("session", me.get("kind").asText());
@@ -397,7 +418,7 @@ class VigilCliTest {
         ok(admin.run("policy", "set", "rejoinGraceSeconds=7"));
         fails(6, admin.run("rules", "delete", "cli-audit-nothing"));
         String viewer = ctl.tokenFor("cli-audit-viewer", Role.VIEWER);
-        fails(5, new CliRun(url).env("VIGIL_TOKEN", viewer).run("policy", "set", "rejoinGraceSeconds=8"));
+        fails(5, cli().env("VIGIL_TOKEN", viewer).run("policy", "set", "rejoinGraceSeconds=8"));
         ok(admin.run("policy", "set", "rejoinGraceSeconds=null"));
 
         // Recorded once each response has ended.
@@ -429,7 +450,7 @@ class VigilCliTest {
         // --since also takes an entry's sequence: the entries after it
         JsonNode after = ok(admin.run("audit", "--since", patch.get("sequence").asText(), "--limit", "1", "-o", "json")).json();
         assertTrue(after.size() == 1 && after.get(0).get("sequence").asLong() > patch.get("sequence").asLong(), after.toString());
-        fails(5, new CliRun(url).env("VIGIL_TOKEN", viewer).run("audit"), "admin");
+        fails(5, cli().env("VIGIL_TOKEN", viewer).run("audit"), "admin");
     }
 
     @Test
@@ -465,7 +486,8 @@ class VigilCliTest {
     void agentCertificatesAreListedAndARevokedAgentIsCutOff() throws Exception {
         // A controller of its own: the revoked host goes suspect, which the other tests' hosts must not see.
         try (TestController own = new TestController()) {
-            CliRun cli = new CliRun("http://127.0.0.1:" + own.port()).env("VIGIL_TOKEN", own.adminToken());
+            CliRun cli = new CliRun(own.baseUrl()).env("VIGIL_CA_FILE", own.caFile().toString())
+                    .env("VIGIL_TOKEN", own.adminToken());
             FakeAgent h9 = own.connectedHost("cli-h9", 2048);
             FakeAgent h8 = own.connectedHost("cli-h8", 2048);
             try {
@@ -549,8 +571,8 @@ class VigilCliTest {
     @Test
     void anUnreachableControllerIsExit3() throws Exception {
         int closed = TestController.freePort();
-        fails(3, admin.run("--controller", "http://127.0.0.1:" + closed, "hosts"), "controller unreachable", "--controller");
-        fails(3, new CliRun("http://127.0.0.1:" + closed).run("--timeout", "1", "events", "--follow"), "unreachable");
+        fails(3, admin.run("--controller", "https://127.0.0.1:" + closed, "hosts"), "controller unreachable", "--controller");
+        fails(3, new CliRun("https://127.0.0.1:" + closed).run("--timeout", "1", "events", "--follow"), "unreachable");
     }
 
     @Test

@@ -16,9 +16,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A real controller for tests: a standalone Hazelcast member on a free loopback port (multicast off), the HTTP
- * server on an ephemeral port, and shared storage in a temporary directory. Plus a small HTTP client. The second
- * constructor makes a member of a cluster on loopback, with shared storage of the test's choosing.
+ * A real controller for tests: a standalone Hazelcast member on a free loopback port (multicast off), the HTTPS
+ * server of the REST API on an ephemeral port, and shared storage in a temporary directory. Plus a small HTTPS client
+ * that trusts only this controller's cluster CA, as a client that pinned it would. The second constructor makes a
+ * member of a cluster on loopback, with shared storage of the test's choosing.
  */
 public final class TestController implements AutoCloseable {
     /**
@@ -30,7 +31,7 @@ public final class TestController implements AutoCloseable {
     public final Path dir;
     private final Path shared;
     public final Controller controller;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http;
     private volatile Caller admin;
     private boolean closed;
 
@@ -73,6 +74,7 @@ public final class TestController implements AutoCloseable {
                 hazelcastMembers, null, 0, (stateDir != null ? stateDir : dir.resolve("state")).toString(), null, null,
                 null, null, null, null, null, null, null, clusterSecret.toString());
         controller = Controller.start(config);
+        http = HttpClient.newBuilder().sslContext(sslContext()).connectTimeout(Duration.ofSeconds(2)).build();
         BY_PORT.put(controller.httpPort(), this);
         BY_PORT.put(controller.agentPort(), this);
     }
@@ -122,25 +124,49 @@ public final class TestController implements AutoCloseable {
         }
     }
 
+    /** TLS trusting only this controller's cluster CA (host names checked by the client, as always). */
+    public javax.net.ssl.SSLContext sslContext() {
+        return trusting(controller.certificates().authority().certificate());
+    }
+
+    /** TLS trusting only {@code ca}. */
+    public static javax.net.ssl.SSLContext trusting(java.security.cert.X509Certificate ca) {
+        try {
+            java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("ca", ca);
+            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+            tmf.init(trust);
+            javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+            tls.init(null, tmf.getTrustManagers(), null);
+            return tls;
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The cluster CA's certificate as the controller keeps it (STATEDIR/ca/ca.crt): what a client's --ca-file names. */
+    public Path caFile() {
+        return controller.config().stateDirPath().resolve("ca").resolve("ca.crt");
+    }
+
+    /** {@code https://127.0.0.1:PORT} (http:// for a controller configured with plainHttp). */
+    public String baseUrl() {
+        return (controller.restCertificate() == null ? "http" : "https") + "://127.0.0.1:" + port();
+    }
+
     /**
      * A POST of {@code json} to the agent port (HTTPS, trusting only this controller's CA, no client certificate), as
      * an enrolling agent makes it.
      */
     public Reply postToAgentPort(String path, String json) {
         try {
-            java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            trust.setCertificateEntry("ca", controller.certificates().authority().certificate());
-            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
-            tmf.init(trust);
-            javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
-            tls.init(null, tmf.getTrustManagers(), null);
-            HttpClient client = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(2)).build();
+            HttpClient client = HttpClient.newBuilder().sslContext(sslContext()).connectTimeout(Duration.ofSeconds(2)).build();
             HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + agentPort() + path))
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json))
                     .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
             return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body(), null);
-        } catch (IOException | java.security.GeneralSecurityException e) {
+        } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -249,7 +275,7 @@ public final class TestController implements AutoCloseable {
     }
 
     private URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + port() + path);
+        return URI.create(baseUrl() + path);
     }
 
     /**
@@ -257,7 +283,9 @@ public final class TestController implements AutoCloseable {
      * bytes no HTTP client would (raw request lines, odd paths, broken encodings).
      */
     public java.net.Socket rawConnection() throws IOException {
-        java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port());
+        java.net.Socket s = controller.restCertificate() == null
+                ? new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port())
+                : sslContext().getSocketFactory().createSocket(java.net.InetAddress.getLoopbackAddress(), port());
         s.setSoTimeout(20_000);
         return s;
     }

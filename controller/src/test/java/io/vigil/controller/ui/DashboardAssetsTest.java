@@ -28,17 +28,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * The dashboard's files: served at /ui/ from the classpath without a token, with a strict Content-Security-Policy,
- * index.html never cached; / redirects there; and nothing in them reaches for another origin or runs inline.
+ * The dashboard's files: served at /ui/ over HTTPS from the classpath without a token, with a strict
+ * Content-Security-Policy and Strict-Transport-Security, index.html never cached; / redirects there; and nothing in
+ * them reaches for another origin or runs inline.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DashboardAssetsTest {
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private HttpClient http;
     private TestController ctl;
 
     @BeforeAll
     void start() throws Exception {
         ctl = new TestController();
+        http = HttpClient.newBuilder().sslContext(ctl.sslContext()).connectTimeout(Duration.ofSeconds(2)).build();
     }
 
     @AfterAll
@@ -47,7 +49,7 @@ class DashboardAssetsTest {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ctl.port() + path)).GET().build(),
+        return http.send(HttpRequest.newBuilder(URI.create(ctl.baseUrl() + path)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
@@ -67,6 +69,7 @@ class DashboardAssetsTest {
         assertEquals(Dashboard.CSP, r.headers().firstValue("Content-Security-Policy").orElse(null));
         assertEquals("no-store", r.headers().firstValue("Cache-Control").orElse(null));
         assertEquals("nosniff", r.headers().firstValue("X-Content-Type-Options").orElse(null));
+        assertEquals(Dashboard.HSTS, r.headers().firstValue("Strict-Transport-Security").orElse(null), "served over HTTPS");
         assertEquals(r.body(), get("/ui/index.html").body());
     }
 
@@ -79,6 +82,7 @@ class DashboardAssetsTest {
             assertTrue(path.endsWith(".css") ? type.startsWith("text/css") : type.contains("javascript"), path + ": " + type);
             assertEquals(Dashboard.CSP, r.headers().firstValue("Content-Security-Policy").orElse(null), path);
             assertEquals("no-cache", r.headers().firstValue("Cache-Control").orElse(null), path);
+            assertEquals(Dashboard.HSTS, r.headers().firstValue("Strict-Transport-Security").orElse(null), path);
             assertEquals(resource(path), r.body(), path);
         }
         assertTrue(Dashboard.CSP.contains("default-src 'self'"));
@@ -92,6 +96,7 @@ class DashboardAssetsTest {
             HttpResponse<String> r = get(path);
             assertEquals(302, r.statusCode(), path);
             assertEquals("/ui/", r.headers().firstValue("Location").orElse(null), path);
+            assertEquals(Dashboard.HSTS, r.headers().firstValue("Strict-Transport-Security").orElse(null), path);
         }
     }
 

@@ -40,7 +40,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The dashboard in a real browser: Debian's headless Chromium driven by chromedriver, against a real controller with
- * two fake hosts. A viewer sees everything read-only; a user signs in with a password (a wrong one first, and a
+ * two fake hosts, over HTTPS (Chromium pins the key of the controller's certificate). A viewer sees everything read-only; a user signs in with a password (a wrong one first, and a
  * throttled name), is shown with their role and signs out, which revokes the session; an admin signs in with a pasted
  * token, sees the hosts and VMs,
  * sorts and filters the VMs, gets the API's validation message from the policy editor, fixes the value and sees it
@@ -87,9 +87,12 @@ class DashboardBrowserTest {
         profile = Files.createTempDirectory("vigil-chromium-");
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
+        // The dashboard is served over HTTPS with a certificate from the test cluster's CA, which Chromium does not know:
+        // it trusts exactly that certificate's key (an SPKI pin, honoured with --user-data-dir), nothing else.
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--window-size=1280,1000", "--user-data-dir=" + profile);
+                "--disable-sync", "--window-size=1280,1000", "--user-data-dir=" + profile,
+                "--ignore-certificate-errors-spki-list=" + spkiPin(ctl.controller.restCertificate()));
         driver = new ChromeDriver(service, options);
         Files.createDirectories(screenshots);
     }
@@ -114,7 +117,13 @@ class DashboardBrowserTest {
     // ---- helpers ------------------------------------------------------------------------------------------------
 
     private String url(String hash) {
-        return "http://127.0.0.1:" + ctl.port() + "/ui/" + hash;
+        return ctl.baseUrl() + "/ui/" + hash;
+    }
+
+    /** Base64 of the SHA-256 of the certificate's SubjectPublicKeyInfo: Chromium's form of a key pin. */
+    static String spkiPin(java.security.cert.X509Certificate certificate) throws java.security.NoSuchAlgorithmException {
+        return java.util.Base64.getEncoder().encodeToString(
+                java.security.MessageDigest.getInstance("SHA-256").digest(certificate.getPublicKey().getEncoded()));
     }
 
     /** Waits for {@code condition}; a timeout names it and shows what the page said. */

@@ -11,6 +11,7 @@ import io.vigil.protocol.tls.Fingerprints;
 import io.vigil.protocol.tls.JoinToken;
 import io.vigil.protocol.tls.KeyPairs;
 import io.vigil.protocol.tls.Pem;
+import io.vigil.protocol.tls.PinnedCaTrustManager;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,31 +1,39 @@
-package io.vigil.agent.tls;
+package io.vigil.protocol.tls;
 
-import io.vigil.protocol.tls.Fingerprints;
 import java.net.Socket;
 import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.util.Locale;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * Trusts a server only if the chain it sends contains a certificate whose SHA-256 is the pinned fingerprint (the
+ * Trusts a server only if the chain it sends contains a certificate whose SHA-256 is the pinned fingerprint (a
  * controller sends its CA after its own certificate) and the chain verifies against that certificate as the only
- * trust anchor, host name included. Before enrollment the agent trusts nothing else: the fingerprint from the join
- * token stands in for a CA it does not have yet.
+ * trust anchor, host name included. An enrolling agent trusts nothing else (the fingerprint from the join token stands
+ * in for a CA it does not have yet), and neither does the command line client with a pinned controller CA.
  */
-final class PinnedCaTrustManager extends X509ExtendedTrustManager {
+public final class PinnedCaTrustManager extends X509ExtendedTrustManager {
     private final String fingerprint;
     private volatile boolean mismatch;
 
-    PinnedCaTrustManager(String fingerprint) {
-        this.fingerprint = fingerprint;
+    /** {@code fingerprint}: 64 hex digits, any case, colons allowed ({@code openssl x509 -fingerprint -sha256}). */
+    public PinnedCaTrustManager(String fingerprint) {
+        String normal = fingerprint == null ? null : fingerprint.replace(":", "").toLowerCase(Locale.ROOT);
+        if (!Fingerprints.isFingerprint(normal))
+            throw new IllegalArgumentException("a SHA-256 fingerprint is 64 hex digits, not '" + fingerprint + "'");
+        this.fingerprint = normal;
+    }
+
+    public String fingerprint() {
+        return fingerprint;
     }
 
     /** Whether a server was refused because no certificate of its chain had the pinned fingerprint. */
-    boolean sawMismatch() {
+    public boolean sawMismatch() {
         return mismatch;
     }
 
@@ -36,7 +44,7 @@ final class PinnedCaTrustManager extends X509ExtendedTrustManager {
         }
         if (pinned == null) {
             mismatch = true;
-            throw new CertificateException("the controller's CA is not the one the join token names (SHA-256 " + fingerprint + ")");
+            throw new CertificateException("no certificate the server sent has the pinned SHA-256 fingerprint " + fingerprint);
         }
         try {
             KeyStore anchors = KeyStore.getInstance("PKCS12");
@@ -70,17 +78,17 @@ final class PinnedCaTrustManager extends X509ExtendedTrustManager {
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-        throw new CertificateException("an enrolling agent trusts no clients");
+        throw new CertificateException("a pinned CA trusts no clients");
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-        throw new CertificateException("an enrolling agent trusts no clients");
+        throw new CertificateException("a pinned CA trusts no clients");
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        throw new CertificateException("an enrolling agent trusts no clients");
+        throw new CertificateException("a pinned CA trusts no clients");
     }
 
     @Override
