@@ -17,7 +17,10 @@ public sealed interface HaCommand {
 
     record RecordEvent(ClusterEvent event) implements HaCommand {}
 
-    /** The VM is gone (destroyed and undefined after a delete): remove its spec and status from the store. */
+    /**
+     * The VM is gone (destroyed and undefined after a delete): remove its spec and status from the store. Emitted
+     * after the VM's last event, so that once the API no longer shows the VM, the event log has all of its events.
+     */
     record ForgetVm(String vm) implements HaCommand {}
 
     /** Tell a host that is shutting down that its VMs are dealt with: it may go down. */

@@ -162,7 +162,11 @@ final class RequestedStates {
         return h != null && h.mayBeAlive();
     }
 
-    /** Removes a VM from the core and from the store. */
+    /**
+     * Removes a VM from the core and from the store. Its last event comes first: the shell carries out commands in
+     * order, so a VM the API shows gone has its deletion in the event log already (and the core records nothing about
+     * a VM it no longer knows).
+     */
     static void forget(Round r, String vm, String why) {
         VmRecord v = r.vms.remove(vm);
         r.specs.remove(vm);
@@ -170,8 +174,8 @@ final class RequestedStates {
         for (HostRecord h : r.hosts.values().toArray(HostRecord[]::new))
             if (h.lostVms().contains(vm)) r.put(h.withLost(vm, false));
         r.capacityChanged = true;
-        r.emit(new HaCommand.ForgetVm(vm));
         r.event("vm-deleted", v == null ? null : v.host(), vm, why, vm + " deleted: " + why, Map.of());
+        r.emit(new HaCommand.ForgetVm(vm));
     }
 
     void onStopResult(Round r, PendingCommand command, boolean ok, String error) {

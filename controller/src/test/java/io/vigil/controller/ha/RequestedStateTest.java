@@ -86,6 +86,23 @@ class RequestedStateTest {
         assertTrue(c.state.specs().isEmpty());
         assertEquals(List.of("vm-delete-requested", "vm-deleted"),
                 c.eventTypes().subList(c.eventTypes().size() - 2, c.eventTypes().size()));
+        assertDeletionRecordedBeforeForgotten(c.allCommands, "vm1");
+    }
+
+    /**
+     * The shell carries out commands in order: the VM's last event must come before ForgetVm, so that a client that
+     * sees the VM gone (404) finds its deletion in the event log (VigilCliTest.eventsAreListedWithFilters relies on it).
+     */
+    private static void assertDeletionRecordedBeforeForgotten(List<HaCommand> commands, String vm) {
+        int forgotten = commands.indexOf(new HaCommand.ForgetVm(vm));
+        assertTrue(forgotten >= 0, "ForgetVm " + vm + " in " + commands);
+        for (int i = forgotten + 1; i < commands.size(); i++) {
+            if (commands.get(i) instanceof HaCommand.RecordEvent e)
+                assertTrue(!vm.equals(e.event().vm()), "an event about " + vm + " after ForgetVm: " + e.event());
+        }
+        boolean deletedBefore = commands.subList(0, forgotten).stream().anyMatch(c -> c instanceof HaCommand.RecordEvent e
+                && "vm-deleted".equals(e.event().type()) && vm.equals(e.event().vm()));
+        assertTrue(deletedBefore, "vm-deleted recorded before ForgetVm: " + commands);
     }
 
     @Test
@@ -98,6 +115,7 @@ class RequestedStateTest {
         assertTrue(c.lastSent(AgentCommand.UndefineVm.class).isEmpty());
         assertNull(c.vm("vm1"));
         assertTrue(c.lastEvent("vm-deleted").cause().contains("ran nowhere"));
+        assertDeletionRecordedBeforeForgotten(c.lastCommands, "vm1");
     }
 
     @Test
