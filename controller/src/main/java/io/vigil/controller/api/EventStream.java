@@ -4,13 +4,14 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
+import io.vigil.controller.auth.ApiTokens;
+import io.vigil.controller.auth.Principal;
+import io.vigil.controller.auth.Role;
 import io.vigil.controller.ha.ClusterEvent;
 import io.vigil.controller.store.ClusterStore;
 import io.vigil.protocol.Json;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,33 +25,55 @@ import org.slf4j.LoggerFactory;
  * <p>One entry listener on the store per controller fans out to the connected clients; a client that disconnects is
  * dropped from the fan-out and its keep-alive timer cancelled. A client that does not read (its write queue is full)
  * is disconnected rather than buffered without bound; it resumes from its last id.
+ *
+ * <p>A stream lasts no longer than its grant ({@link OpenStreams}): once its token is revoked or expires, or its
+ * session's user is deleted, on whichever member, the stream gets a last comment saying so and ends within
+ * {@value #GRANT_CHECK_MILLIS} ms (plus a store read); reconnecting then gets 401. A role change leaves a session's
+ * stream open, since every role includes {@link #REQUIRED_ROLE}. One token holds at most {@value #MAX_PER_TOKEN}
+ * streams at once on one member; the next is refused with 429 until one of them closes.
  */
 final class EventStream implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EventStream.class);
     static final int BACKLOG = 1000;
     static final String EVENT_NAME = "cluster-event";
+    /** Streams one token may hold open at once on one controller member (a dashboard opens one per browser tab). */
+    static final int MAX_PER_TOKEN = 8;
+    /** How often the open streams' grants are read again. */
+    static final long GRANT_CHECK_MILLIS = 250;
+    /** The least role a stream needs: streamEvents' x-vigil-role in openapi.yaml (a test holds the two together). */
+    static final Role REQUIRED_ROLE = Role.VIEWER;
 
     private final Vertx vertx;
     private final ClusterStore store;
     private final long keepAliveMillis;
-    private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+    private final OpenStreams<Subscriber> open;
     private final Runnable unlisten;
 
+    /** The stream of {@code store}'s events, its grants read from the same store's tokens and users. */
     EventStream(Vertx vertx, ClusterStore store, long keepAliveMillis) {
+        this(vertx, store, new ApiTokens(store.maps())::grant, keepAliveMillis, MAX_PER_TOKEN, GRANT_CHECK_MILLIS);
+    }
+
+    EventStream(Vertx vertx, ClusterStore store, OpenStreams.Grants grants, long keepAliveMillis, int maxPerToken,
+            long grantCheckMillis) {
         this.vertx = vertx;
         this.store = store;
         this.keepAliveMillis = keepAliveMillis;
-        this.unlisten = store.onEventAppended(e -> {
-            for (Subscriber s : subscribers) s.offer(e);
-        });
+        this.open = new OpenStreams<>(vertx, grants, REQUIRED_ROLE, maxPerToken, grantCheckMillis);
+        this.unlisten = store.onEventAppended(e -> open.forEach(s -> s.offer(e)));
     }
 
     /** Clients connected to this member's stream. */
     int subscribers() {
-        return subscribers.size();
+        return open.size();
     }
 
     void handle(RoutingContext ctx) {
+        Principal who = Authentication.principal(ctx);
+        if (who == null) { // the operation needs a token: only a route without the door gets here
+            ctx.fail(new ApiException(401, "Unauthorized", "the event stream needs an API token"));
+            return;
+        }
         Long since;
         try {
             since = since(ctx.request().getHeader("Last-Event-ID"), ctx.queryParams().get("since"));
@@ -59,19 +82,24 @@ final class EventStream implements AutoCloseable {
             return;
         }
         HttpServerResponse res = ctx.response();
+        Subscriber sub = new Subscriber(who.tokenId(), vertx.getOrCreateContext(), res);
+        if (!open.admit(sub)) {
+            ctx.fail(new ApiException(429, "Too Many Event Streams", "token " + who.tokenId() + " (" + who.name()
+                    + ") already has " + open.maxPerToken() + " event streams open on this controller, the most one token"
+                    + " may hold at once; close one of them (a browser tab, a vigil events --follow) and try again"));
+            return;
+        }
         res.setChunked(true)
                 .putHeader("Content-Type", "text/event-stream; charset=utf-8")
                 .putHeader("Cache-Control", "no-cache, no-store")
                 .putHeader("X-Accel-Buffering", "no");
         res.write(": vigil event stream\nretry: 2000\n\n");
-        Subscriber sub = new Subscriber(vertx.getOrCreateContext(), res);
-        subscribers.add(sub);
-        long timer = vertx.setPeriodic(keepAliveMillis, id -> sub.comment("keep-alive"));
-        res.closeHandler(v -> {
-            subscribers.remove(sub);
-            vertx.cancelTimer(timer);
-            sub.closed = true;
-        });
+        sub.keepAlive = vertx.setPeriodic(keepAliveMillis, id -> sub.comment("keep-alive"));
+        res.closeHandler(v -> sub.finish());
+        if (res.closed()) { // the client left before the handler was set: its place must not stay taken
+            sub.finish();
+            return;
+        }
         if (since == null) {
             sub.backlog(List.of());
             return;
@@ -104,13 +132,15 @@ final class EventStream implements AutoCloseable {
     @Override
     public void close() {
         unlisten.run();
-        subscribers.clear();
+        open.close();
     }
 
-    /** One client. Everything but {@link #offer} runs on the client's event-loop context. */
-    private final class Subscriber {
+    /** One client. Everything but {@link #offer} and {@link #end} runs on the client's event-loop context. */
+    private final class Subscriber implements OpenStreams.Stream {
+        private final String tokenId;
         private final Context context;
         private final HttpServerResponse res;
+        private long keepAlive = -1;
         /** Live events that arrived while the backlog was being read; null once it was sent. */
         private List<ClusterEvent> waiting = new ArrayList<>();
         /**
@@ -122,9 +152,31 @@ final class EventStream implements AutoCloseable {
         private static final int RECENT = 4096;
         volatile boolean closed;
 
-        Subscriber(Context context, HttpServerResponse res) {
+        Subscriber(String tokenId, Context context, HttpServerResponse res) {
+            this.tokenId = tokenId;
             this.context = context;
             this.res = res;
+        }
+
+        @Override
+        public String tokenId() {
+            return tokenId;
+        }
+
+        @Override
+        public void end(String why) {
+            context.runOnContext(v -> {
+                if (closed) return;
+                finish();
+                res.end(": the stream ends: " + why + "\n\n");
+            });
+        }
+
+        /** Out of the fan-out, its place freed, its keep-alive stopped; harmless twice. */
+        void finish() {
+            closed = true;
+            open.remove(this);
+            vertx.cancelTimer(keepAlive);
         }
 
         void offer(ClusterEvent e) {
@@ -149,7 +201,7 @@ final class EventStream implements AutoCloseable {
             if (recent.size() > RECENT) recent.remove(recent.iterator().next());
             if (res.writeQueueFull()) {
                 log.info("event stream client is not reading; disconnecting it (it resumes from its last event id)");
-                closed = true;
+                finish();
                 res.reset();
                 return;
             }

@@ -18,9 +18,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code /api/v1/login} and {@code /api/v1/logout}: the dashboard's sessions. A login with a user's name and password
- * gets a session token: an API token of kind {@code session}, named after the user, with the user's role, valid for
- * {@link #SESSION} (12 h). A wrong password and an unknown user get the same 401, in about the same time; the
- * {@link LoginThrottle} slows guessing (429 with Retry-After). Logout revokes the calling session.
+ * gets a session token: an API token of kind {@code session}, named after the user, valid for {@link #SESSION} (12 h),
+ * acting with the user's role as it is at each request (a role change holds at once; deleting the user ends it). A
+ * wrong password and an unknown user get the same 401, in about the same time; the {@link LoginThrottle} slows
+ * guessing (429 with Retry-After). Logout revokes the calling session.
  */
 final class SessionResource {
     private static final Logger log = LoggerFactory.getLogger(SessionResource.class);

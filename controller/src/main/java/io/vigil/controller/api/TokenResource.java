@@ -25,11 +25,12 @@ final class TokenResource {
     static final long MIN_TTL_SECONDS = 60;
     static final long MAX_TTL_SECONDS = 10L * 365 * 24 * 3600;
 
-    /** A stored token as the API shows it: no secret, no hash. */
+    /** A stored token as the API shows it: no secret, no hash; {@code role} is what it grants now (a session's user's). */
     record TokenView(String id, String name, Role role, String kind, long createdAtMillis, String createdBy,
             Long expiresAtMillis) {
-        static TokenView of(ApiToken t) {
-            return new TokenView(t.id(), t.name(), t.role(), t.kind(), t.createdAtMillis(), t.createdBy(), t.expiresAtMillis());
+        static TokenView of(ApiToken t, Principal grant) {
+            return new TokenView(t.id(), t.name(), grant.role(), t.kind(), t.createdAtMillis(), t.createdBy(),
+                    t.expiresAtMillis());
         }
     }
 
@@ -68,16 +69,20 @@ final class TokenResource {
                 t.expiresAtMillis());
     }
 
-    /** The unexpired tokens (of {@code kind}, if given), oldest first; expired ones are dropped on the way. */
+    /**
+     * The tokens that grant anything now (of {@code kind}, if given), oldest first: not expired, and no session of a
+     * user who is gone. Expired ones are dropped on the way.
+     */
     List<TokenView> list(String kind) {
         long now = System.currentTimeMillis();
         tokens.removeExpired(now);
-        return tokens.list().stream().filter(t -> kind == null || kind.equals(t.kind())).filter(t -> !t.expiredAt(now))
-                .map(TokenView::of).toList();
+        return tokens.list().stream().filter(t -> kind == null || kind.equals(t.kind()))
+                .flatMap(t -> tokens.grant(t, now).map(g -> TokenView.of(t, g)).stream()).toList();
     }
 
     TokenView get(String id) {
-        return tokens.get(id).filter(t -> !t.expiredAt(System.currentTimeMillis())).map(TokenView::of)
+        long now = System.currentTimeMillis();
+        return tokens.get(id).flatMap(t -> tokens.grant(t, now).map(g -> TokenView.of(t, g)))
                 .orElseThrow(() -> unknown(id));
     }
 

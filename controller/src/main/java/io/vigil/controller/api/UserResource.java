@@ -13,8 +13,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code /api/v1/users}: the people who log in to the dashboard, managed by admins. A user is shown as name, role and
- * times; the password's hash and salt never leave the store. Changing a user's role or password, or deleting the user,
- * revokes the user's sessions, so the change holds at once (the next login gets the new role).
+ * times; the password's hash and salt never leave the store. A session acts with its user's current role, so a role
+ * change holds at once for the user's open sessions (their event streams stay open: streaming needs only viewer); a
+ * new password, or the user's deletion, ends the user's sessions and with them their event streams.
  */
 final class UserResource {
     private static final Logger log = LoggerFactory.getLogger(UserResource.class);
@@ -64,7 +65,10 @@ final class UserResource {
         return UserView.of(user);
     }
 
-    /** Changes the role and/or the password; either revokes the user's sessions. */
+    /**
+     * Changes the role and/or the password. A new password revokes the user's sessions; a new role needs nothing more
+     * (sessions act with the user's current role, see {@link ApiTokens#grant}).
+     */
     UserView patch(String name, JsonNode body, Principal by) {
         Role role = body.hasNonNull("role") ? role(body) : null;
         PasswordHash password = body.hasNonNull("password") ? PasswordHash.of(password(body)) : null;
@@ -77,7 +81,7 @@ final class UserResource {
                     u.createdAtMillis(), u.createdBy(), System.currentTimeMillis());
         }).orElseThrow(() -> unknown(name));
         boolean roleChanged = after.role() != before[0];
-        int revoked = roleChanged || password != null ? tokens.revokeSessionsOf(name) : 0;
+        int revoked = password != null ? tokens.revokeSessionsOf(name) : 0;
         log.info("user {} changed by {}:{}{} ({} session(s) revoked)", name, by.name(),
                 roleChanged ? " role " + before[0].wireName() + " -> " + after.role().wireName() : "",
                 password != null ? " password set" : "", revoked);

@@ -27,6 +27,9 @@ import java.util.regex.Pattern;
  * {@code vgl_<id>_<secret>}: the id (12 characters) finds the record, the secret (256 random bits) proves it. Only the
  * secret's SHA-256 is stored, and it is compared in constant time; a token is shown once, when it is issued. Revoking
  * removes the record, so the token stops working on every member at once.
+ *
+ * <p>What a token grants is decided at each use ({@link #grant}), never copied at issue: a session acts with its user's
+ * role as it is now, and ends with its user.
  */
 public final class ApiTokens {
     private static final Pattern FORMAT = Pattern.compile("vgl_([a-z2-7]{12})_([A-Za-z0-9_-]{43})");
@@ -38,10 +41,13 @@ public final class ApiTokens {
     private final StateMap<ApiToken> tokens;
     /** Ids of revoked API tokens, so that a member restarting with a revoked bootstrap token does not bring it back. */
     private final StateMap<Long> revoked;
+    /** The users whose sessions these tokens may be. */
+    private final Users users;
 
     public ApiTokens(StateMaps maps) {
         this.tokens = maps.map(StateMaps.Name.API_TOKENS, ApiToken.class);
         this.revoked = maps.map(StateMaps.Name.REVOKED_TOKENS, Long.class);
+        this.users = new Users(maps);
     }
 
     /** A token just issued: its text, shown once, and what is stored of it. */
@@ -57,7 +63,7 @@ public final class ApiTokens {
         return new Issued(text(id, secret), record);
     }
 
-    /** The principal {@code token} stands for, if it is well formed, known, unexpired and its secret matches. */
+    /** The principal {@code token} stands for, if it is well formed, known, its secret matches and it grants anything now. */
     public Optional<Principal> authenticate(String token, long nowMillis) {
         if (token == null) return Optional.empty();
         Matcher m = FORMAT.matcher(token);
@@ -67,8 +73,30 @@ public final class ApiTokens {
         ApiToken record = stored.get();
         byte[] expected = record.secretSha256().getBytes(StandardCharsets.US_ASCII);
         byte[] presented = sha256(m.group(2)).getBytes(StandardCharsets.US_ASCII);
-        if (!MessageDigest.isEqual(expected, presented) || record.expiredAt(nowMillis)) return Optional.empty();
-        return Optional.of(record.principal());
+        if (!MessageDigest.isEqual(expected, presented)) return Optional.empty();
+        return grant(record, nowMillis);
+    }
+
+    /**
+     * What the token {@code id} grants at {@code nowMillis}: the principal its requests act as, or empty once it is
+     * revoked or expired. Long-lived requests (event streams) ask again while they last, so they end with their grant.
+     */
+    public Optional<Principal> grant(String id, long nowMillis) {
+        return tokens.get(id).flatMap(t -> grant(t, nowMillis));
+    }
+
+    /**
+     * What {@code token} grants at {@code nowMillis}. An API token grants the role it was issued with. A session acts
+     * for its user as the user is now: with the user's current role (a role change holds at once for every session,
+     * on every member), and not at all once the user is gone, or when the user of that name was created after the
+     * session began (a session of an earlier, deleted user whose revocation was cut short must not pass to a new one;
+     * the two times may come from two members' clocks, which agree far closer than a login takes).
+     */
+    public Optional<Principal> grant(ApiToken token, long nowMillis) {
+        if (token.expiredAt(nowMillis)) return Optional.empty();
+        if (!ApiToken.SESSION.equals(token.kind())) return Optional.of(token.principal());
+        return users.get(token.name()).filter(u -> u.createdAtMillis() <= token.createdAtMillis())
+                .map(u -> new Principal(u.name(), u.role(), token.id(), token.kind()));
     }
 
     public Optional<ApiToken> get(String id) {
@@ -91,7 +119,7 @@ public final class ApiTokens {
         return tokens.remove(id);
     }
 
-    /** Revokes every session of the user {@code name} (after a password or role change, or the user's deletion). */
+    /** Revokes every session of the user {@code name} (after a password change, or the user's deletion). */
     public int revokeSessionsOf(String name) {
         int removed = 0;
         for (ApiToken t : list()) {

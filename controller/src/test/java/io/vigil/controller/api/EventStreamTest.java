@@ -10,10 +10,13 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
+import io.vigil.controller.auth.Principal;
+import io.vigil.controller.auth.Role;
 import io.vigil.controller.ha.ClusterEvent;
 import io.vigil.controller.store.ClusterStore;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -43,9 +46,13 @@ class EventStreamTest {
             return (Runnable) () -> {};
         });
         when(store.events(any())).thenReturn(List.of(event(100))); // appended; its live notification not yet there
-        EventStream stream = new EventStream(vertx, store, 60_000);
+        Principal viewer = new Principal("a viewer", Role.VIEWER, "token-1", "api");
+        EventStream stream = new EventStream(vertx, store, (id, now) -> Optional.of(viewer), 60_000, 8, 250);
         Router router = Router.router(vertx);
-        router.get("/stream").handler(stream::handle);
+        router.get("/stream").handler(ctx -> {
+            Authentication.loggedIn(ctx, viewer); // as the operation's door does
+            ctx.next();
+        }).handler(stream::handle);
         HttpServer server = vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1")
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
 

@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * Users and the dashboard's login over real HTTP: users made by an admin log in to sessions carrying their role; a
- * wrong password and an unknown user look the same; logout, a password change, a role change and deletion end the
- * sessions; repeated failures lock a name out; no answer ever shows a password, hash or salt.
+ * Users and the dashboard's login over real HTTP: users made by an admin log in to sessions acting with their role; a
+ * wrong password and an unknown user look the same; logout, a password change and deletion end the sessions, a role
+ * change holds for them at once; repeated failures lock a name out; no answer ever shows a password, hash or salt.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class UsersAndLoginApiTest {
@@ -132,7 +132,7 @@ class UsersAndLoginApiTest {
     }
 
     @Test
-    void aPasswordChangeARoleChangeAndDeletionEndTheUsersSessions() {
+    void aPasswordChangeAndDeletionEndTheUsersSessionsAndARoleChangeHoldsForThemAtOnce() {
         createUser("dave", "viewer", "dave's long password");
         String a = session("dave", "dave's long password");
         String b = session("dave", "dave's long password");
@@ -152,16 +152,48 @@ class UsersAndLoginApiTest {
         assertEquals(200, seen(ctl.patch("/api/v1/users/dave", "{\"role\":\"viewer\"}")).status(), "the same role");
         assertEquals(200, ctl.as(c).get("/api/v1/whoami").status(), "no change, the session goes on");
         assertEquals("admin", seen(ctl.patch("/api/v1/users/dave", "{\"role\":\"admin\"}")).json().get("role"));
-        assertEquals(401, ctl.as(c).get("/api/v1/whoami").status(), "a role change ends the sessions");
+        assertEquals("admin", ctl.as(c).get("/api/v1/whoami").json().get("role"), "the open session has the new role at once");
+        assertEquals(200, ctl.as(c).get("/api/v1/users").status(), "the new role holds");
         String d = session("dave", "dave's new password");
         assertEquals("admin", ctl.as(d).get("/api/v1/whoami").json().get("role"));
-        assertEquals(200, ctl.as(d).get("/api/v1/users").status(), "the new role holds");
+        String cId = (String) ctl.as(c).get("/api/v1/whoami").json().get("tokenId");
+        assertEquals("admin", ctl.get("/api/v1/tokens/" + cId).json().get("role"), "the token list shows what it grants now");
+
+        assertEquals("operator", seen(ctl.patch("/api/v1/users/dave", "{\"role\":\"operator\"}")).json().get("role"));
+        for (String session : List.of(c, d)) {
+            assertEquals("operator", ctl.as(session).get("/api/v1/whoami").json().get("role"));
+            assertProblem(ctl.as(session).get("/api/v1/users"), 403, "dave has role operator");
+            assertEquals(404, ctl.as(session).postEmpty("/api/v1/vms/no-such-vm/start").status(), "an operator still starts VMs");
+        }
+        assertEquals("operator", ctl.get("/api/v1/tokens/" + cId).json().get("role"));
 
         assertEquals(204, ctl.delete("/api/v1/users/dave").status());
+        assertEquals(401, ctl.as(c).get("/api/v1/whoami").status());
         assertEquals(401, ctl.as(d).get("/api/v1/whoami").status());
         assertProblem(login("dave", "dave's new password"), 401);
         assertProblem(seen(ctl.get("/api/v1/users/dave")), 404, "no user");
         assertProblem(ctl.delete("/api/v1/users/dave"), 404, "no user");
+    }
+
+    /**
+     * A session acts for its user as the user is now, whether or not its revocation happened: a user deleted in the
+     * store alone (as if the controller died between the deletion and the revocation) takes the sessions along, and a
+     * new user of the same name does not inherit them.
+     */
+    @Test
+    void aSessionEndsWithItsUserEvenUnrevokedAndDoesNotPassToANewUserOfTheName() {
+        createUser("ivan", "operator", "ivan's long password");
+        String old = session("ivan", "ivan's long password");
+        assertTrue(ctl.controller.users().delete("ivan"), "deleted in the store, its sessions not revoked");
+        assertProblem(ctl.as(old).get("/api/v1/whoami"), 401);
+        createUser("ivan", "admin", "the new ivan's password");
+        assertProblem(ctl.as(old).get("/api/v1/whoami"), 401, "unknown, expired or revoked");
+        assertProblem(ctl.as(old).get("/api/v1/users"), 401);
+        String oldId = old.substring(4, 16);
+        assertProblem(ctl.get("/api/v1/tokens/" + oldId), 404);
+        assertFalse(ctl.get("/api/v1/tokens?kind=session").body().contains(oldId), "not listed: it grants nothing");
+        String fresh = session("ivan", "the new ivan's password");
+        assertEquals("admin", ctl.as(fresh).get("/api/v1/whoami").json().get("role"));
     }
 
     @Test
