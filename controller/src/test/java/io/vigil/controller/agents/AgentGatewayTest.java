@@ -130,9 +130,13 @@ class AgentGatewayTest {
     void theRestPortNoLongerServesAgents() throws Exception {
         var vertx = io.vertx.core.Vertx.vertx();
         try {
-            var result = vertx.createWebSocketClient()
+            // Over TLS, trusting the cluster CA, as the REST port speaks: the handshake succeeds, the upgrade does not.
+            var trust = new io.vertx.core.net.PemTrustOptions().addCertValue(io.vertx.core.buffer.Buffer.buffer(
+                    ctl.controller.certificates().authority().certificatePem()));
+            var result = vertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions().setSsl(true)
+                            .setTrustOptions(trust))
                     .connect(new io.vertx.core.http.WebSocketConnectOptions().setHost("127.0.0.1").setPort(ctl.port())
-                            .setURI(ProtocolVersion.AGENT_PATH))
+                            .setSsl(true).setURI(ProtocolVersion.AGENT_PATH))
                     .toCompletionStage().toCompletableFuture();
             var e = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
                     () -> result.get(10, java.util.concurrent.TimeUnit.SECONDS));
