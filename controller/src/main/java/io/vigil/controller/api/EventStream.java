@@ -4,7 +4,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
-import io.vigil.controller.auth.ApiTokens;
 import io.vigil.controller.auth.Principal;
 import io.vigil.controller.auth.Role;
 import io.vigil.controller.ha.ClusterEvent;
@@ -48,11 +47,6 @@ final class EventStream implements AutoCloseable {
     private final long keepAliveMillis;
     private final OpenStreams<Subscriber> open;
     private final Runnable unlisten;
-
-    /** The stream of {@code store}'s events, its grants read from the same store's tokens and users. */
-    EventStream(Vertx vertx, ClusterStore store, long keepAliveMillis) {
-        this(vertx, store, new ApiTokens(store.maps())::grant, keepAliveMillis, MAX_PER_TOKEN, GRANT_CHECK_MILLIS);
-    }
 
     EventStream(Vertx vertx, ClusterStore store, OpenStreams.Grants grants, long keepAliveMillis, int maxPerToken,
             long grantCheckMillis) {

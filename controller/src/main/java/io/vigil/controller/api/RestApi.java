@@ -112,7 +112,8 @@ public final class RestApi {
         this.agentCertificates = agentCertificates;
         this.overview = new ClusterOverview(store, controllerName);
         this.failovers = new FailoverHistory(store);
-        this.stream = new EventStream(vertx, store, EVENT_STREAM_KEEP_ALIVE_MILLIS);
+        this.stream = new EventStream(vertx, store, tokens::grant, EVENT_STREAM_KEEP_ALIVE_MILLIS, EventStream.MAX_PER_TOKEN,
+                EventStream.GRANT_CHECK_MILLIS);
     }
 
     public static Future<Router> router(Vertx vertx, ClusterStore store, DomainXmlValidator validator,

@@ -221,7 +221,14 @@ class PathSpellingsTest {
                 "/api/v1/tokens", "/api/v1/join-tokens", "/api/v1/agent-certificates")) {
             var r = ctl.as(admin).get(path);
             assertEquals(200, r.status(), path + ": " + r.body());
-            out.put(path, Json.mapper().readTree(r.body()).toString().replaceAll("\"(lastSeenAtMillis|lastHeartbeatAtMillis|lastUsedAtMillis)\":\\d+", "")
+            JsonNode value = Json.mapper().readTree(r.body());
+            if (path.equals("/api/v1/hosts")) { // what an operation can change of a host; its health is the fake agent's
+                List<String> hosts = new ArrayList<>();
+                for (JsonNode h : value) hosts.add(h.path("name").asText() + " maintenance=" + h.path("maintenance").asBoolean());
+                out.put(path, hosts.toString());
+                continue;
+            }
+            out.put(path, value.toString().replaceAll("\"(lastSeenAtMillis|lastHeartbeatAtMillis|lastUsedAtMillis)\":\\d+", "")
                     .replaceAll("\"lastHeartbeat\":\"[^\"]*\"", ""));
         }
         return out;

@@ -87,7 +87,10 @@ class DashboardAssetsTest {
         }
         assertTrue(Dashboard.CSP.contains("default-src 'self'"));
         assertFalse(Dashboard.CSP.contains("unsafe-inline"));
-        assertEquals(404, get("/ui/nothing-here.js").statusCode());
+        // A path nothing serves tells an anonymous caller nothing (401); with a valid token it is simply not there.
+        assertEquals(401, get("/ui/nothing-here.js").statusCode());
+        assertEquals(404, http.send(HttpRequest.newBuilder(URI.create(ctl.baseUrl() + "/ui/nothing-here.js"))
+                .header("Authorization", "Bearer " + ctl.adminToken()).GET().build(), HttpResponse.BodyHandlers.ofString()).statusCode());
     }
 
     @Test
