@@ -33,7 +33,7 @@ final class RawPeer implements AutoCloseable {
         socket.bind(new InetSocketAddress(from, 0));
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         socket.setSoTimeout(5000);
-        out = new DataOutputStream(socket.getOutputStream());
+        out = new DataOutputStream(new java.io.BufferedOutputStream(socket.getOutputStream())); // one write per flush
         in = new DataInputStream(socket.getInputStream());
     }
 
@@ -62,6 +62,20 @@ final class RawPeer implements AutoCloseable {
         byte[] body = new byte[in.readInt()];
         in.readFully(body);
         return new OpenReply(magic, version, status, body);
+    }
+
+    /** An OPEN and a READ in one write, as a peer that does not wait for the OPEN's reply sends them. */
+    void sendOpenAndRead(String region, String grant, long id, long offset, long length) throws IOException {
+        byte[] r = region.getBytes(StandardCharsets.UTF_8);
+        byte[] g = grant.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(KeeperProtocol.MAGIC);
+        out.writeShort(KeeperProtocol.VERSION);
+        out.writeShort(KeeperProtocol.OP_OPEN_TCP);
+        out.writeShort(r.length);
+        out.writeShort(g.length);
+        out.write(r);
+        out.write(g);
+        sendRead(id, offset, length);
     }
 
     void sendRead(long id, long offset, long length) throws IOException {
