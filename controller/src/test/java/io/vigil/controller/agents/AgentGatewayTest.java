@@ -140,7 +140,13 @@ class AgentGatewayTest {
                     .toCompletionStage().toCompletableFuture();
             var e = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
                     () -> result.get(10, java.util.concurrent.TimeUnit.SECONDS));
-            assertInstanceOf(io.vertx.core.http.UpgradeRejectedException.class, e.getCause());
+            // Refused either way: the upgrade is answered 401 (an unknown path without a token), and the server
+            // closes a connection whose upgrade it did not take, so the client may see the close before the 401.
+            assertInstanceOf(io.vertx.core.VertxException.class, e.getCause());
+            if (e.getCause() instanceof io.vertx.core.http.UpgradeRejectedException rejected)
+                assertEquals(401, rejected.getStatus());
+            else
+                assertTrue(String.valueOf(e.getCause().getMessage()).toLowerCase().contains("closed"), e.getCause().toString());
         } finally {
             vertx.close();
         }
